@@ -1,0 +1,124 @@
+import DataLoader from 'dataloader';
+import type { NormalizedAccount, NormalizedBalance } from './providers/adapter.js';
+import type { ProviderRuntime, TenantRuntime } from './tenants.js';
+
+/** What a resolver needs of one provider: every currency (`null`) or some, in any case. */
+export interface BalanceNeed {
+  providerId: string;
+  currencies: readonly string[] | null;
+}
+
+/** One upstream read of one provider, shared by every field of the request that needs it. */
+export interface ProviderSnapshot {
+  provider: ProviderRuntime;
+  accounts: NormalizedAccount[];
+  fetchedAt: Date;
+  /** The currencies the read covered (upper case), or null for all of them. */
+  coverage: ReadonlySet<string> | null;
+}
+
+export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string>;
+
+/**
+ * The per-request loader of provider balances. Every need of a request is gathered into one batch
+ * (dispatch waits for the event loop's check phase, after every resolver that can run without I/O
+ * has asked), then each provider is read once with the union of what was asked: all currencies
+ * if any field needs all, else just those, where the kind can narrow a read.
+ */
+export function createBalanceLoader(tenant: TenantRuntime): BalanceLoader {
+  // Reads already made or under way in this request, so a late need that an earlier read
+  // covers costs nothing.
+  const reads = new Map<string, Promise<ProviderSnapshot>[]>();
+
+  return new DataLoader<BalanceNeed, ProviderSnapshot, string>(
+    async (needs) => {
+      const byProvider = new Map<string, BalanceNeed[]>();
+      for (const need of needs) {
+        const list = byProvider.get(need.providerId) ?? [];
+        list.push(need);
+        byProvider.set(need.providerId, list);
+      }
+      const results = new Map<string, Promise<ProviderSnapshot>>();
+      for (const [providerId, providerNeeds] of byProvider) {
+        const wanted = unionOfCurrencies(providerNeeds);
+        const earlier = reads.get(providerId) ?? [];
+        const covering = await findCovering(earlier, wanted);
+        if (covering !== undefined) {
+          results.set(providerId, Promise.resolve(covering));
+          continue;
+        }
+        const provider = tenant.byId.get(providerId);
+        const read =
+          provider === undefined
+            ? Promise.reject(new Error(`unknown provider "${providerId}"`))
+            : readProvider(provider, wanted);
+        // Handled by the slots below; this keeps an early rejection from going unobserved.
+        read.catch(() => {});
+        reads.set(providerId, [...earlier, read]);
+        results.set(providerId, read);
+      }
+      return Promise.all(
+        needs.map((need) =>
+          (results.get(need.providerId) as Promise<ProviderSnapshot>).catch((error: unknown) =>
+            error instanceof Error ? error : new Error(String(error)),
+          ),
+        ),
+      );
+    },
+    {
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
+      cacheKeyFn: (need) =>
+        `${need.providerId}\u0000${need.currencies === null ? '*' : normalizeCurrencies(need.currencies).join(',')}`,
+    },
+  );
+}
+
+function readProvider(
+  provider: ProviderRuntime,
+  wanted: Set<string> | null,
+): Promise<ProviderSnapshot> {
+  const filter = provider.adapter.capabilities.currencyFilter;
+  const narrowed =
+    wanted === null || filter === 'none' || (filter === 'one' && wanted.size !== 1) ? null : wanted;
+  return provider.adapter
+    .fetchAccounts({ currencies: narrowed === null ? null : [...narrowed] })
+    .then((accounts) => ({ provider, accounts, fetchedAt: new Date(), coverage: narrowed }));
+}
+
+/** The first earlier read that succeeded and covers `wanted`; failed reads are not reused. */
+async function findCovering(
+  earlier: Promise<ProviderSnapshot>[],
+  wanted: Set<string> | null,
+): Promise<ProviderSnapshot | undefined> {
+  for (const read of earlier) {
+    const snapshot = await read.catch(() => undefined);
+    if (snapshot === undefined) continue;
+    const { coverage } = snapshot;
+    if (coverage === null) return snapshot;
+    if (wanted !== null && [...wanted].every((currency) => coverage.has(currency))) return snapshot;
+  }
+  return undefined;
+}
+
+function unionOfCurrencies(needs: BalanceNeed[]): Set<string> | null {
+  const union = new Set<string>();
+  for (const need of needs) {
+    if (need.currencies === null) return null;
+    for (const currency of normalizeCurrencies(need.currencies)) union.add(currency);
+  }
+  return union;
+}
+
+/** Currency codes compare without regard to case. */
+export function normalizeCurrencies(currencies: readonly string[]): string[] {
+  return [...new Set(currencies.map((currency) => currency.trim().toUpperCase()))].sort();
+}
+
+/** A currency filter as a predicate; null or undefined lets every balance through. */
+export function currencyMatcher(
+  currencies: readonly string[] | null | undefined,
+): (balance: NormalizedBalance) => boolean {
+  if (currencies === null || currencies === undefined) return () => true;
+  const wanted = new Set(normalizeCurrencies(currencies));
+  return (balance) => wanted.has(balance.currency.toUpperCase());
+}

@@ -1,0 +1,94 @@
+import SchemaBuilder from '@pothos/core';
+import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import type { RequestContext } from './context.js';
+import { Amount } from './money.js';
+
+/** The Pothos builder: plugins and scalars only; types live in src/graphql/. */
+export const builder = new SchemaBuilder<{
+  Context: RequestContext;
+  Scalars: {
+    Decimal: { Input: Amount; Output: Amount };
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({});
+
+builder.scalarType('Decimal', {
+  description:
+    'An exact decimal number as a JSON string in plain notation: "12386.00", "0.000000000000000001", "-5". Never a float, never exponent notation.',
+  serialize: (value) => {
+    if (value instanceof Amount) return value.toString();
+    throw new GraphQLError('Decimal cannot represent a value that is not an Amount');
+  },
+  parseValue: (value) => parseDecimalInput(value),
+  parseLiteral: (node) =>
+    parseDecimalInput(node.kind === Kind.STRING ? node.value : literalDescription(node)),
+});
+
+/** A client's Decimal: a string in plain notation, anything else a precise error. */
+function parseDecimalInput(value: unknown): Amount {
+  if (typeof value === 'string') {
+    const amount = Amount.fromPlainString(value);
+    if (amount !== undefined) return amount;
+    throw new GraphQLError(
+      `Decimal must be a string in plain decimal notation such as "12.50" or "-0.001"; received a string that is not (${JSON.stringify(value.slice(0, 40))})`,
+    );
+  }
+  const received =
+    value instanceof LiteralDescription
+      ? value.text
+      : typeof value === 'number'
+        ? 'a number; send it as a string to keep every digit'
+        : value === null
+          ? 'null'
+          : `a ${typeof value}`;
+  throw new GraphQLError(
+    `Decimal must be a string in plain decimal notation such as "12.50"; received ${received}`,
+  );
+}
+
+class LiteralDescription {
+  constructor(readonly text: string) {}
+}
+
+function literalDescription(node: ValueNode): LiteralDescription {
+  switch (node.kind) {
+    case Kind.INT:
+    case Kind.FLOAT:
+      return new LiteralDescription('a number; send it as a string to keep every digit');
+    case Kind.BOOLEAN:
+      return new LiteralDescription('a boolean');
+    case Kind.NULL:
+      return new LiteralDescription('null');
+    default:
+      return new LiteralDescription(`a ${node.kind.toLowerCase().replace('_', ' ')}`);
+  }
+}
+
+builder.scalarType('DateTime', {
+  description: 'A point in time as an ISO 8601 string, e.g. "2026-05-27T09:47:15.000Z".',
+  serialize: (value) => {
+    if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+    throw new GraphQLError('DateTime cannot represent an invalid date');
+  },
+  parseValue: (value) => parseDateTime(value),
+  parseLiteral: (node) => parseDateTime(node.kind === Kind.STRING ? node.value : undefined),
+});
+
+function parseDateTime(value: unknown): Date {
+  const date = typeof value === 'string' ? new Date(value) : undefined;
+  if (date === undefined || Number.isNaN(date.getTime())) {
+    throw new GraphQLError('DateTime must be an ISO 8601 string such as "2026-05-27T09:47:15Z"');
+  }
+  return date;
+}
+
+builder.scalarType('JSON', {
+  description:
+    "A provider's record as received, its numbers as exact decimal strings so no client reads them as floats.",
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: () => {
+    throw new GraphQLError('JSON is an output type here; it cannot be given as a literal');
+  },
+});

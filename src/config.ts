@@ -1,0 +1,366 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The five provider kinds of PROVIDERS.md. */
+export const PROVIDER_KINDS = ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** A secret as written in the file: the value itself, or where to read it. */
+const secretReference = z.union(
+  [
+    z.string().min(1),
+    z.strictObject({ env: z.string().min(1) }),
+    z.strictObject({ file: z.string().min(1) }),
+  ],
+  { error: 'expected a string, { "env": "NAME" } or { "file": "PATH" }' },
+);
+type SecretReference = z.infer<typeof secretReference>;
+
+/** An upstream path override: absolute, no scheme or host. */
+const upstreamPath = z
+  .string()
+  .regex(/^\/[^\s?#]*$/, { error: 'expected a path starting with "/", without query or spaces' });
+
+const commonProviderFields = {
+  id: z.string().regex(/^[a-z0-9-]+$/, { error: 'expected lower-case letters, digits and "-"' }),
+  /** Display name; defaults to a name for the kind. */
+  name: z.string().min(1).optional(),
+  /** The upstream's base URL; the paths of PROVIDERS.md are appended to it. */
+  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  /** Deadline for one upstream call, connecting, headers and body included. Default 5000. */
+  timeoutMs: z.number().int().min(1).max(120_000).default(5000),
+};
+
+const providerSchemas = {
+  pik: z.strictObject({
+    ...commonProviderFields,
+    kind: z.literal('pik'),
+    credentials: z.strictObject({ appId: secretReference, appSecret: secretReference }),
+    paths: z
+      .strictObject({
+        login: upstreamPath.optional(),
+        balanceList: upstreamPath.optional(),
+        /** Contains `{currencyCode}`. */
+        balanceByCurrency: upstreamPath
+          .refine((path) => path.includes('{currencyCode}'), {
+            error: 'must contain {currencyCode}',
+          })
+          .optional(),
+      })
+      .default({}),
+  }),
+  'asset-accounts': z.strictObject({
+    ...commonProviderFields,
+    kind: z.literal('asset-accounts'),
+    credentials: z.strictObject({
+      username: secretReference,
+      password: secretReference,
+      otpSecret: secretReference,
+    }),
+    /** Page size for the balances list; unset reads the unpaginated list. */
+    pageSize: z.number().int().min(1).max(10_000).optional(),
+    paths: z
+      .strictObject({ login: upstreamPath.optional(), balances: upstreamPath.optional() })
+      .default({}),
+  }),
+  merchant: z.strictObject({
+    ...commonProviderFields,
+    kind: z.literal('merchant'),
+    credentials: z.strictObject({ clientId: secretReference, clientSecret: secretReference }),
+    paths: z
+      .strictObject({ session: upstreamPath.optional(), balances: upstreamPath.optional() })
+      .default({}),
+  }),
+  wallet: z.strictObject({
+    ...commonProviderFields,
+    kind: z.literal('wallet'),
+    walletId: z.string().min(1),
+    credentials: z.union(
+      [
+        z.strictObject({ apiKey: secretReference }),
+        z.strictObject({ email: secretReference, password: secretReference }),
+      ],
+      { error: 'expected either { "apiKey" } or { "email", "password" }' },
+    ),
+    /** The API key's header; PROVIDERS.md assumes X-Api-Key. */
+    apiKeyHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .optional(),
+    paths: z
+      .strictObject({ login: upstreamPath.optional(), balances: upstreamPath.optional() })
+      .default({}),
+  }),
+  prepaid: z.strictObject({
+    ...commonProviderFields,
+    kind: z.literal('prepaid'),
+    /** The currency of the credit; the upstream names none. Default CNY. */
+    currency: z
+      .string()
+      .regex(/^[A-Za-z0-9]{2,12}$/, { error: 'expected a currency code such as "CNY"' })
+      .default('CNY'),
+    credentials: z.strictObject({ devKey: secretReference, devSecret: secretReference }),
+    paths: z.strictObject({ balance: upstreamPath.optional() }).default({}),
+  }),
+} satisfies Record<ProviderKind, z.ZodType>;
+
+type RawProviderConfig = {
+  [K in ProviderKind]: z.infer<(typeof providerSchemas)[K]>;
+}[ProviderKind];
+
+/** A provider's configuration with every secret resolved to its value. */
+export type ProviderConfig = {
+  [K in ProviderKind]: Omit<z.infer<(typeof providerSchemas)[K]>, 'credentials'> & {
+    credentials: Record<string, string>;
+  };
+}[ProviderKind];
+export type ProviderConfigOf<K extends ProviderKind> = Extract<ProviderConfig, { kind: K }>;
+
+const serverSchema = z.strictObject({
+  /** Default 127.0.0.1; the environment variable HOST overrides it. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Default 4000; the environment variable PORT overrides it. */
+  port: z.number().int().min(0).max(65_535).default(4000),
+});
+
+const fileSchema = z.strictObject({
+  server: serverSchema.default({ host: '127.0.0.1', port: 4000 }),
+  providers: z.array(z.unknown()),
+});
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+}
+
+export interface TenantConfig {
+  id: string;
+  providers: ProviderConfig[];
+}
+
+export interface AppConfig {
+  server: ServerConfig;
+  tenants: TenantConfig[];
+}
+
+/** The configuration is wrong; `problems` holds one line per problem, none echoing a secret. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${source}: ${problems.length === 1 ? '1 problem' : `${problems.length} problems`}\n${problems
+        .map((problem) => `  - ${problem}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** The tenant made of the file's top-level `providers`. */
+export const DEFAULT_TENANT_ID = 'default';
+
+export interface LoadConfigOptions {
+  /** `--config FILE`; wins over BALANCE_API_CONFIG. */
+  configPath?: string | undefined;
+  /** `--port N`; wins over PORT and the file. */
+  port?: number | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The configuration file named by `--config` or BALANCE_API_CONFIG, or undefined when neither is
+ * given (the caller then runs the sandbox). Throws ConfigError listing every problem.
+ */
+export function loadConfigFromEnvironment(options: LoadConfigOptions): AppConfig | undefined {
+  const env = options.env ?? process.env;
+  const path = options.configPath ?? (env.BALANCE_API_CONFIG || undefined);
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read the configuration file (${errorCode(error)})`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'unknown reason';
+    throw new ConfigError(path, [`the file is not valid JSON (${reason})`]);
+  }
+  const config = parseConfig(json, { source: path, env, baseDir: dirname(resolve(path)) });
+  return applyServerOverrides(config, { env, port: options.port, source: path });
+}
+
+/** PORT and HOST from the environment, then `--port`, override the file's server section. */
+export function applyServerOverrides(
+  config: AppConfig,
+  options: { env?: NodeJS.ProcessEnv; port?: number | undefined; source?: string },
+): AppConfig {
+  const env = options.env ?? process.env;
+  const server = { ...config.server };
+  const problems: string[] = [];
+  if (env.HOST) server.host = env.HOST;
+  if (env.PORT) {
+    const port = Number(env.PORT);
+    if (/^\d+$/.test(env.PORT) && port <= 65_535) server.port = port;
+    else problems.push(`PORT: expected a port number from 0 to 65535, received "${env.PORT}"`);
+  }
+  if (options.port !== undefined) server.port = options.port;
+  if (problems.length > 0) throw new ConfigError(options.source ?? 'environment', problems);
+  return { ...config, server };
+}
+
+export interface ParseConfigOptions {
+  /** Named in messages: the file's path. */
+  source: string;
+  env: NodeJS.ProcessEnv;
+  /** Relative `{ "file": ... }` secrets are read from here. */
+  baseDir: string;
+}
+
+/** Validates a parsed configuration document and resolves its secrets. */
+export function parseConfig(json: unknown, options: ParseConfigOptions): AppConfig {
+  const problems: string[] = [];
+  const top = fileSchema.safeParse(json);
+  if (!top.success) {
+    problems.push(...top.error.issues.map((issue) => describeIssue(issue, [])));
+    if (top.error.issues.some((issue) => issue.path.length === 0 || issue.path[0] !== 'server')) {
+      throw new ConfigError(options.source, problems);
+    }
+  }
+  const rawProviders = top.success
+    ? top.data.providers
+    : (json as { providers: unknown[] }).providers;
+  const providers: ProviderConfig[] = [];
+  const seen = new Map<string, number>();
+  rawProviders.forEach((raw, index) => {
+    const label = providerLabel(raw, index);
+    const parsed = parseProvider(raw, label, problems);
+    if (parsed === undefined) return;
+    const first = seen.get(parsed.id);
+    if (first !== undefined) {
+      problems.push(
+        `${label}: id: duplicate id "${parsed.id}", already used by providers[${first}]`,
+      );
+      return;
+    }
+    seen.set(parsed.id, index);
+    const credentials = resolveCredentials(parsed.credentials, label, options, problems);
+    if (credentials !== undefined) providers.push({ ...parsed, credentials } as ProviderConfig);
+  });
+  if (problems.length > 0 || !top.success) throw new ConfigError(options.source, problems);
+  return {
+    server: top.data.server,
+    tenants: [{ id: DEFAULT_TENANT_ID, providers }],
+  };
+}
+
+function parseProvider(
+  raw: unknown,
+  label: string,
+  problems: string[],
+): RawProviderConfig | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push(`${label}: expected an object`);
+    return undefined;
+  }
+  const kind = (raw as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || !(PROVIDER_KINDS as readonly string[]).includes(kind)) {
+    const received =
+      typeof kind === 'string' ? `"${kind}"` : kind === undefined ? 'nothing' : typeof kind;
+    problems.push(
+      `${label}: kind: expected one of ${PROVIDER_KINDS.join(', ')}, received ${received}`,
+    );
+    return undefined;
+  }
+  const result = providerSchemas[kind as ProviderKind].safeParse(raw);
+  if (!result.success) {
+    problems.push(...result.error.issues.map((issue) => `${label}: ${describeIssue(issue, [])}`));
+    return undefined;
+  }
+  return result.data as RawProviderConfig;
+}
+
+/** `providers[2] "ops"`, or `providers[2]` where the entry has no usable id. */
+function providerLabel(raw: unknown, index: number): string {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && /^[a-z0-9-]+$/.test(id)
+    ? `providers[${index}] "${id}"`
+    : `providers[${index}]`;
+}
+
+/** One line for one zod issue: the field's path, then what was expected. Never the value. */
+function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[]): string {
+  const path = [...prefix, ...issue.path];
+  const field = path.length === 0 ? '(top level)' : formatPath(path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((key) => formatPath([...path, key]));
+    return keys.map((key) => `${key}: unknown key`).join('; ');
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${field}: is required`;
+  if (issue.code === 'invalid_type') return `${field}: expected ${issue.expected}`;
+  return `${field}: ${issue.message}`;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path
+    .map((part, index) =>
+      typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`,
+    )
+    .join('');
+}
+
+function resolveCredentials(
+  credentials: Record<string, SecretReference>,
+  label: string,
+  options: ParseConfigOptions,
+  problems: string[],
+): Record<string, string> | undefined {
+  const resolved: Record<string, string> = {};
+  let ok = true;
+  for (const [field, reference] of Object.entries(credentials)) {
+    const value = resolveSecret(reference, `${label}: credentials.${field}`, options, problems);
+    if (value === undefined) ok = false;
+    else resolved[field] = value;
+  }
+  return ok ? resolved : undefined;
+}
+
+function resolveSecret(
+  reference: SecretReference,
+  where: string,
+  options: ParseConfigOptions,
+  problems: string[],
+): string | undefined {
+  if (typeof reference === 'string') return reference;
+  if ('env' in reference) {
+    const value = options.env[reference.env];
+    if (value === undefined || value === '') {
+      problems.push(`${where}: environment variable ${reference.env} is not set`);
+      return undefined;
+    }
+    return value;
+  }
+  const path = resolve(options.baseDir, reference.file);
+  try {
+    // A secret file usually ends with a newline that is not part of the secret.
+    const value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    if (value === '') {
+      problems.push(`${where}: file ${path} is empty`);
+      return undefined;
+    }
+    return value;
+  } catch (error) {
+    problems.push(`${where}: cannot read file ${path} (${errorCode(error)})`);
+    return undefined;
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : 'unreadable';
+}

@@ -1,0 +1,75 @@
+import { currencyMatcher } from '../balance-loader.js';
+import { builder } from '../builder.js';
+import type { ProviderKind } from '../config.js';
+import { orClientError } from './errors.js';
+import { AccountRef, BalanceRef, ProviderRef } from './refs.js';
+
+export const ProviderKindEnum = builder.enumType('ProviderKind', {
+  description: 'The kinds of upstream provider balance-api can read.',
+  values: {
+    PIK: { value: 'pik' },
+    ASSET_ACCOUNTS: { value: 'asset-accounts' },
+    MERCHANT: { value: 'merchant' },
+    WALLET: { value: 'wallet' },
+    PREPAID: { value: 'prepaid' },
+  } as const satisfies Record<string, { value: ProviderKind }>,
+});
+
+ProviderRef.implement({
+  description: "One configured upstream provider of the caller's tenant.",
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.field({ type: ProviderKindEnum, resolve: (provider) => provider.kind }),
+    name: t.exposeString('name'),
+    accounts: t.field({
+      type: [AccountRef],
+      nullable: true,
+      description: 'Every account at the provider; null, with an error, when the upstream fails.',
+      resolve: async (provider, _args, context) => {
+        const snapshot = await orClientError(
+          context.loaders.balances.load({ providerId: provider.id, currencies: null }),
+        );
+        return snapshot.accounts.map((account) => ({ provider, account, snapshot }));
+      },
+    }),
+    balances: t.field({
+      type: [BalanceRef],
+      nullable: true,
+      description:
+        'All balances of all its accounts, optionally only these currencies (matched without regard to case).',
+      args: { currencies: t.arg.stringList({ required: false }) },
+      resolve: async (provider, args, context) => {
+        const currencies = args.currencies ?? null;
+        const snapshot = await orClientError(
+          context.loaders.balances.load({ providerId: provider.id, currencies }),
+        );
+        const matches = currencyMatcher(currencies);
+        return snapshot.accounts.flatMap((account) =>
+          account.balances
+            .filter(matches)
+            .map((balance) => ({ account: { provider, account, snapshot }, balance })),
+        );
+      },
+    }),
+  }),
+});
+
+builder.queryType({});
+
+builder.queryField('providers', (t) =>
+  t.field({
+    type: [ProviderRef],
+    description: "The caller's providers, in configuration order.",
+    resolve: (_root, _args, context) => context.tenant.providers,
+  }),
+);
+
+builder.queryField('provider', (t) =>
+  t.field({
+    type: ProviderRef,
+    nullable: true,
+    description: 'One provider by id; null for an unknown id.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => context.tenant.byId.get(String(args.id)) ?? null,
+  }),
+);

@@ -1,0 +1,76 @@
+import { currencyMatcher } from '../balance-loader.js';
+import { builder } from '../builder.js';
+import { type Amount, sumAmounts } from '../money.js';
+import { TotalsRef, type TotalsView } from './refs.js';
+
+const CurrencyTotalRef = builder
+  .objectRef<TotalsView['currencies'][number]>('CurrencyTotal')
+  .implement({
+    fields: (t) => ({
+      currency: t.exposeString('currency'),
+      total: t.field({ type: 'Decimal', resolve: (row) => row.total }),
+      available: t.field({ type: 'Decimal', resolve: (row) => row.available }),
+    }),
+  });
+
+TotalsRef.implement({
+  fields: (t) => ({
+    complete: t.boolean({
+      description: 'False when a provider could not be read.',
+      resolve: (totals) => totals.complete,
+    }),
+    missingProviders: t.idList({ resolve: (totals) => totals.missingProviders }),
+    currencies: t.field({
+      type: [CurrencyTotalRef],
+      description: 'Summed exactly across all accounts, by currency code; sorted by code.',
+      resolve: (totals) => totals.currencies,
+    }),
+  }),
+});
+
+builder.queryField('totals', (t) =>
+  t.field({
+    type: TotalsRef,
+    description:
+      'Every balance of every provider summed by currency (upper-cased code), optionally only these currencies. A provider that cannot be read is listed in missingProviders.',
+    args: { currencies: t.arg.stringList({ required: false }) },
+    resolve: async (_root, args, context) => {
+      const currencies = args.currencies ?? null;
+      const providers = context.tenant.providers;
+      const settled = await Promise.allSettled(
+        providers.map((provider) =>
+          context.loaders.balances.load({ providerId: provider.id, currencies }),
+        ),
+      );
+      const matches = currencyMatcher(currencies);
+      const sums = new Map<string, { total: Amount[]; available: Amount[] }>();
+      const missingProviders: string[] = [];
+      settled.forEach((result, index) => {
+        if (result.status === 'rejected') {
+          missingProviders.push((providers[index] as { id: string }).id);
+          return;
+        }
+        for (const account of result.value.accounts) {
+          for (const balance of account.balances.filter(matches)) {
+            const code = balance.currency.toUpperCase();
+            const sum = sums.get(code) ?? { total: [], available: [] };
+            sum.total.push(balance.total);
+            sum.available.push(balance.available);
+            sums.set(code, sum);
+          }
+        }
+      });
+      return {
+        complete: missingProviders.length === 0,
+        missingProviders,
+        currencies: [...sums.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([currency, sum]) => ({
+            currency,
+            total: sumAmounts(sum.total),
+            available: sumAmounts(sum.available),
+          })),
+      };
+    },
+  }),
+);

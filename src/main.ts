@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config.js';
+import { onShutdown } from './shutdown.js';
+
+const USAGE = `Usage: balance-api <command> [options]
+
+Commands:
+  serve [--config FILE] [--port N] [--host H]
+      Serve GraphQL (and GraphiQL) at /graphql. The configuration file comes from --config or
+      BALANCE_API_CONFIG; with neither, the server runs on the built-in sandbox with demo data.
+      PORT and HOST override the file's server section; --port and --host override those.
+  sandbox [--port N] [--host H]
+      Run the provider simulators alone, one base URL per kind under /<kind>.
+  print-schema [--out FILE]
+      Print the GraphQL SDL on stdout, or write it to FILE.
+`;
+
+/** What went wrong, said without a stack trace. */
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [command = 'serve', ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const port = values.port === undefined ? undefined : parsePort(values.port);
+
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('./serve.js');
+      await serve({ configPath: values.config, port, host: values.host });
+      return;
+    }
+    case 'sandbox': {
+      const { startSandbox } = await import('./sandbox/index.js');
+      const sandbox = await startSandbox({ port: port ?? 4010, host: values.host ?? '127.0.0.1' });
+      process.stdout.write(
+        `balance-api sandbox listening on ${sandbox.origin}\n${Object.keys(sandbox.simulators)
+          .map((kind) => `  ${kind}: ${sandbox.origin}/${kind}`)
+          .join('\n')}\n`,
+      );
+      onShutdown(() => sandbox.close());
+      return;
+    }
+    case 'print-schema': {
+      const { printSchemaSdl } = await import('./graphql/index.js');
+      const sdl = printSchemaSdl();
+      if (values.out === undefined) process.stdout.write(sdl);
+      else writeFileSync(values.out, sdl);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    throw new UsageError(`--port: expected a port number from 0 to 65535, received "${text}"`);
+  }
+  return port;
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`balance-api: the configuration is not valid.\n${error.message}\n`);
+    process.exit(2);
+  }
+  if (
+    error instanceof UsageError ||
+    (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')
+  ) {
+    process.stderr.write(`balance-api: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const code = (error as { code?: unknown })?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    const { address, port } = error as { address?: string; port?: number };
+    process.stderr.write(
+      `balance-api: cannot listen on ${address ?? '?'}:${port ?? '?'} (${code}); choose another with PORT or --port\n`,
+    );
+    process.exit(1);
+  }
+  process.stderr.write(
+    `balance-api: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

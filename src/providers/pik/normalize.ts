@@ -1,0 +1,69 @@
+import { ContractViolation } from '../../upstream/errors.js';
+import {
+  expectArray,
+  expectRecord,
+  isJsonNumber,
+  readAmount,
+  readOptionalDate,
+  readOptionalString,
+  readString,
+  toRawJson,
+} from '../../upstream/json.js';
+import type { NormalizedAccount } from '../adapter.js';
+
+/**
+ * The `data` of a successful PIK envelope; a non-200 envelope code is the caller's to map first.
+ *   {"code":200,"message":"success","data":...}
+ */
+export function pikEnvelopeData(body: unknown): unknown {
+  const envelope = expectRecord(body, 'body');
+  if (!isJsonNumber(envelope.code, 200)) {
+    throw new ContractViolation('body.code: expected 200 in a successful answer');
+  }
+  return envelope.data;
+}
+
+/**
+ * One balance record is one account with one balance.
+ *   {"balanceNo":"B-1","accountType":"GLOBAL","accountName":"USD account","currencyCode":"USD",
+ *    "networkCode":"","balance":1500.25,"availableBalance":1200.25,"frozenBalance":100,
+ *    "pendingBalance":200,"status":"ACTIVE","lastChangeTime":"2026-05-27T09:47:15.000Z",...}
+ */
+export function normalizePikRecord(value: unknown, where: string): NormalizedAccount {
+  const record = expectRecord(value, where);
+  return {
+    upstreamId: readString(record, 'balanceNo', where),
+    name: readOptionalString(record, 'accountName', where),
+    type: readOptionalString(record, 'accountType', where),
+    status: readOptionalString(record, 'status', where),
+    suppressed: false,
+    balances: [
+      {
+        currency: readString(record, 'currencyCode', where).toUpperCase(),
+        // Fiat records carry an empty or null networkCode.
+        network: readOptionalString(record, 'networkCode', where),
+        total: readAmount(record, 'balance', where),
+        available: readAmount(record, 'availableBalance', where),
+        components: [
+          { kind: 'FROZEN', amount: readAmount(record, 'frozenBalance', where) },
+          { kind: 'PENDING', amount: readAmount(record, 'pendingBalance', where) },
+        ],
+        depositAddresses: [],
+        updatedAt: readOptionalDate(record, 'lastChangeTime'),
+        raw: toRawJson(record),
+      },
+    ],
+  };
+}
+
+/** List Account Balances: `data` is an array of records. */
+export function normalizePikBalanceList(body: unknown): NormalizedAccount[] {
+  return expectArray(pikEnvelopeData(body), 'body.data').map((record, index) =>
+    normalizePikRecord(record, `body.data[${index}]`),
+  );
+}
+
+/** Get Balance by Currency: `data` is one record. */
+export function normalizePikBalanceByCurrency(body: unknown): NormalizedAccount[] {
+  return [normalizePikRecord(pikEnvelopeData(body), 'body.data')];
+}

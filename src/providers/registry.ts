@@ -1,0 +1,33 @@
+import type { ProviderConfig, ProviderKind } from '../config.js';
+import type { AdapterFactory, AdapterOptions, ProviderAdapter } from './adapter.js';
+import { createPikAdapter } from './pik/index.js';
+import { createPrepaidAdapter } from './prepaid/index.js';
+
+type AdapterFactories = { [K in ProviderKind]?: AdapterFactory<K> };
+
+/** Every provider kind and the factory of its adapter. */
+export const ADAPTER_FACTORIES: AdapterFactories = {
+  pik: createPikAdapter,
+  prepaid: createPrepaidAdapter,
+};
+
+/** The display name a provider gets when its configuration names none. */
+export const DEFAULT_PROVIDER_NAMES: Record<ProviderKind, string> = {
+  pik: 'PIK Global Account',
+  'asset-accounts': 'Asset accounts',
+  merchant: 'Merchant account',
+  wallet: 'Wallet',
+  prepaid: 'Prepaid credit',
+};
+
+export function createAdapter(
+  options: Omit<AdapterOptions, 'config'> & { config: ProviderConfig },
+): ProviderAdapter {
+  const factory = ADAPTER_FACTORIES[options.config.kind] as
+    | AdapterFactory<ProviderKind>
+    | undefined;
+  if (factory === undefined) {
+    throw new Error(`provider kind "${options.config.kind}" has no adapter yet`);
+  }
+  return factory(options as AdapterOptions<ProviderKind>);
+}

@@ -1,0 +1,36 @@
+import { createPikSimulator, type PikSimulator } from '../providers/pik/index.js';
+import { createPrepaidSimulator, type PrepaidSimulator } from '../providers/prepaid/index.js';
+import { createMovableClock, type MovableClock } from './clock.js';
+import { createDemoSandboxData, type SandboxData } from './demo.js';
+import { type SandboxServer, startSandboxServer } from './server.js';
+
+export interface SandboxOptions {
+  /** Default: the demo data. */
+  data?: SandboxData;
+  /** Default: real time, movable by tests. */
+  clock?: MovableClock;
+  host?: string;
+  port?: number;
+}
+
+/** Every kind's simulator on one real HTTP server, with handles to steer each of them. */
+export interface Sandbox extends SandboxServer {
+  clock: MovableClock;
+  simulators: { pik: PikSimulator; prepaid: PrepaidSimulator };
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const data = options.data ?? createDemoSandboxData();
+  const clock = options.clock ?? createMovableClock();
+  const simulators = {
+    pik: createPikSimulator({ ...data.pik, clock }),
+    prepaid: createPrepaidSimulator(data.prepaid),
+  };
+  const server = await startSandboxServer({
+    simulators: Object.values(simulators),
+    clock,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+  return Object.assign(server, { clock, simulators });
+}

@@ -1,0 +1,80 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { isLosslessNumber, LosslessNumber, stringify } from 'lossless-json';
+import type { ProviderKind } from '../config.js';
+
+/** A request as a simulator sees it: the path is relative to the kind's mount point. */
+export interface SimRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** Lower-case names, as node:http gives them. */
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** JSON text; use `jsonText` so amounts keep every digit. */
+  body?: string;
+}
+
+/** One provider kind's simulator, mounted by the sandbox server under `/<kind>`. */
+export interface Simulator {
+  readonly kind: ProviderKind;
+  handle(request: SimRequest): SimResponse | Promise<SimResponse>;
+}
+
+/** The sandbox's clock, shared by every simulator so tests can move time for all of them. */
+export interface SandboxClock {
+  now(): number;
+}
+
+/**
+ * Serializes a body the way a provider would: values created with `jsonNumber` are written as
+ * JSON numbers with their exact digits, however many a float would lose.
+ */
+export function jsonText(value: unknown): string {
+  return stringify(value) ?? 'null';
+}
+
+/** An amount written as a JSON number with exactly these digits. */
+export function jsonNumber(text: string | number): LosslessNumber {
+  return new LosslessNumber(String(text));
+}
+
+export function json(
+  status: number,
+  value: unknown,
+  headers?: Record<string, string>,
+): SimResponse {
+  return { status, body: jsonText(value), ...(headers ? { headers } : {}) };
+}
+
+/** The bearer token of a request, or undefined. */
+export function bearerToken(request: SimRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? header.match(/^Bearer (\S+)$/) : null;
+  return match?.[1];
+}
+
+/** Parses a JSON request body; undefined when it is not a JSON object. */
+export function jsonObjectBody(request: SimRequest): Record<string, unknown> | undefined {
+  const type = request.headers['content-type'] ?? '';
+  if (!type.toLowerCase().startsWith('application/json')) return undefined;
+  try {
+    const value: unknown = JSON.parse(request.body);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A random opaque token with a readable prefix. */
+export function randomToken(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().replaceAll('-', '')}`;
+}
+
+export { isLosslessNumber };

@@ -1,0 +1,51 @@
+import { applyServerOverrides, loadConfigFromEnvironment, parseConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createDemoConfigDocument } from './sandbox/demo.js';
+import { startSandbox } from './sandbox/index.js';
+import { startBalanceServer } from './server.js';
+import { onShutdown } from './shutdown.js';
+import { createAppRuntime } from './tenants.js';
+
+export interface ServeOptions {
+  configPath?: string | undefined;
+  port?: number | undefined;
+  host?: string | undefined;
+}
+
+/**
+ * `balance-api serve`: the configured providers, or, with no configuration at all, an in-process
+ * sandbox and its demo tenant so a new user sees balances at once.
+ */
+export async function serve(options: ServeOptions): Promise<void> {
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+  let config = loadConfigFromEnvironment({ configPath: options.configPath, port: options.port });
+  let closeSandbox: (() => Promise<void>) | undefined;
+  if (config === undefined) {
+    const sandbox = await startSandbox();
+    closeSandbox = () => sandbox.close();
+    const document = createDemoConfigDocument((kind) => `${sandbox.origin}/${kind}`);
+    config = applyServerOverrides(
+      parseConfig(document, { source: 'built-in sandbox', env: {}, baseDir: process.cwd() }),
+      { port: options.port },
+    );
+    process.stdout.write(
+      `balance-api: no configuration given (--config FILE or BALANCE_API_CONFIG); serving the built-in sandbox with demo data (${sandbox.origin}).\n`,
+    );
+  }
+  if (options.host !== undefined)
+    config = { ...config, server: { ...config.server, host: options.host } };
+  const runtime = createAppRuntime({ config, log });
+  const server = await startBalanceServer({
+    runtime,
+    log,
+    host: config.server.host,
+    port: config.server.port,
+  });
+  process.stdout.write(`balance-api: GraphiQL at ${server.origin}/graphql\n`);
+  log.info({ origin: server.origin, tenants: config.tenants.length }, 'listening');
+  onShutdown(async () => {
+    await server.close();
+    await runtime.close();
+    await closeSandbox?.();
+  });
+}

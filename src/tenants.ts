@@ -1,0 +1,79 @@
+import type { Dispatcher } from 'undici';
+import type { AppConfig, ProviderConfig, ProviderKind } from './config.js';
+import type { Logger } from './logger.js';
+import type { ProviderAdapter } from './providers/adapter.js';
+import { createAdapter, DEFAULT_PROVIDER_NAMES } from './providers/registry.js';
+import { createUpstreamDispatcher } from './upstream/http.js';
+import { TokenCacheByTenantAndProvider } from './upstream/token-cache.js';
+
+/** One configured provider of one tenant, with its adapter. No secret is reachable from here. */
+export interface ProviderRuntime {
+  tenantId: string;
+  id: string;
+  kind: ProviderKind;
+  name: string;
+  adapter: ProviderAdapter;
+}
+
+export interface TenantRuntime {
+  id: string;
+  /** In configuration order. */
+  providers: ProviderRuntime[];
+  byId: ReadonlyMap<string, ProviderRuntime>;
+}
+
+/** What outlives requests: tenants, their adapters, the token cache and the upstream pool. */
+export interface AppRuntime {
+  tenants: ReadonlyMap<string, TenantRuntime>;
+  tokens: TokenCacheByTenantAndProvider;
+  dispatcher: Dispatcher;
+  close(): Promise<void>;
+}
+
+export interface CreateAppRuntimeOptions {
+  config: AppConfig;
+  /** Default: a new keep-alive pool, closed with the runtime. */
+  dispatcher?: Dispatcher;
+  /** The clock for token lifetimes; default Date.now. */
+  now?: () => number;
+  log?: Logger | undefined;
+}
+
+export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
+  const ownDispatcher = options.dispatcher === undefined;
+  const dispatcher = options.dispatcher ?? createUpstreamDispatcher();
+  const now = options.now ?? Date.now;
+  const tokens = new TokenCacheByTenantAndProvider({ now });
+  const tenants = new Map<string, TenantRuntime>();
+  for (const tenant of options.config.tenants) {
+    const providers = tenant.providers.map(
+      (config: ProviderConfig): ProviderRuntime => ({
+        tenantId: tenant.id,
+        id: config.id,
+        kind: config.kind,
+        name: config.name ?? DEFAULT_PROVIDER_NAMES[config.kind],
+        adapter: createAdapter({
+          tenantId: tenant.id,
+          config,
+          dispatcher,
+          tokens: tokens.slot(tenant.id, config.id),
+          now,
+          log: options.log?.child({ tenantId: tenant.id, providerId: config.id }),
+        }),
+      }),
+    );
+    tenants.set(tenant.id, {
+      id: tenant.id,
+      providers,
+      byId: new Map(providers.map((provider) => [provider.id, provider])),
+    });
+  }
+  return {
+    tenants,
+    tokens,
+    dispatcher,
+    close: async () => {
+      if (ownDispatcher) await dispatcher.close();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { isLosslessNumber, LosslessNumber, parse } from 'lossless-json';
+import { Amount } from '../money.js';
+import { ContractViolation } from './errors.js';
+
+/** A JSON value as parsed losslessly: every number is a LosslessNumber holding its exact text. */
+export type LosslessJson = unknown;
+
+/** Parses an upstream body keeping every number's exact digits. */
+export function parseLosslessJson(text: string): LosslessJson {
+  if (text.trim() === '') throw new ContractViolation('the body is empty, expected JSON');
+  try {
+    return parse(text);
+  } catch (error) {
+    // lossless-json's message names the position, never the body itself.
+    const reason = error instanceof Error ? error.message : 'unknown reason';
+    throw new ContractViolation(`the body is not valid JSON (${reason})`);
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A short description of a JSON value's type, for messages; never the value itself. */
+export function describeJsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (isLosslessNumber(value)) return 'a number';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+export function expectRecord(value: unknown, where: string): Record<string, unknown> {
+  if (!isRecord(value)) {
+    throw new ContractViolation(
+      `${where}: expected an object, received ${describeJsonType(value)}`,
+    );
+  }
+  return value;
+}
+
+export function expectArray(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) {
+    throw new ContractViolation(`${where}: expected an array, received ${describeJsonType(value)}`);
+  }
+  return value;
+}
+
+/** An amount given as a JSON number or as a decimal string. */
+export function readAmount(record: Record<string, unknown>, field: string, where: string): Amount {
+  const value = record[field];
+  const text = isLosslessNumber(value)
+    ? value.value
+    : typeof value === 'string'
+      ? value
+      : undefined;
+  const amount = text === undefined ? undefined : Amount.fromJsonNumberText(text);
+  if (amount === undefined) {
+    const received =
+      typeof value === 'string' ? 'a string that is not a number' : describeJsonType(value);
+    throw new ContractViolation(`${where}.${field}: expected an amount, received ${received}`);
+  }
+  return amount;
+}
+
+/** Like readAmount, but a missing or null field gives undefined. */
+export function readOptionalAmount(
+  record: Record<string, unknown>,
+  field: string,
+  where: string,
+): Amount | undefined {
+  const value = record[field];
+  return value === undefined || value === null ? undefined : readAmount(record, field, where);
+}
+
+export function readString(record: Record<string, unknown>, field: string, where: string): string {
+  const value = record[field];
+  if (typeof value === 'string') return value;
+  // Ids are sometimes numbers upstream; their exact text is the id.
+  if (isLosslessNumber(value)) return value.value;
+  throw new ContractViolation(
+    `${where}.${field}: expected a string, received ${describeJsonType(value)}`,
+  );
+}
+
+export function readOptionalString(
+  record: Record<string, unknown>,
+  field: string,
+  where: string,
+): string | undefined {
+  const value = record[field];
+  return value === undefined || value === null || value === ''
+    ? undefined
+    : readString(record, field, where);
+}
+
+/** True when a parsed value is the JSON number `expected` (envelope codes are compared as numbers). */
+export function isJsonNumber(value: unknown, expected: number): boolean {
+  if (isLosslessNumber(value)) return Number(value.value) === expected;
+  return typeof value === 'number' && value === expected;
+}
+
+/** The number a code field holds, or undefined; codes are small integers, never money. */
+export function readCode(value: unknown): number | undefined {
+  if (isLosslessNumber(value)) return Number(value.value);
+  if (typeof value === 'number') return value;
+  return undefined;
+}
+
+/** A timestamp string to a Date, or undefined where it is missing or unreadable. */
+export function readOptionalDate(record: Record<string, unknown>, field: string): Date | undefined {
+  const value = record[field];
+  if (typeof value !== 'string' || value === '') return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * The record as JSON for `Balance.raw`: numbers become strings holding their exact value in plain
+ * notation, so no client ever parses them into floats.
+ */
+export function toRawJson(value: unknown): unknown {
+  if (isLosslessNumber(value)) {
+    return Amount.fromJsonNumberText(value.value)?.toString() ?? value.value;
+  }
+  if (Array.isArray(value)) return value.map(toRawJson);
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = toRawJson(item);
+    return out;
+  }
+  return value;
+}
+
+export { LosslessNumber };

@@ -1,0 +1,148 @@
+import { UpstreamError, UpstreamTokenRejectedError } from './errors.js';
+
+/** A session token and when the upstream stops accepting it (ms since the epoch). */
+export interface SessionToken {
+  value: string;
+  expiresAt: number;
+}
+
+export interface TokenCacheOptions {
+  /** The clock; tests move it. Default Date.now. */
+  now?: () => number;
+  /** Renew this long before expiry at most; default 60 000 ms. */
+  renewBeforeMs?: number;
+  /** ...and at most this fraction of the token's life; default 0.1. */
+  renewBeforeFraction?: number;
+}
+
+interface SlotState {
+  token: SessionToken | undefined;
+  /** When the token is renewed instead of used: a margin before expiry. */
+  renewAt: number;
+  /** The login in flight, awaited by every caller instead of starting another. */
+  inFlight: Promise<SessionToken> | undefined;
+}
+
+/**
+ * Session tokens that outlive a request, keyed by (tenant, provider): one slot per provider
+ * instance of each tenant, so no tenant's login ever serves another.
+ */
+export class TokenCacheByTenantAndProvider {
+  private readonly slots = new Map<string, TokenSlot>();
+  private readonly now: () => number;
+  private readonly renewBeforeMs: number;
+  private readonly renewBeforeFraction: number;
+
+  constructor(options: TokenCacheOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.renewBeforeMs = options.renewBeforeMs ?? 60_000;
+    this.renewBeforeFraction = options.renewBeforeFraction ?? 0.1;
+  }
+
+  slot(tenantId: string, providerId: string): TokenSlot {
+    const key = JSON.stringify([tenantId, providerId]);
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = new TokenSlot(this.now, (token, obtainedAt) => {
+        const life = Math.max(0, token.expiresAt - obtainedAt);
+        return token.expiresAt - Math.min(this.renewBeforeMs, life * this.renewBeforeFraction);
+      });
+      this.slots.set(key, slot);
+    }
+    return slot;
+  }
+}
+
+/** One (tenant, provider)'s token: single-flight login, renewal before expiry, rotation. */
+export class TokenSlot {
+  private state: SlotState = { token: undefined, renewAt: 0, inFlight: undefined };
+  /** How many logins this slot started; tests and logs read it. */
+  logins = 0;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly renewAtFor: (token: SessionToken, obtainedAt: number) => number,
+  ) {}
+
+  /**
+   * The current token, logging in first when there is none or it is due for renewal. `fresh` is
+   * true when this call waited for a login, so a rejection of it is not retried with another.
+   */
+  async get(login: () => Promise<SessionToken>): Promise<{ token: SessionToken; fresh: boolean }> {
+    const { token, renewAt, inFlight } = this.state;
+    if (token !== undefined && this.now() < renewAt) return { token, fresh: false };
+    if (inFlight !== undefined) return { token: await inFlight, fresh: true };
+    const started = this.now();
+    this.logins += 1;
+    const pending = login().then(
+      (next) => {
+        if (this.state.inFlight === pending) this.store(next, started);
+        return next;
+      },
+      (error: unknown) => {
+        if (this.state.inFlight === pending) this.state = { ...this.state, inFlight: undefined };
+        throw error;
+      },
+    );
+    this.state = { ...this.state, inFlight: pending };
+    return { token: await pending, fresh: true };
+  }
+
+  /** Forgets `value` if it is still the current token; a newer token is kept. */
+  invalidate(value: string): void {
+    if (this.state.token?.value === value)
+      this.state = { ...this.state, token: undefined, renewAt: 0 };
+  }
+
+  /**
+   * Adopts a rotated token handed out with a response to a call made with `previous`. A rotation
+   * that arrives late, after a newer token was adopted, is ignored.
+   */
+  rotate(previous: string, next: SessionToken): boolean {
+    if (this.state.token?.value !== previous) return false;
+    this.store(next, this.now());
+    return true;
+  }
+
+  current(): SessionToken | undefined {
+    return this.state.token;
+  }
+
+  private store(token: SessionToken, obtainedAt: number): void {
+    this.state = { token, renewAt: this.renewAtFor(token, obtainedAt), inFlight: undefined };
+  }
+}
+
+/**
+ * Calls `call` with the slot's token. An upstream rejection of a cached token causes exactly one
+ * re-login (shared with concurrent callers) and one retry; a second rejection is final.
+ */
+export async function callWithSessionToken<T>(
+  slot: TokenSlot,
+  login: () => Promise<SessionToken>,
+  call: (token: string) => Promise<T>,
+  providerId: string,
+): Promise<T> {
+  const first = await slot.get(login);
+  try {
+    return await call(first.token.value);
+  } catch (error) {
+    if (!(error instanceof UpstreamTokenRejectedError)) throw error;
+    if (first.fresh) throw authFailed(providerId, error);
+    slot.invalidate(first.token.value);
+  }
+  const second = await slot.get(login);
+  try {
+    return await call(second.token.value);
+  } catch (error) {
+    throw error instanceof UpstreamTokenRejectedError ? authFailed(providerId, error) : error;
+  }
+}
+
+function authFailed(providerId: string, cause: UpstreamTokenRejectedError): UpstreamError {
+  return new UpstreamError(
+    'UPSTREAM_AUTH_FAILED',
+    `${providerId}: the provider rejected the session after a new login; check the credentials`,
+    { providerId, ...(cause.status === undefined ? {} : { status: cause.status }), cause },
+  );
+}
