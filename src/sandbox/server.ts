@@ -53,6 +53,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       query: url.searchParams,
       headers: req.headers,
       body: Buffer.concat(chunks).toString('utf8'),
+      remoteAddress: req.socket.remoteAddress ?? '',
     };
     let response: SimResponse;
     try {

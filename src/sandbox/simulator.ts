@@ -10,6 +10,8 @@ export interface SimRequest {
   /** Lower-case names, as node:http gives them. */
   headers: IncomingHttpHeaders;
   body: string;
+  /** The caller's address, for simulators that bind a session to it. */
+  remoteAddress: string;
 }
 
 export interface SimResponse {
