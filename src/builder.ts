@@ -11,7 +11,9 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
   };
-}>({});
+  // Fields are non-null unless they say otherwise, as CONTRACT.md's SDL reads.
+  DefaultFieldNullability: false;
+}>({ defaultFieldNullability: false });
 
 builder.scalarType('Decimal', {
   description:

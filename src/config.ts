@@ -226,26 +226,19 @@ export interface ParseConfigOptions {
 export function parseConfig(json: unknown, options: ParseConfigOptions): AppConfig {
   const problems: string[] = [];
   const top = fileSchema.safeParse(json);
-  if (!top.success) {
-    problems.push(...top.error.issues.map((issue) => describeIssue(issue, [])));
-    if (top.error.issues.some((issue) => issue.path.length === 0 || issue.path[0] !== 'server')) {
-      throw new ConfigError(options.source, problems);
-    }
-  }
-  const rawProviders = top.success
-    ? top.data.providers
-    : (json as { providers: unknown[] }).providers;
+  if (!top.success) problems.push(...top.error.issues.map((issue) => describeIssue(issue, json)));
+  // Providers are checked one by one, even when the top level has problems too, so that every
+  // problem is reported at once.
+  const rawProviders = (json as { providers?: unknown } | null)?.providers;
   const providers: ProviderConfig[] = [];
   const seen = new Map<string, number>();
-  rawProviders.forEach((raw, index) => {
+  (Array.isArray(rawProviders) ? rawProviders : []).forEach((raw, index) => {
     const label = providerLabel(raw, index);
     const parsed = parseProvider(raw, label, problems);
     if (parsed === undefined) return;
     const first = seen.get(parsed.id);
     if (first !== undefined) {
-      problems.push(
-        `${label}: id: duplicate id "${parsed.id}", already used by providers[${first}]`,
-      );
+      problems.push(`${label}: id: duplicate id "${parsed.id}", already used by providers[${first}]`);
       return;
     }
     seen.set(parsed.id, index);
@@ -279,7 +272,7 @@ function parseProvider(
   }
   const result = providerSchemas[kind as ProviderKind].safeParse(raw);
   if (!result.success) {
-    problems.push(...result.error.issues.map((issue) => `${label}: ${describeIssue(issue, [])}`));
+    problems.push(...result.error.issues.map((issue) => `${label}: ${describeIssue(issue, raw)}`));
     return undefined;
   }
   return result.data as RawProviderConfig;
@@ -294,16 +287,25 @@ function providerLabel(raw: unknown, index: number): string {
 }
 
 /** One line for one zod issue: the field's path, then what was expected. Never the value. */
-function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[]): string {
-  const path = [...prefix, ...issue.path];
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  const path = issue.path;
   const field = path.length === 0 ? '(top level)' : formatPath(path);
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((key) => formatPath([...path, key]));
-    return keys.map((key) => `${key}: unknown key`).join('; ');
+    return issue.keys.map((key) => `${formatPath([...path, key])}: unknown key`).join('; ');
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${field}: is required`;
+  if (isMissing(input, path)) return `${field}: is required`;
   if (issue.code === 'invalid_type') return `${field}: expected ${issue.expected}`;
   return `${field}: ${issue.message}`;
+}
+
+/** True when the document has no value at `path` (zod does not report the input itself). */
+function isMissing(input: unknown, path: PropertyKey[]): boolean {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return true;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value === undefined;
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { DEFAULT_TENANT_ID } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
@@ -32,10 +31,13 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     context: () => createRequestContext(options.runtime, DEFAULT_TENANT_ID),
     graphiql:
       options.graphiql === false ? false : { title: 'balance-api', defaultQuery: DASHBOARD_QUERY },
-    // GraphiQL's scripts and styles are served inline from the package, never from a CDN; the
-    // page is rendered once.
-    renderGraphiQL: (graphiqlOptions) => {
-      graphiqlPage ??= renderGraphiQL(graphiqlOptions);
+    // GraphiQL's scripts and styles are served inline from the package, never from a CDN. The
+    // package is 9 MB of JavaScript, so it is loaded on the first visit, and the page rendered once.
+    renderGraphiQL: async (graphiqlOptions) => {
+      if (graphiqlPage === undefined) {
+        const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
+        graphiqlPage = renderGraphiQL(graphiqlOptions);
+      }
       return graphiqlPage;
     },
     landingPage: false,

@@ -1,0 +1,54 @@
+import { ContractViolation } from '../../upstream/errors.js';
+import {
+  expectArray,
+  expectRecord,
+  isJsonNumber,
+  readAmount,
+  readOptionalString,
+  readString,
+  toRawJson,
+} from '../../upstream/json.js';
+import type { NormalizedAccount } from '../adapter.js';
+
+/**
+ * One Get Account Balance entry is one account with one balance; the amounts are decimal strings.
+ *   {"Balance":"12386.00","ReservedAmount":"30.00","AvailableBalance":"12356.00",
+ *    "Currency":"USD","Name":"Account (USD)","Id":"417971020"}
+ */
+export function normalizeMerchantEntry(value: unknown, where: string): NormalizedAccount {
+  const entry = expectRecord(value, where);
+  return {
+    upstreamId: readString(entry, 'Id', where),
+    name: readOptionalString(entry, 'Name', where),
+    type: undefined,
+    status: undefined,
+    suppressed: false,
+    balances: [
+      {
+        currency: readString(entry, 'Currency', where).toUpperCase(),
+        network: undefined,
+        // The seed: Balance is the total, reserved plus available.
+        total: readAmount(entry, 'Balance', where),
+        available: readAmount(entry, 'AvailableBalance', where),
+        components: [{ kind: 'RESERVED', amount: readAmount(entry, 'ReservedAmount', where) }],
+        depositAddresses: [],
+        updatedAt: undefined,
+        raw: toRawJson(entry),
+      },
+    ],
+  };
+}
+
+/**
+ * A successful Get Account Balance body; a non-200 ResponseCode is the caller's to map first.
+ *   {"ResponseCode":200,"ResponseMessage":"Success","ResponseData":[<entry>, ...]}
+ */
+export function normalizeMerchantBalances(body: unknown): NormalizedAccount[] {
+  const envelope = expectRecord(body, 'body');
+  if (!isJsonNumber(envelope.ResponseCode, 200)) {
+    throw new ContractViolation('body.ResponseCode: expected 200 in a successful answer');
+  }
+  return expectArray(envelope.ResponseData, 'body.ResponseData').map((entry, index) =>
+    normalizeMerchantEntry(entry, `body.ResponseData[${index}]`),
+  );
+}

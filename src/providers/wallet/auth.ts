@@ -1,0 +1,84 @@
+import type { ProviderConfigOf } from '../../config.js';
+import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
+import { errorForStatus, type UpstreamHttp } from '../../upstream/http.js';
+import { expectRecord, parseLosslessJson, readCode, readString } from '../../upstream/json.js';
+import type { SessionToken } from '../../upstream/token-cache.js';
+import { badResponse } from '../bad-response.js';
+
+/** The wallet's assumed login path; overridable per provider as `paths.login`. */
+export const WALLET_LOGIN_PATH = '/v2/auth/login';
+/** The API key's assumed header; overridable per provider as `apiKeyHeader`. */
+export const WALLET_API_KEY_HEADER = 'X-Api-Key';
+
+/** How an instance authenticates, chosen by which credentials its configuration gives. */
+export type WalletCredentials =
+  | { mode: 'api-key'; apiKey: string }
+  | { mode: 'login'; email: string; password: string };
+
+export function walletCredentials(config: ProviderConfigOf<'wallet'>): WalletCredentials {
+  const { apiKey, email, password } = config.credentials;
+  if (apiKey !== undefined) return { mode: 'api-key', apiKey };
+  if (email !== undefined && password !== undefined) return { mode: 'login', email, password };
+  // The configuration schema rules this out; the message names fields, never values.
+  throw new Error(
+    `${config.id}: credentials: expected either { "apiKey" } or { "email", "password" }`,
+  );
+}
+
+/** `X-Api-Key: <apiKey>` (or the configured header), sent on every call; there is no login. */
+export function walletApiKeyHeaders(
+  config: ProviderConfigOf<'wallet'>,
+  apiKey: string,
+): Record<string, string> {
+  return { [config.apiKeyHeader ?? WALLET_API_KEY_HEADER]: apiKey };
+}
+
+export function walletBearerHeaders(accessToken: string): Record<string, string> {
+  return { authorization: `Bearer ${accessToken}` };
+}
+
+/**
+ * POST /v2/auth/login {"email","password"}
+ *   -> 200 {"data":{"accessToken":"<jwt>","expiresIn":900}}
+ *   -> 401 {"message":"Unauthorized"}
+ */
+export async function loginToWallet(
+  http: UpstreamHttp,
+  config: ProviderConfigOf<'wallet'>,
+  credentials: { email: string; password: string },
+  now: () => number,
+): Promise<SessionToken> {
+  const providerId = config.id;
+  const response = await http.send({
+    method: 'POST',
+    path: config.paths.login ?? WALLET_LOGIN_PATH,
+    json: { email: credentials.email, password: credentials.password },
+    route: 'login',
+  });
+  if (response.status === 401) {
+    // Bad credentials: a new login would be rejected the same way, so this is final.
+    throw new UpstreamError(
+      'UPSTREAM_AUTH_FAILED',
+      `${providerId}: the provider rejected the login (invalid email or password)`,
+      { providerId, status: 401 },
+    );
+  }
+  if (response.status !== 200) throw errorForStatus(providerId, response, 'the login');
+  try {
+    const body = expectRecord(parseLosslessJson(response.text), 'login body');
+    const data = expectRecord(body.data, 'login body.data');
+    const accessToken = readString(data, 'accessToken', 'login body.data');
+    if (accessToken === '') {
+      throw new ContractViolation('login body.data.accessToken: expected a token, received ""');
+    }
+    const expiresIn = readCode(data.expiresIn);
+    if (expiresIn === undefined || !(expiresIn > 0)) {
+      throw new ContractViolation(
+        'login body.data.expiresIn: expected a positive number of seconds',
+      );
+    }
+    return { value: accessToken, expiresAt: now() + expiresIn * 1000 };
+  } catch (error) {
+    throw badResponse(providerId, 'the login', error);
+  }
+}

@@ -1,0 +1,66 @@
+import { createUpstreamHttp } from '../../upstream/http.js';
+import { callWithSessionToken } from '../../upstream/token-cache.js';
+import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
+import {
+  loginToWallet,
+  walletApiKeyHeaders,
+  walletBearerHeaders,
+  walletCredentials,
+} from './auth.js';
+import { fetchWalletBalances } from './client.js';
+
+export {
+  createWalletSimulator,
+  type WalletAccountData,
+  type WalletAssetData,
+  type WalletSimulator,
+  type WalletSimulatorOptions,
+} from './sandbox.js';
+
+/**
+ * Crypto wallet balances: an API key header on every call, or an email and password that log in
+ * for a bearer token. One read asks for any set of assets of the configured wallet at once.
+ */
+export function createWalletAdapter(options: AdapterOptions<'wallet'>): ProviderAdapter {
+  const { config, tokens, now } = options;
+  const http = createUpstreamHttp({
+    providerId: config.id,
+    baseUrl: config.baseUrl,
+    dispatcher: options.dispatcher,
+    timeoutMs: config.timeoutMs,
+    log: options.log,
+  });
+  const credentials = walletCredentials(config);
+
+  if (credentials.mode === 'api-key') {
+    // No login, so no token to cache: the key rides on every call.
+    const auth = {
+      headers: walletApiKeyHeaders(config, credentials.apiKey),
+      mode: 'api-key' as const,
+    };
+    return {
+      kind: 'wallet',
+      capabilities: { currencyFilter: 'many' },
+      fetchAccounts: (query) => fetchWalletBalances(http, config, auth, query.currencies),
+    };
+  }
+
+  const login = () => loginToWallet(http, config, credentials, now);
+  return {
+    kind: 'wallet',
+    capabilities: { currencyFilter: 'many' },
+    fetchAccounts: (query) =>
+      callWithSessionToken(
+        tokens,
+        login,
+        (token) =>
+          fetchWalletBalances(
+            http,
+            config,
+            { headers: walletBearerHeaders(token), mode: 'session' },
+            query.currencies,
+          ),
+        config.id,
+      ),
+  };
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { balanceCalls, DASHBOARD_QUERY, startTestApp, type TestApp } from './helpers/app.js';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+  // Log in once, so the counts below are balance reads only.
+  await app.query(DASHBOARD_QUERY);
+});
+afterAll(() => app.close());
+beforeEach(() => app.sandbox.clearCalls());
+
+/** Balance reads per configured provider (the two prepaid instances differ by their key). */
+function readsPerProvider() {
+  const prepaid = balanceCalls(app.sandbox, 'prepaid');
+  const keyOf = (user: string) => `Basic ${Buffer.from(user).toString('base64')}`;
+  return {
+    'pik-main': balanceCalls(app.sandbox, 'pik').length,
+    sms: prepaid.filter((call) => call.headers.authorization === keyOf('demo-sms:demo-sms-secret')).length,
+    voice: prepaid.filter((call) => call.headers.authorization === keyOf('demo-voice:demo-voice-secret'))
+      .length,
+  };
+}
+
+describe('one GraphQL request makes at most one upstream balance call per provider', () => {
+  it('for the dashboard query', async () => {
+    const result = await app.query(DASHBOARD_QUERY);
+    expect(result.errors).toBeUndefined();
+    expect(readsPerProvider()).toEqual({ 'pik-main': 1, sms: 1, voice: 1 });
+  });
+
+  it('with aliases, currency filters, totals, and the same provider reached through providers and provider(id)', async () => {
+    const result = await app.query(`{
+      a: providers { id accounts { id balances(currencies: ["usd"]) { total } } }
+      b: providers { balances(currencies: ["EUR", "HKD"]) { total } }
+      p1: provider(id: "pik-main") { balances(currencies: ["ETH"]) { total } }
+      p2: provider(id: "pik-main") { accounts { balances { currency } } }
+      sms: provider(id: "sms") { balances { total } }
+      t1: totals { currencies { currency total } }
+      t2: totals(currencies: ["hkd"]) { currencies { total } }
+    }`);
+    expect(result.errors).toBeUndefined();
+    expect(readsPerProvider()).toEqual({ 'pik-main': 1, sms: 1, voice: 1 });
+  });
+
+  it('for nested fields that reach the provider back through account and balance', async () => {
+    const result = await app.query(`{
+      providers { accounts { provider { balances { account { provider { id } } } } } }
+    }`);
+    expect(result.errors).toBeUndefined();
+    expect(readsPerProvider()).toEqual({ 'pik-main': 1, sms: 1, voice: 1 });
+  });
+
+  it('and none for a provider the request does not touch', async () => {
+    await app.query('{ provider(id: "sms") { balances { total } } providers { id name kind } }');
+    expect(readsPerProvider()).toEqual({ 'pik-main': 0, sms: 1, voice: 0 });
+  });
+});
+
+describe('pik: Get Balance by Currency when exactly one currency is needed', () => {
+  it('uses /api/v1/balance/{currencyCode} for one currency, whatever its case or how often it is asked', async () => {
+    const result = await app.query(`{
+      x: provider(id: "pik-main") { balances(currencies: ["usd"]) { currency total available } }
+      y: provider(id: "pik-main") { balances(currencies: ["USD"]) { total } }
+      totals(currencies: ["Usd"]) { currencies { currency total } }
+    }`);
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.x).toEqual({ balances: [{ currency: 'USD', total: '1500.25', available: '1200.25' }] });
+    expect(balanceCalls(app.sandbox, 'pik').map((call) => call.path)).toEqual(['/api/v1/balance/USD']);
+  });
+
+  it('uses the list for two currencies, or when accounts are asked for', async () => {
+    await app.query('{ provider(id: "pik-main") { balances(currencies: ["USD", "EUR"]) { total } } }');
+    await app.query('{ provider(id: "pik-main") { accounts { balances(currencies: ["USD"]) { total } } } }');
+    expect(balanceCalls(app.sandbox, 'pik').map((call) => call.path)).toEqual([
+      '/api/v1/balance/list',
+      '/api/v1/balance/list',
+    ]);
+  });
+
+  it('answers an empty list, not an error, for a currency the customer does not hold', async () => {
+    const result = await app.query('{ provider(id: "pik-main") { balances(currencies: ["JPY"]) { total } } }');
+    expect(result).toEqual({ data: { provider: { balances: [] } } });
+    expect(balanceCalls(app.sandbox, 'pik').map((call) => [call.path, call.status])).toEqual([
+      ['/api/v1/balance/JPY', 404],
+    ]);
+  });
+
+  it('answers null for an unknown provider id without calling anything', async () => {
+    const result = await app.query('{ provider(id: "nope") { id balances { total } } }');
+    expect(result).toEqual({ data: { provider: null } });
+    expect(app.sandbox.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,178 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFromEnvironment, parseConfig } from '../src/config.js';
+
+const SECRET_CANARY = 'canary-secret-7f3a9c';
+
+function problemsOf(document: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(document, { source: 'config.json', env, baseDir: tmpdir() });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    // No problem ever echoes a secret's value.
+    for (const problem of problems) expect(problem).not.toContain(SECRET_CANARY);
+    expect((error as ConfigError).message).not.toContain(SECRET_CANARY);
+    return problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const pik = (extra: Record<string, unknown> = {}) => ({
+  id: 'pik-main',
+  kind: 'pik',
+  baseUrl: 'https://pik.example',
+  credentials: { appId: 'app-1', appSecret: SECRET_CANARY },
+  ...extra,
+});
+
+describe('configuration file', () => {
+  it('accepts the example of CONTRACT.md and resolves env and file secrets', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'balance-config-'));
+    writeFileSync(join(dir, 'ops-otp'), 'JBSWY3DPEHPK3PXP\n');
+    const config = parseConfig(
+      {
+        server: { host: '127.0.0.1', port: 4000 },
+        providers: [
+          pik({ name: 'PIK Global Account', timeoutMs: 5000, credentials: { appId: 'app-1', appSecret: { env: 'PIK_APP_SECRET' } } }),
+          {
+            id: 'sms',
+            kind: 'prepaid',
+            baseUrl: 'https://sms.example',
+            currency: 'CNY',
+            credentials: { devKey: 'dev', devSecret: { file: 'ops-otp' } },
+          },
+        ],
+      },
+      { source: 'config.json', env: { PIK_APP_SECRET: 'from-env' }, baseDir: dir },
+    );
+    const [first, second] = config.tenants[0]?.providers ?? [];
+    expect(first?.credentials).toEqual({ appId: 'app-1', appSecret: 'from-env' });
+    expect(second?.credentials).toEqual({ devKey: 'dev', devSecret: 'JBSWY3DPEHPK3PXP' });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000 });
+  });
+
+  it('defaults timeoutMs to 5000, the prepaid currency to CNY and the server to 127.0.0.1:4000', () => {
+    const config = parseConfig(
+      {
+        providers: [
+          pik(),
+          { id: 'sms', kind: 'prepaid', baseUrl: 'https://sms.example', credentials: { devKey: 'd', devSecret: 's' } },
+        ],
+      },
+      { source: 'c', env: {}, baseDir: '.' },
+    );
+    expect(config.tenants[0]?.providers[0]?.timeoutMs).toBe(5000);
+    expect(config.tenants[0]?.providers[1]).toMatchObject({ currency: 'CNY' });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000 });
+  });
+
+  it('reports an unknown kind naming the provider and the field', () => {
+    expect(problemsOf({ providers: [pik({ kind: 'bank' })] })).toEqual([
+      'providers[0] "pik-main": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received "bank"',
+    ]);
+  });
+
+  it('reports a missing credential', () => {
+    expect(problemsOf({ providers: [pik({ credentials: { appId: 'a' } })] })).toEqual([
+      'providers[0] "pik-main": credentials.appSecret: is required',
+    ]);
+  });
+
+  it('reports an unset environment variable without echoing any secret', () => {
+    expect(
+      problemsOf({ providers: [pik({ credentials: { appId: SECRET_CANARY, appSecret: { env: 'NOPE_SECRET' } } })] }),
+    ).toEqual(['providers[0] "pik-main": credentials.appSecret: environment variable NOPE_SECRET is not set']);
+  });
+
+  it('reports an unreadable secret file', () => {
+    const [problem] = problemsOf({ providers: [pik({ credentials: { appId: 'a', appSecret: { file: '/nonexistent/x' } } })] });
+    expect(problem).toBe('providers[0] "pik-main": credentials.appSecret: cannot read file /nonexistent/x (ENOENT)');
+  });
+
+  it('reports a duplicate id', () => {
+    expect(problemsOf({ providers: [pik(), pik()] })).toEqual([
+      'providers[1] "pik-main": id: duplicate id "pik-main", already used by providers[0]',
+    ]);
+  });
+
+  it('reports a bad URL and a bad id', () => {
+    expect(problemsOf({ providers: [pik({ id: 'PIK Main', baseUrl: 'ftp://x' })] })).toEqual([
+      'providers[0]: id: expected lower-case letters, digits and "-"',
+      'providers[0]: baseUrl: expected an http:// or https:// URL',
+    ]);
+  });
+
+  it('reports unknown keys at every level', () => {
+    expect(
+      problemsOf({
+        server: { port: 1, colour: 'blue' },
+        extra: true,
+        providers: [pik({ retries: 3, credentials: { appId: 'a', appSecret: SECRET_CANARY, token: SECRET_CANARY } })],
+      }).sort(),
+    ).toEqual([
+      'extra: unknown key',
+      'providers[0] "pik-main": credentials.token: unknown key',
+      'providers[0] "pik-main": retries: unknown key',
+      'server.colour: unknown key',
+    ]);
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const problems = problemsOf({
+      providers: [
+        pik({ timeoutMs: -1 }),
+        { id: 'sms', kind: 'prepaid', baseUrl: 'https://sms.example', credentials: { devKey: 1, devSecret: SECRET_CANARY } },
+        'not an object',
+      ],
+    });
+    expect(problems).toEqual([
+      'providers[0] "pik-main": timeoutMs: Too small: expected number to be >=1',
+      'providers[1] "sms": credentials.devKey: expected a string, { "env": "NAME" } or { "file": "PATH" }',
+      'providers[2]: expected an object',
+    ]);
+  });
+
+  it('accepts path overrides and rejects a malformed one', () => {
+    const config = parseConfig(
+      { providers: [pik({ paths: { login: '/oauth/token', balanceByCurrency: '/v9/balances/{currencyCode}' } })] },
+      { source: 'c', env: {}, baseDir: '.' },
+    );
+    expect(config.tenants[0]?.providers[0]).toMatchObject({ paths: { login: '/oauth/token' } });
+    expect(problemsOf({ providers: [pik({ paths: { balanceByCurrency: '/v9/balances' } })] })).toEqual([
+      'providers[0] "pik-main": paths.balanceByCurrency: must contain {currencyCode}',
+    ]);
+    expect(problemsOf({ providers: [pik({ paths: { login: 'https://elsewhere/x' } })] })).toEqual([
+      'providers[0] "pik-main": paths.login: expected a path starting with "/", without query or spaces',
+    ]);
+  });
+
+  it('reads the file from --config before BALANCE_API_CONFIG, and PORT/HOST override it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'balance-config-'));
+    const path = join(dir, 'config.json');
+    writeFileSync(path, JSON.stringify({ server: { port: 4100 }, providers: [pik()] }));
+    const fromEnv = loadConfigFromEnvironment({ env: { BALANCE_API_CONFIG: path, PORT: '4200', HOST: '0.0.0.0' } });
+    expect(fromEnv?.server).toEqual({ host: '0.0.0.0', port: 4200 });
+    const fromFlag = loadConfigFromEnvironment({ configPath: path, env: { BALANCE_API_CONFIG: '/nope.json' }, port: 4300 });
+    expect(fromFlag?.server.port).toBe(4300);
+    expect(loadConfigFromEnvironment({ env: {} })).toBeUndefined();
+  });
+
+  it('says when the file is missing or not JSON', () => {
+    expect(() => loadConfigFromEnvironment({ configPath: '/nonexistent.json', env: {} })).toThrow(
+      '/nonexistent.json: 1 problem\n  - cannot read the configuration file (ENOENT)',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'balance-config-'));
+    const path = join(dir, 'broken.json');
+    writeFileSync(path, `{"providers": [ {"credentials": {"appSecret": "${SECRET_CANARY}"} ]`);
+    try {
+      loadConfigFromEnvironment({ configPath: path, env: {} });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems[0]).toMatch(/^the file is not valid JSON \(/);
+      expect((error as ConfigError).message).not.toContain(SECRET_CANARY);
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { type AppConfig, type ProviderKind, parseConfig } from '../../src/config.js';
+import { createDemoConfigDocument, createDemoSandboxData, type SandboxData } from '../../src/sandbox/demo.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type BalanceYoga, createBalanceYoga } from '../../src/server.js';
+import { type AppRuntime, createAppRuntime } from '../../src/tenants.js';
+
+export interface GraphQLResult {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestApp {
+  sandbox: Sandbox;
+  runtime: AppRuntime;
+  yoga: BalanceYoga;
+  config: AppConfig;
+  /** POSTs one GraphQL request through Yoga in-process; upstream calls still use real sockets. */
+  query(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  data?: SandboxData;
+  /** Builds the configuration document from the sandbox's base URLs; default the demo tenant. */
+  configDocument?: (baseUrl: (kind: string) => string) => unknown;
+  /** balance-api's clock; default the sandbox's, so both see the same time. */
+  now?: () => number;
+}
+
+/** A sandbox on a real port, and balance-api's GraphQL handler configured against it. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const sandbox = await startSandbox({ data: options.data ?? createDemoSandboxData() });
+  const baseUrl = (kind: string) => `${sandbox.origin}/${kind}`;
+  const document = (options.configDocument ?? createDemoConfigDocument)(baseUrl);
+  const config = parseConfig(document, { source: 'test', env: {}, baseDir: process.cwd() });
+  const runtime = createAppRuntime({ config, now: options.now ?? sandbox.clock.now });
+  const yoga = createBalanceYoga({ runtime });
+  return {
+    sandbox,
+    runtime,
+    yoga,
+    config,
+    async query(query, variables) {
+      const response = await yoga.fetch('http://balance-api.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResult;
+    },
+    async close() {
+      await runtime.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** The sandbox's recorded balance reads (logins excluded) of one kind. */
+export function balanceCalls(sandbox: Sandbox, kind: ProviderKind) {
+  return sandbox.calls(kind).filter((call) => !call.path.includes('/auth/'));
+}
+
+/** The sandbox's recorded logins of one kind. */
+export function loginCalls(sandbox: Sandbox, kind: ProviderKind) {
+  return sandbox.calls(kind).filter((call) => call.path.includes('/auth/'));
+}
+
+/** The dashboard operation of schema/operations/, as GraphiQL and the benchmark run it. */
+export const DASHBOARD_QUERY = readFileSync(
+  new URL('../../schema/operations/dashboard.graphql', import.meta.url),
+  'utf8',
+);
