@@ -238,7 +238,9 @@ export function parseConfig(json: unknown, options: ParseConfigOptions): AppConf
     if (parsed === undefined) return;
     const first = seen.get(parsed.id);
     if (first !== undefined) {
-      problems.push(`${label}: id: duplicate id "${parsed.id}", already used by providers[${first}]`);
+      problems.push(
+        `${label}: id: duplicate id "${parsed.id}", already used by providers[${first}]`,
+      );
       return;
     }
     seen.set(parsed.id, index);

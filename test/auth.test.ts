@@ -20,7 +20,10 @@ describe('pik authentication, as the contract says', () => {
     expect(login?.method).toBe('POST');
     expect(login?.path).toBe('/api/v1/auth/token');
     expect(login?.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(login?.body ?? '')).toEqual({ appId: 'demo-pik-app', appSecret: 'demo-pik-secret' });
+    expect(JSON.parse(login?.body ?? '')).toEqual({
+      appId: 'demo-pik-app',
+      appSecret: 'demo-pik-secret',
+    });
     const [read] = balanceCalls(app.sandbox, 'pik');
     expect(read?.path).toBe('/api/v1/balance/list');
     expect(read?.headers.authorization).toMatch(/^Bearer pik-[0-9a-f]{32}$/);
@@ -30,11 +33,15 @@ describe('pik authentication, as the contract says', () => {
   it('makes one login for 20 concurrent cold queries, and reuses the token afterwards', async () => {
     app = await startTestApp();
     const current = app;
-    const results = await Promise.all(Array.from({ length: 20 }, () => current.query(PIK_ACCOUNTS)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => current.query(PIK_ACCOUNTS)),
+    );
     for (const result of results) expect(result.errors).toBeUndefined();
     expect(loginCalls(app.sandbox, 'pik')).toHaveLength(1);
     expect(balanceCalls(app.sandbox, 'pik')).toHaveLength(20);
-    const tokens = new Set(balanceCalls(app.sandbox, 'pik').map((call) => call.headers.authorization));
+    const tokens = new Set(
+      balanceCalls(app.sandbox, 'pik').map((call) => call.headers.authorization),
+    );
     expect(tokens.size).toBe(1);
     await app.query(PIK_ACCOUNTS);
     expect(loginCalls(app.sandbox, 'pik')).toHaveLength(1);
@@ -47,7 +54,8 @@ describe('pik authentication, as the contract says', () => {
     app.sandbox.clearCalls();
     const result = await app.query(PIK_ACCOUNTS);
     expect(result.errors).toBeUndefined();
-    expect((result.data?.provider as { accounts: unknown[] }).accounts).toHaveLength(4);
+    const provider = result.data?.provider as { accounts: unknown[] };
+    expect(provider.accounts).toHaveLength(4);
     expect(loginCalls(app.sandbox, 'pik')).toHaveLength(1);
     expect(balanceCalls(app.sandbox, 'pik').map((call) => call.status)).toEqual([401, 200]);
   });
@@ -95,7 +103,12 @@ describe('pik authentication, as the contract says', () => {
       configDocument: (baseUrl) => {
         const document = createDemoConfigDocument(baseUrl);
         const [pik, ...rest] = document.providers;
-        return { providers: [{ ...pik, credentials: { appId: 'demo-pik-app', appSecret: canary } }, ...rest] };
+        return {
+          providers: [
+            { ...pik, credentials: { appId: 'demo-pik-app', appSecret: canary } },
+            ...rest,
+          ],
+        };
       },
     });
     const result = await app.query('{ providers { id accounts { id } } }');

@@ -16,9 +16,11 @@ function readsPerProvider() {
   const keyOf = (user: string) => `Basic ${Buffer.from(user).toString('base64')}`;
   return {
     'pik-main': balanceCalls(app.sandbox, 'pik').length,
-    sms: prepaid.filter((call) => call.headers.authorization === keyOf('demo-sms:demo-sms-secret')).length,
-    voice: prepaid.filter((call) => call.headers.authorization === keyOf('demo-voice:demo-voice-secret'))
+    sms: prepaid.filter((call) => call.headers.authorization === keyOf('demo-sms:demo-sms-secret'))
       .length,
+    voice: prepaid.filter(
+      (call) => call.headers.authorization === keyOf('demo-voice:demo-voice-secret'),
+    ).length,
   };
 }
 
@@ -65,13 +67,21 @@ describe('pik: Get Balance by Currency when exactly one currency is needed', () 
       totals(currencies: ["Usd"]) { currencies { currency total } }
     }`);
     expect(result.errors).toBeUndefined();
-    expect(result.data?.x).toEqual({ balances: [{ currency: 'USD', total: '1500.25', available: '1200.25' }] });
-    expect(balanceCalls(app.sandbox, 'pik').map((call) => call.path)).toEqual(['/api/v1/balance/USD']);
+    expect(result.data?.x).toEqual({
+      balances: [{ currency: 'USD', total: '1500.25', available: '1200.25' }],
+    });
+    expect(balanceCalls(app.sandbox, 'pik').map((call) => call.path)).toEqual([
+      '/api/v1/balance/USD',
+    ]);
   });
 
   it('uses the list for two currencies, or when accounts are asked for', async () => {
-    await app.query('{ provider(id: "pik-main") { balances(currencies: ["USD", "EUR"]) { total } } }');
-    await app.query('{ provider(id: "pik-main") { accounts { balances(currencies: ["USD"]) { total } } } }');
+    await app.query(
+      '{ provider(id: "pik-main") { balances(currencies: ["USD", "EUR"]) { total } } }',
+    );
+    await app.query(
+      '{ provider(id: "pik-main") { accounts { balances(currencies: ["USD"]) { total } } } }',
+    );
     expect(balanceCalls(app.sandbox, 'pik').map((call) => call.path)).toEqual([
       '/api/v1/balance/list',
       '/api/v1/balance/list',
@@ -79,7 +89,9 @@ describe('pik: Get Balance by Currency when exactly one currency is needed', () 
   });
 
   it('answers an empty list, not an error, for a currency the customer does not hold', async () => {
-    const result = await app.query('{ provider(id: "pik-main") { balances(currencies: ["JPY"]) { total } } }');
+    const result = await app.query(
+      '{ provider(id: "pik-main") { balances(currencies: ["JPY"]) { total } } }',
+    );
     expect(result).toEqual({ data: { provider: { balances: [] } } });
     expect(balanceCalls(app.sandbox, 'pik').map((call) => [call.path, call.status])).toEqual([
       ['/api/v1/balance/JPY', 404],

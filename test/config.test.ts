@@ -36,7 +36,11 @@ describe('configuration file', () => {
       {
         server: { host: '127.0.0.1', port: 4000 },
         providers: [
-          pik({ name: 'PIK Global Account', timeoutMs: 5000, credentials: { appId: 'app-1', appSecret: { env: 'PIK_APP_SECRET' } } }),
+          pik({
+            name: 'PIK Global Account',
+            timeoutMs: 5000,
+            credentials: { appId: 'app-1', appSecret: { env: 'PIK_APP_SECRET' } },
+          }),
           {
             id: 'sms',
             kind: 'prepaid',
@@ -59,7 +63,12 @@ describe('configuration file', () => {
       {
         providers: [
           pik(),
-          { id: 'sms', kind: 'prepaid', baseUrl: 'https://sms.example', credentials: { devKey: 'd', devSecret: 's' } },
+          {
+            id: 'sms',
+            kind: 'prepaid',
+            baseUrl: 'https://sms.example',
+            credentials: { devKey: 'd', devSecret: 's' },
+          },
         ],
       },
       { source: 'c', env: {}, baseDir: '.' },
@@ -83,13 +92,23 @@ describe('configuration file', () => {
 
   it('reports an unset environment variable without echoing any secret', () => {
     expect(
-      problemsOf({ providers: [pik({ credentials: { appId: SECRET_CANARY, appSecret: { env: 'NOPE_SECRET' } } })] }),
-    ).toEqual(['providers[0] "pik-main": credentials.appSecret: environment variable NOPE_SECRET is not set']);
+      problemsOf({
+        providers: [
+          pik({ credentials: { appId: SECRET_CANARY, appSecret: { env: 'NOPE_SECRET' } } }),
+        ],
+      }),
+    ).toEqual([
+      'providers[0] "pik-main": credentials.appSecret: environment variable NOPE_SECRET is not set',
+    ]);
   });
 
   it('reports an unreadable secret file', () => {
-    const [problem] = problemsOf({ providers: [pik({ credentials: { appId: 'a', appSecret: { file: '/nonexistent/x' } } })] });
-    expect(problem).toBe('providers[0] "pik-main": credentials.appSecret: cannot read file /nonexistent/x (ENOENT)');
+    const [problem] = problemsOf({
+      providers: [pik({ credentials: { appId: 'a', appSecret: { file: '/nonexistent/x' } } })],
+    });
+    expect(problem).toBe(
+      'providers[0] "pik-main": credentials.appSecret: cannot read file /nonexistent/x (ENOENT)',
+    );
   });
 
   it('reports a duplicate id', () => {
@@ -110,7 +129,12 @@ describe('configuration file', () => {
       problemsOf({
         server: { port: 1, colour: 'blue' },
         extra: true,
-        providers: [pik({ retries: 3, credentials: { appId: 'a', appSecret: SECRET_CANARY, token: SECRET_CANARY } })],
+        providers: [
+          pik({
+            retries: 3,
+            credentials: { appId: 'a', appSecret: SECRET_CANARY, token: SECRET_CANARY },
+          }),
+        ],
       }).sort(),
     ).toEqual([
       'extra: unknown key',
@@ -124,7 +148,12 @@ describe('configuration file', () => {
     const problems = problemsOf({
       providers: [
         pik({ timeoutMs: -1 }),
-        { id: 'sms', kind: 'prepaid', baseUrl: 'https://sms.example', credentials: { devKey: 1, devSecret: SECRET_CANARY } },
+        {
+          id: 'sms',
+          kind: 'prepaid',
+          baseUrl: 'https://sms.example',
+          credentials: { devKey: 1, devSecret: SECRET_CANARY },
+        },
         'not an object',
       ],
     });
@@ -137,13 +166,19 @@ describe('configuration file', () => {
 
   it('accepts path overrides and rejects a malformed one', () => {
     const config = parseConfig(
-      { providers: [pik({ paths: { login: '/oauth/token', balanceByCurrency: '/v9/balances/{currencyCode}' } })] },
+      {
+        providers: [
+          pik({
+            paths: { login: '/oauth/token', balanceByCurrency: '/v9/balances/{currencyCode}' },
+          }),
+        ],
+      },
       { source: 'c', env: {}, baseDir: '.' },
     );
     expect(config.tenants[0]?.providers[0]).toMatchObject({ paths: { login: '/oauth/token' } });
-    expect(problemsOf({ providers: [pik({ paths: { balanceByCurrency: '/v9/balances' } })] })).toEqual([
-      'providers[0] "pik-main": paths.balanceByCurrency: must contain {currencyCode}',
-    ]);
+    expect(
+      problemsOf({ providers: [pik({ paths: { balanceByCurrency: '/v9/balances' } })] }),
+    ).toEqual(['providers[0] "pik-main": paths.balanceByCurrency: must contain {currencyCode}']);
     expect(problemsOf({ providers: [pik({ paths: { login: 'https://elsewhere/x' } })] })).toEqual([
       'providers[0] "pik-main": paths.login: expected a path starting with "/", without query or spaces',
     ]);
@@ -153,9 +188,15 @@ describe('configuration file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'balance-config-'));
     const path = join(dir, 'config.json');
     writeFileSync(path, JSON.stringify({ server: { port: 4100 }, providers: [pik()] }));
-    const fromEnv = loadConfigFromEnvironment({ env: { BALANCE_API_CONFIG: path, PORT: '4200', HOST: '0.0.0.0' } });
+    const fromEnv = loadConfigFromEnvironment({
+      env: { BALANCE_API_CONFIG: path, PORT: '4200', HOST: '0.0.0.0' },
+    });
     expect(fromEnv?.server).toEqual({ host: '0.0.0.0', port: 4200 });
-    const fromFlag = loadConfigFromEnvironment({ configPath: path, env: { BALANCE_API_CONFIG: '/nope.json' }, port: 4300 });
+    const fromFlag = loadConfigFromEnvironment({
+      configPath: path,
+      env: { BALANCE_API_CONFIG: '/nope.json' },
+      port: 4300,
+    });
     expect(fromFlag?.server.port).toBe(4300);
     expect(loadConfigFromEnvironment({ env: {} })).toBeUndefined();
   });

@@ -22,7 +22,10 @@ async function postQuery(origin: string, query: string) {
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
     body: JSON.stringify({ query }),
   });
-  return { status: response.status, body: (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] },
+  };
 }
 
 describe('balance-api serve --config FILE, over HTTP', () => {
@@ -37,13 +40,26 @@ describe('balance-api serve --config FILE, over HTTP', () => {
     // Secrets by reference, as a deployment would give them: one from the environment, one from a file.
     writeFileSync(join(dir, 'sms-secret'), 'demo-sms-secret\n');
     const providers = document.providers.map((provider) => {
-      if (provider.id === 'pik-main') return { ...provider, credentials: { appId: 'demo-pik-app', appSecret: { env: 'PIK_APP_SECRET' } } };
-      if (provider.id === 'sms') return { ...provider, credentials: { devKey: 'demo-sms', devSecret: { file: 'sms-secret' } } };
+      if (provider.id === 'pik-main')
+        return {
+          ...provider,
+          credentials: { appId: 'demo-pik-app', appSecret: { env: 'PIK_APP_SECRET' } },
+        };
+      if (provider.id === 'sms')
+        return {
+          ...provider,
+          credentials: { devKey: 'demo-sms', devSecret: { file: 'sms-secret' } },
+        };
       return provider;
     });
     const configPath = join(dir, 'balance-api.json');
-    writeFileSync(configPath, JSON.stringify({ server: { host: '127.0.0.1', port: 4999 }, providers }));
-    server = startCommand(['serve', '--config', configPath, '--port', '0'], { PIK_APP_SECRET: 'demo-pik-secret' });
+    writeFileSync(
+      configPath,
+      JSON.stringify({ server: { host: '127.0.0.1', port: 4999 }, providers }),
+    );
+    server = startCommand(['serve', '--config', configPath, '--port', '0'], {
+      PIK_APP_SECRET: 'demo-pik-secret',
+    });
     const [, url] = await server.waitForOutput(/GraphiQL at (http:\/\/\S+)\/graphql/);
     origin = url as string;
     await waitUntilReady(origin);
@@ -73,9 +89,13 @@ describe('balance-api serve --config FILE, over HTTP', () => {
       ['voice', 1],
     ]);
     const totals = body.data?.totals as { currencies: { currency: string; total: string }[] };
-    expect(totals.currencies.find((row) => row.currency === 'EUR')?.total).toBe('9007199254740993.01');
+    expect(totals.currencies.find((row) => row.currency === 'EUR')?.total).toBe(
+      '9007199254740993.01',
+    );
     expect(totals.currencies.find((row) => row.currency === 'HKD')?.total).toBe('0.3');
-    expect(sandbox.calls('pik').filter((call) => call.path === '/api/v1/balance/list')).toHaveLength(1);
+    expect(
+      sandbox.calls('pik').filter((call) => call.path === '/api/v1/balance/list'),
+    ).toHaveLength(1);
     expect(sandbox.calls('prepaid')).toHaveLength(2);
   });
 
@@ -98,7 +118,10 @@ describe('balance-api with no configuration', () => {
       const [, url] = await server.waitForOutput(/GraphiQL at (http:\/\/\S+)\/graphql/);
       expect(server.stdout()).toContain('serving the built-in sandbox with demo data');
       await waitUntilReady(url as string);
-      const { body } = await postQuery(url as string, '{ totals { complete currencies { currency total } } }');
+      const { body } = await postQuery(
+        url as string,
+        '{ totals { complete currencies { currency total } } }',
+      );
       expect(body.data?.totals).toMatchObject({ complete: true });
       expect(JSON.stringify(body)).toContain('"currency":"HKD","total":"0.3"');
     } finally {
@@ -117,7 +140,12 @@ describe('balance-api with a wrong configuration', () => {
       JSON.stringify({
         providers: [
           { id: 'a', kind: 'bank', baseUrl: 'https://a.example', credentials: { secret: canary } },
-          { id: 'b', kind: 'pik', baseUrl: 'not a url', credentials: { appId: canary, appSecret: { env: 'UNSET_VAR' } } },
+          {
+            id: 'b',
+            kind: 'pik',
+            baseUrl: 'not a url',
+            credentials: { appId: canary, appSecret: { env: 'UNSET_VAR' } },
+          },
         ],
       }),
     );
@@ -141,12 +169,21 @@ describe('balance-api with a wrong configuration', () => {
     writeFileSync(
       configPath,
       JSON.stringify({
-        providers: [{ id: 'b', kind: 'pik', baseUrl: 'https://pik.example', credentials: { appId: 'x', appSecret: { env: 'UNSET_VAR' } } }],
+        providers: [
+          {
+            id: 'b',
+            kind: 'pik',
+            baseUrl: 'https://pik.example',
+            credentials: { appId: 'x', appSecret: { env: 'UNSET_VAR' } },
+          },
+        ],
       }),
     );
     const run = startCommand(['serve'], { BALANCE_API_CONFIG: configPath });
     expect(await run.exited).toBe(2);
-    expect(run.stderr()).toContain('providers[0] "b": credentials.appSecret: environment variable UNSET_VAR is not set');
+    expect(run.stderr()).toContain(
+      'providers[0] "b": credentials.appSecret: environment variable UNSET_VAR is not set',
+    );
     expect(run.stderr()).not.toMatch(/\n\s+at /);
   });
 });
@@ -155,7 +192,9 @@ describe('the other commands', () => {
   it('print-schema prints the checked-in SDL', async () => {
     const run = startCommand(['print-schema']);
     expect(await run.exited).toBe(0);
-    expect(run.stdout()).toBe(readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8'));
+    expect(run.stdout()).toBe(
+      readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8'),
+    );
   });
 
   it('sandbox runs the simulators alone, one base URL per kind', async () => {

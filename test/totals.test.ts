@@ -46,7 +46,9 @@ describe('totals', () => {
         ),
       }),
     });
-    const result = await app.query('{ totals(currencies: ["uSD"]) { currencies { currency total available } } }');
+    const result = await app.query(
+      '{ totals(currencies: ["uSD"]) { currencies { currency total available } } }',
+    );
     expect(result.data?.totals).toEqual({
       currencies: [{ currency: 'USD', total: '1500.45', available: '1200.45' }],
     });
@@ -58,13 +60,19 @@ describe('totals', () => {
         const document = createDemoConfigDocument(baseUrl);
         return {
           providers: document.providers.map((provider) =>
-            provider.id === 'voice' ? { ...provider, credentials: { devKey: 'demo-voice', devSecret: 'wrong' } } : provider,
+            provider.id === 'voice'
+              ? { ...provider, credentials: { devKey: 'demo-voice', devSecret: 'wrong' } }
+              : provider,
           ),
         };
       },
     });
     const result = await app.query(TOTALS);
-    const totals = result.data?.totals as { complete: boolean; missingProviders: string[]; currencies: { currency: string; total: string }[] };
+    const totals = result.data?.totals as {
+      complete: boolean;
+      missingProviders: string[];
+      currencies: { currency: string; total: string }[];
+    };
     expect(totals.complete).toBe(false);
     expect(totals.missingProviders).toEqual(['voice']);
     expect(totals.currencies.find((row) => row.currency === 'HKD')?.total).toBe('0.1');

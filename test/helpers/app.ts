@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { type AppConfig, type ProviderKind, parseConfig } from '../../src/config.js';
-import { createDemoConfigDocument, createDemoSandboxData, type SandboxData } from '../../src/sandbox/demo.js';
+import {
+  createDemoConfigDocument,
+  createDemoSandboxData,
+  type SandboxData,
+} from '../../src/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { type BalanceYoga, createBalanceYoga } from '../../src/server.js';
 import { type AppRuntime, createAppRuntime } from '../../src/tenants.js';

@@ -27,7 +27,9 @@ export function startCommand(args: string[], env: NodeJS.ProcessEnv = {}): Runni
   child.stderr?.on('data', (chunk: Buffer) => {
     err += chunk.toString('utf8');
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     child,
     stdout: () => out,

@@ -358,15 +358,45 @@ describe('asset-accounts login and one-time passwords', () => {
   });
 });
 
+describe('asset-accounts configured paths', () => {
+  it('uses paths.login and paths.balances instead of the defaults', async () => {
+    const world = await startWorld({
+      wrap: (sim) => ({
+        kind: sim.kind,
+        handle: (request) => {
+          const moved: Record<string, string> = {
+            '/v9/login': LOGIN_PATH,
+            '/v9/balances': BALANCES_PATH,
+          };
+          const path = moved[request.path];
+          return path === undefined
+            ? json(404, { message: 'not found' })
+            : sim.handle({ ...request, path });
+        },
+      }),
+    });
+    const { adapter } = world.adapter({
+      provider: { paths: { login: '/v9/login', balances: '/v9/balances' } },
+    });
+    await expect(adapter.fetchAccounts({ currencies: null })).resolves.toHaveLength(3);
+    expect(world.server.calls('asset-accounts').map((call) => [call.path, call.status])).toEqual([
+      ['/v9/login', 200],
+      ['/v9/balances', 200],
+    ]);
+  });
+});
+
 describe('asset-accounts token life', () => {
   it('keeps the token while its JWT exp is far and logs in again once past exp minus the margin', async () => {
     const world = await startWorld({ sim: { tokenTtlSeconds: 3600 } });
-    const { adapter } = world.adapter();
+    const { adapter, slot } = world.adapter();
     await adapter.fetchAccounts({ currencies: null });
     const token = bearerOf(first(world.balanceCalls()));
     const exp = decodeJwt(token).exp;
     expect(exp).toBe(Math.floor(START / 1000) + 3600);
     const expMs = (exp ?? 0) * 1000;
+    // The session ends 30 s before exp, for skew between our clock and the provider's.
+    expect(slot.current()?.expiresAt).toBe(expMs - 30_000);
 
     world.clock.advance(expMs - 5 * 60_000 - world.clock.now());
     await adapter.fetchAccounts({ currencies: null });
@@ -378,6 +408,17 @@ describe('asset-accounts token life', () => {
     // Renewed before the provider had to refuse anything.
     expect(world.balanceCalls().map((call) => call.status)).toEqual([200, 200, 200]);
     expect(bearerOf(first(world.balanceCalls().slice(2)))).not.toBe(token);
+  });
+
+  it('gives a short-lived token at most half its remaining life as skew margin', async () => {
+    const world = await startWorld({ sim: { tokenTtlSeconds: 40 } });
+    const { adapter, slot } = world.adapter();
+    await adapter.fetchAccounts({ currencies: null });
+    const expMs = (decodeJwt(bearerOf(first(world.balanceCalls()))).exp ?? 0) * 1000;
+    expect(slot.current()?.expiresAt).toBe(expMs - (expMs - START) / 2);
+    world.clock.advance(10_000);
+    await adapter.fetchAccounts({ currencies: null });
+    expect(world.logins()).toHaveLength(1);
   });
 
   it('treats a token without exp as short-lived and renews it within a minute', async () => {

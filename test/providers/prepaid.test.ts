@@ -17,14 +17,16 @@ describe('prepaid normalization (fixtures)', () => {
     it(`normalizes ${name}`, () => {
       const fixture = loadFixture('prepaid', name);
       const currency = String(fixture.options?.currency);
-      expect(plainAccounts(normalizePrepaidBalance(fixture.raw, currency))).toEqual(fixture.expected);
+      expect(plainAccounts(normalizePrepaidBalance(fixture.raw, currency))).toEqual(
+        fixture.expected,
+      );
     });
   }
 
   it('rejects a fractional *10000 field and a body with no total', () => {
-    expect(() => normalizePrepaidBalance(parseLosslessJson('{"total_balance10000": 1.5}'), 'CNY')).toThrow(
-      'body.total_balance10000: expected an integer, received a fraction',
-    );
+    expect(() =>
+      normalizePrepaidBalance(parseLosslessJson('{"total_balance10000": 1.5}'), 'CNY'),
+    ).toThrow('body.total_balance10000: expected an integer, received a fraction');
     expect(() => normalizePrepaidBalance(parseLosslessJson('{"balance10000": 1}'), 'CNY')).toThrow(
       'body.total_balance10000: expected an amount, received nothing',
     );
@@ -35,7 +37,12 @@ describe('prepaid against its simulator', () => {
   const clock = createMovableClock();
   const simulator = createPrepaidSimulator({
     merchants: [
-      { devKey: 'jiguangdev', devSecret: 'dev_secret', balance10000: '123456', giftBalance10000: '20000' },
+      {
+        devKey: 'jiguangdev',
+        devSecret: 'dev_secret',
+        balance10000: '123456',
+        giftBalance10000: '20000',
+      },
       { devKey: 'canary', devSecret: SECRET, balance10000: '1', giftBalance10000: '0' },
     ],
   });
@@ -54,7 +61,12 @@ describe('prepaid against its simulator', () => {
     const config = parseConfig(
       {
         providers: [
-          { id: 'sms', kind: 'prepaid', baseUrl: server.baseUrl('prepaid'), credentials: { devKey, devSecret } },
+          {
+            id: 'sms',
+            kind: 'prepaid',
+            baseUrl: server.baseUrl('prepaid'),
+            credentials: { devKey, devSecret },
+          },
         ],
       },
       { source: 'test', env: {}, baseDir: '.' },
@@ -71,7 +83,9 @@ describe('prepaid against its simulator', () => {
 
   it("sends the seed's exact Basic header: base64(dev_key:dev_secret)", async () => {
     server.clearCalls();
-    const accounts = await adapterFor('jiguangdev', 'dev_secret').fetchAccounts({ currencies: null });
+    const accounts = await adapterFor('jiguangdev', 'dev_secret').fetchAccounts({
+      currencies: null,
+    });
     expect(accounts[0]?.balances[0]?.total.toString()).toBe('14.3456');
     const [call] = server.calls('prepaid');
     // The seed's example: "Authorization: Basic amlndWFuZ2RldjpkZXZfc2VjcmV0".
@@ -85,16 +99,24 @@ describe('prepaid against its simulator', () => {
       .fetchAccounts({ currencies: null })
       .catch((error: unknown) => error);
     expect(wrong).toBeInstanceOf(UpstreamError);
-    expect(wrong).toMatchObject({ code: 'UPSTREAM_AUTH_FAILED', retryable: false, providerId: 'sms' });
+    expect(wrong).toMatchObject({
+      code: 'UPSTREAM_AUTH_FAILED',
+      retryable: false,
+      providerId: 'sms',
+    });
 
     simulator.setMerchantState('canary', 'disabled');
-    const disabled = await adapterFor('canary', SECRET).fetchAccounts({ currencies: null }).catch((e: unknown) => e);
+    const disabled = await adapterFor('canary', SECRET)
+      .fetchAccounts({ currencies: null })
+      .catch((e: unknown) => e);
     expect(disabled).toMatchObject({ code: 'UPSTREAM_AUTH_FAILED' });
     expect((disabled as Error).message).toContain('expired or was disabled');
     expect((disabled as Error).message).not.toContain(SECRET);
 
     simulator.setMerchantState('canary', 'deleted');
-    const deleted = await adapterFor('canary', SECRET).fetchAccounts({ currencies: null }).catch((e: unknown) => e);
+    const deleted = await adapterFor('canary', SECRET)
+      .fetchAccounts({ currencies: null })
+      .catch((e: unknown) => e);
     expect(deleted).toMatchObject({ code: 'UPSTREAM_NOT_FOUND', status: 403 });
     expect((deleted as Error).message).not.toContain(SECRET);
     simulator.setMerchantState('canary', 'active');

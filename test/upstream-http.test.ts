@@ -1,0 +1,136 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+import { Agent } from 'undici';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { UpstreamError } from '../src/upstream/errors.js';
+import { createUpstreamHttp } from '../src/upstream/http.js';
+
+const dispatcher = new Agent();
+const servers: (Server | TcpServer)[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await Promise.all(
+    servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))),
+  );
+});
+afterAll(() => dispatcher.close());
+
+async function listen(server: Server | TcpServer): Promise<string> {
+  servers.push(server);
+  server.on('connection', (socket: Socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function client(baseUrl: string, timeoutMs: number, maxResponseBytes?: number) {
+  return createUpstreamHttp({
+    providerId: 'p1',
+    baseUrl,
+    dispatcher,
+    timeoutMs,
+    ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(UpstreamError);
+  return error as UpstreamError;
+}
+
+describe('the upstream deadline (timeoutMs) covers the whole call', () => {
+  it('when the upstream accepts the connection and never answers', async () => {
+    const url = await listen(createTcpServer(() => {}));
+    const error = await failure(client(url, 200).send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', providerId: 'p1', retryable: true });
+    expect(error.message).toBe('p1: no answer within 200 ms');
+  });
+
+  it('when the headers arrive and the body never ends', async () => {
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"code":200,');
+      }),
+    );
+    const error = await failure(client(url, 200).send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+  });
+
+  it('when the body trickles in, each chunk inside any per-chunk timeout but the whole too slow', async () => {
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        res.writeHead(200);
+        const timer = setInterval(() => res.write(' '), 50);
+        res.on('close', () => clearInterval(timer));
+      }),
+    );
+    const error = await failure(client(url, 300).send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+  });
+});
+
+describe('transport failures', () => {
+  it('a refused connection is UPSTREAM_UNAVAILABLE', async () => {
+    const url = await listen(createTcpServer());
+    await new Promise((resolve) => (servers.pop() as TcpServer).close(resolve));
+    const error = await failure(client(url, 1000).send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
+    expect(error.message).toBe('p1: the provider could not be reached (ECONNREFUSED)');
+  });
+
+  it('a reset connection is UPSTREAM_UNAVAILABLE', async () => {
+    const url = await listen(createTcpServer((socket) => socket.resetAndDestroy()));
+    const error = await failure(client(url, 1000).send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
+  });
+
+  it('a body larger than the cap is UPSTREAM_BAD_RESPONSE, and the connection is given up', async () => {
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        res.writeHead(200);
+        res.end('x'.repeat(64 * 1024));
+      }),
+    );
+    const error = await failure(
+      client(url, 1000, 1024).send({ method: 'GET', path: '/x', route: 'x' }),
+    );
+    expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', retryable: false });
+    expect(error.message).toBe('p1: the response body is larger than 1024 bytes');
+  });
+
+  it('joins the base URL path and the request path, and sends JSON bodies as application/json', async () => {
+    let seen: { url?: string; type?: string; body?: string } = {};
+    const url = await listen(
+      createHttpServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        req.on('end', () => {
+          seen = { url: req.url, type: req.headers['content-type'], body };
+          res.end('{}');
+        });
+      }),
+    );
+    const response = await client(`${url}/pik/`, 1000).send({
+      method: 'POST',
+      path: '/api/v1/auth/token',
+      query: { a: 'b c' },
+      json: { appId: 'x' },
+      route: 'login',
+    });
+    expect(response.status).toBe(200);
+    expect(seen).toEqual({
+      url: '/pik/api/v1/auth/token?a=b+c',
+      type: 'application/json',
+      body: '{"appId":"x"}',
+    });
+  });
+});
