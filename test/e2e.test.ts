@@ -85,18 +85,25 @@ describe('balance-api serve --config FILE, over HTTP', () => {
     const providers = body.data?.providers as { id: string; accounts: unknown[] }[];
     expect(providers.map((provider) => [provider.id, provider.accounts.length])).toEqual([
       ['pik-main', 4],
+      ['ops', 3],
+      ['acquirer', 2],
+      ['treasury', 1],
       ['sms', 1],
       ['voice', 1],
     ]);
     const totals = body.data?.totals as { currencies: { currency: string; total: string }[] };
     expect(totals.currencies.find((row) => row.currency === 'EUR')?.total).toBe(
-      '9007199254740993.01',
+      '9007199254741413.41',
     );
+    expect(totals.currencies.find((row) => row.currency === 'USD')?.total).toBe('16386.35');
     expect(totals.currencies.find((row) => row.currency === 'HKD')?.total).toBe('0.3');
     expect(
       sandbox.calls('pik').filter((call) => call.path === '/api/v1/balance/list'),
     ).toHaveLength(1);
     expect(sandbox.calls('prepaid')).toHaveLength(2);
+    for (const kind of ['asset-accounts', 'merchant', 'wallet'] as const) {
+      expect(sandbox.calls(kind).filter((call) => !call.path.includes('/auth/'))).toHaveLength(1);
+    }
   });
 
   it('serves GraphiQL from the server itself, opening on the dashboard query', async () => {

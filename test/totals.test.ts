@@ -11,7 +11,7 @@ afterEach(async () => {
 const TOTALS = '{ totals { complete missingProviders currencies { currency total available } } }';
 
 describe('totals', () => {
-  it('sums exactly by currency across providers and kinds', async () => {
+  it('sums exactly by currency across all five kinds', async () => {
     app = await startTestApp();
     const result = await app.query(TOTALS);
     expect(result).toEqual({
@@ -20,12 +20,21 @@ describe('totals', () => {
           complete: true,
           missingProviders: [],
           currencies: [
+            // wallet: available 0.00012345 + HOLD 0.0001 + LOCKED 0.00000001; REFERRAL not added.
+            { currency: 'BTC', total: '0.00022346', available: '0.00012345' },
             { currency: 'CNY', total: '14.3456', available: '14.3456' },
             { currency: 'ETH', total: '0.000000000000000001', available: '0.000000000000000001' },
-            { currency: 'EUR', total: '9007199254740993.01', available: '9007199254740993.01' },
+            // pik 9007199254740993.01 + merchant 420.40.
+            { currency: 'EUR', total: '9007199254741413.41', available: '9007199254741413.41' },
+            // asset-accounts, a suppressed account: still counted.
+            { currency: 'GBP', total: '75.5', available: '75.5' },
             // 0.1 at PIK plus 0.2 of prepaid voice credit: a float would say 0.30000000000000004.
             { currency: 'HKD', total: '0.3', available: '0.3' },
-            { currency: 'USD', total: '1500.25', available: '1200.25' },
+            // pik 1500.25 + asset-accounts 2500.10 + merchant 12386.00 (available 1200.25 + 2200.10 + 12356.00).
+            { currency: 'USD', total: '16386.35', available: '15756.35' },
+            // asset-accounts 1000.000001 + wallet 0.64 + HOLD 0.36 (available 1000.000001 + 0.64).
+            { currency: 'USDT', total: '1001.000001', available: '1000.640001' },
+            { currency: 'XRP', total: '25', available: '25' },
           ],
         },
       },
@@ -50,7 +59,8 @@ describe('totals', () => {
       '{ totals(currencies: ["uSD"]) { currencies { currency total available } } }',
     );
     expect(result.data?.totals).toEqual({
-      currencies: [{ currency: 'USD', total: '1500.45', available: '1200.45' }],
+      // pik 1500.25 + asset-accounts 2500.10 + merchant 12386.00 + voice 0.2.
+      currencies: [{ currency: 'USD', total: '16386.55', available: '15756.55' }],
     });
   });
 

@@ -1,14 +1,20 @@
 import type { ProviderConfig, ProviderKind } from '../config.js';
 import type { AdapterFactory, AdapterOptions, ProviderAdapter } from './adapter.js';
+import { createAssetAccountsAdapter } from './asset-accounts/index.js';
+import { createMerchantAdapter } from './merchant/index.js';
 import { createPikAdapter } from './pik/index.js';
 import { createPrepaidAdapter } from './prepaid/index.js';
+import { createWalletAdapter } from './wallet/index.js';
 
-type AdapterFactories = { [K in ProviderKind]?: AdapterFactory<K> };
+type AdapterFactories = { [K in ProviderKind]: AdapterFactory<K> };
 
 /** Every provider kind and the factory of its adapter. */
 export const ADAPTER_FACTORIES: AdapterFactories = {
   pik: createPikAdapter,
+  'asset-accounts': createAssetAccountsAdapter,
+  merchant: createMerchantAdapter,
   prepaid: createPrepaidAdapter,
+  wallet: createWalletAdapter,
 };
 
 /** The display name a provider gets when its configuration names none. */

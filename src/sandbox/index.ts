@@ -1,5 +1,11 @@
+import {
+  type AssetAccountsSimulator,
+  createAssetAccountsSimulator,
+} from '../providers/asset-accounts/index.js';
+import { createMerchantSimulator, type MerchantSimulator } from '../providers/merchant/index.js';
 import { createPikSimulator, type PikSimulator } from '../providers/pik/index.js';
 import { createPrepaidSimulator, type PrepaidSimulator } from '../providers/prepaid/index.js';
+import { createWalletSimulator, type WalletSimulator } from '../providers/wallet/index.js';
 import { createMovableClock, type MovableClock } from './clock.js';
 import { createDemoSandboxData, type SandboxData } from './demo.js';
 import { type SandboxServer, startSandboxServer } from './server.js';
@@ -16,7 +22,13 @@ export interface SandboxOptions {
 /** Every kind's simulator on one real HTTP server, with handles to steer each of them. */
 export interface Sandbox extends SandboxServer {
   clock: MovableClock;
-  simulators: { pik: PikSimulator; prepaid: PrepaidSimulator };
+  simulators: {
+    pik: PikSimulator;
+    'asset-accounts': AssetAccountsSimulator;
+    merchant: MerchantSimulator;
+    wallet: WalletSimulator;
+    prepaid: PrepaidSimulator;
+  };
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -24,6 +36,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const clock = options.clock ?? createMovableClock();
   const simulators = {
     pik: createPikSimulator({ ...data.pik, clock }),
+    'asset-accounts': createAssetAccountsSimulator({ ...data['asset-accounts'], clock }),
+    merchant: createMerchantSimulator({ ...data.merchant, clock }),
+    wallet: createWalletSimulator({ ...data.wallet, clock }),
     prepaid: createPrepaidSimulator(data.prepaid),
   };
   const server = await startSandboxServer({

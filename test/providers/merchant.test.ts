@@ -156,8 +156,7 @@ async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
     config,
     tokens,
     adapter: adapterVia(new Agent()),
-    adapterFromOtherAddress: () =>
-      adapterVia(new Agent({ connect: { localAddress: '127.0.0.2' } })),
+    adapterFromOtherAddress: () => adapterVia(new Agent({ localAddress: '127.0.0.2' })),
     logins: callsTo(paths(options).session),
     balanceReads: callsTo(paths(options).balances),
   };

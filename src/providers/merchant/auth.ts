@@ -59,7 +59,9 @@ export async function getMerchantSessionToken(
     const data = expectRecord(envelope.ResponseData, 'session body.ResponseData');
     const sessionToken = readString(data, 'SessionToken', 'session body.ResponseData');
     if (sessionToken === '') {
-      throw new ContractViolation('session body.ResponseData.SessionToken: expected a token, received ""');
+      throw new ContractViolation(
+        'session body.ResponseData.SessionToken: expected a token, received ""',
+      );
     }
     const expiresIn = readCode(data.ExpiresIn);
     if (expiresIn === undefined || !(expiresIn > 0) || !Number.isFinite(expiresIn)) {

@@ -34,7 +34,9 @@ export function readMerchantOutcome(response: UpstreamResponse): MerchantOutcome
     return { code: status, body, parseError, label: `HTTP ${status}` };
   }
   const label =
-    responseCode === status ? `HTTP ${status}` : `ResponseCode ${responseCode} under HTTP ${status}`;
+    responseCode === status
+      ? `HTTP ${status}`
+      : `ResponseCode ${responseCode} under HTTP ${status}`;
   return { code: responseCode, body, parseError, label };
 }
 

@@ -33,7 +33,9 @@ export interface WalletAccountData {
 }
 
 export interface WalletSimulatorOptions {
+  /** The wallets the simulator holds, with the credentials that own each; no default. */
   wallets: WalletAccountData[];
+  /** Token expiry is checked against this clock; the sandbox's shared clock. */
   clock: SandboxClock;
   /** Access token life in seconds, as `expiresIn` says; default 900. */
   tokenTtlSeconds?: number;
