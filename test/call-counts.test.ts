@@ -16,6 +16,9 @@ function readsPerProvider() {
   const keyOf = (user: string) => `Basic ${Buffer.from(user).toString('base64')}`;
   return {
     'pik-main': balanceCalls(app.sandbox, 'pik').length,
+    ops: balanceCalls(app.sandbox, 'asset-accounts').length,
+    acquirer: balanceCalls(app.sandbox, 'merchant').length,
+    treasury: balanceCalls(app.sandbox, 'wallet').length,
     sms: prepaid.filter((call) => call.headers.authorization === keyOf('demo-sms:demo-sms-secret'))
       .length,
     voice: prepaid.filter(
@@ -24,11 +27,14 @@ function readsPerProvider() {
   };
 }
 
+const NONE = { 'pik-main': 0, ops: 0, acquirer: 0, treasury: 0, sms: 0, voice: 0 };
+const ONE_EACH = { 'pik-main': 1, ops: 1, acquirer: 1, treasury: 1, sms: 1, voice: 1 };
+
 describe('one GraphQL request makes at most one upstream balance call per provider', () => {
   it('for the dashboard query', async () => {
     const result = await app.query(DASHBOARD_QUERY);
     expect(result.errors).toBeUndefined();
-    expect(readsPerProvider()).toEqual({ 'pik-main': 1, sms: 1, voice: 1 });
+    expect(readsPerProvider()).toEqual(ONE_EACH);
   });
 
   it('with aliases, currency filters, totals, and the same provider reached through providers and provider(id)', async () => {
@@ -42,7 +48,7 @@ describe('one GraphQL request makes at most one upstream balance call per provid
       t2: totals(currencies: ["hkd"]) { currencies { total } }
     }`);
     expect(result.errors).toBeUndefined();
-    expect(readsPerProvider()).toEqual({ 'pik-main': 1, sms: 1, voice: 1 });
+    expect(readsPerProvider()).toEqual(ONE_EACH);
   });
 
   it('for nested fields that reach the provider back through account and balance', async () => {
@@ -50,12 +56,12 @@ describe('one GraphQL request makes at most one upstream balance call per provid
       providers { accounts { provider { balances { account { provider { id } } } } } }
     }`);
     expect(result.errors).toBeUndefined();
-    expect(readsPerProvider()).toEqual({ 'pik-main': 1, sms: 1, voice: 1 });
+    expect(readsPerProvider()).toEqual(ONE_EACH);
   });
 
   it('and none for a provider the request does not touch', async () => {
     await app.query('{ provider(id: "sms") { balances { total } } providers { id name kind } }');
-    expect(readsPerProvider()).toEqual({ 'pik-main': 0, sms: 1, voice: 0 });
+    expect(readsPerProvider()).toEqual({ ...NONE, sms: 1 });
   });
 });
 
@@ -102,5 +108,44 @@ describe('pik: Get Balance by Currency when exactly one currency is needed', () 
     const result = await app.query('{ provider(id: "nope") { id balances { total } } }');
     expect(result).toEqual({ data: { provider: null } });
     expect(app.sandbox.calls()).toHaveLength(0);
+  });
+});
+
+describe('wallet: every asset a request needs, in one POST', () => {
+  it('gathers three assets asked for through aliases into one POST /v2/balance', async () => {
+    const result = await app.query(`{
+      usdt: provider(id: "treasury") { balances(currencies: ["usdt"]) { currency total } }
+      btc: provider(id: "treasury") { balances(currencies: ["BTC"]) { currency total } }
+      xrp: provider(id: "treasury") { balances(currencies: ["Xrp"]) { currency depositAddresses { memo } } }
+    }`);
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({
+      usdt: { balances: [{ currency: 'USDT', total: '1.00' }] },
+      btc: { balances: [{ currency: 'BTC', total: '0.00022346' }] },
+      xrp: { balances: [{ currency: 'XRP', depositAddresses: [{ memo: '370145' }] }] },
+    });
+    const posts = balanceCalls(app.sandbox, 'wallet');
+    expect(posts).toHaveLength(1);
+    const sent = JSON.parse(posts[0]?.body ?? '{}') as { walletId: string; assets: string[] };
+    expect(sent.walletId).toBe('1f44b1c7-9fd4-4d20-b9a4-7aca3646d0d5');
+    expect([...sent.assets].sort()).toEqual(['BTC', 'USDT', 'XRP']);
+  });
+
+  it('sends no assets filter when the request needs the whole wallet', async () => {
+    await app.query(`{
+      provider(id: "treasury") { accounts { id } balances(currencies: ["BTC"]) { total } }
+    }`);
+    const posts = balanceCalls(app.sandbox, 'wallet');
+    expect(posts).toHaveLength(1);
+    expect(JSON.parse(posts[0]?.body ?? '{}')).toEqual({
+      walletId: '1f44b1c7-9fd4-4d20-b9a4-7aca3646d0d5',
+    });
+  });
+
+  it('narrows totals(currencies) to those assets', async () => {
+    await app.query('{ totals(currencies: ["usdt", "btc"]) { currencies { currency total } } }');
+    const posts = balanceCalls(app.sandbox, 'wallet');
+    expect(posts).toHaveLength(1);
+    expect(JSON.parse(posts[0]?.body ?? '{}').assets.sort()).toEqual(['BTC', 'USDT']);
   });
 });
