@@ -38,7 +38,7 @@ const config = parseConfig(
   },
 );
 const runtime = createAppRuntime({ config });
-const server = await startBalanceServer({ runtime, host: '127.0.0.1', port: 0 });
+const server = await startBalanceServer({ runtime, server: { ...config.server, port: 0 } });
 const url = `${server.origin}/graphql`;
 
 async function once(): Promise<number> {

@@ -28,8 +28,36 @@ const commonProviderFields = {
   name: z.string().min(1).optional(),
   /** The upstream's base URL; the paths of PROVIDERS.md are appended to it. */
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
-  /** Deadline for one upstream call, connecting, headers and body included. Default 5000. */
+  /**
+   * Deadline for one read of the provider: its login, its calls and their retries, connecting,
+   * headers and body included. Default 5000.
+   */
   timeoutMs: z.number().int().min(1).max(120_000).default(5000),
+  /** Retries of reads on transient failures (reset, refused, 502/503/504, 429). */
+  retry: z
+    .strictObject({
+      /** 0 to 2; default 2. */
+      maxRetries: z.number().int().min(0).max(2).default(2),
+      /** A longer Retry-After is not waited for: the 429 is returned at once. Default 2000. */
+      maxRetryAfterMs: z.number().int().min(0).max(60_000).default(2000),
+    })
+    .default({ maxRetries: 2, maxRetryAfterMs: 2000 }),
+  /** After this many failed reads in a row, fail fast for `cooldownMs`, then let one probe through. */
+  circuitBreaker: z
+    .strictObject({
+      /** Default 5. */
+      failureThreshold: z.number().int().min(1).max(1000).default(5),
+      /** Default 10 000. */
+      cooldownMs: z.number().int().min(1).max(600_000).default(10_000),
+    })
+    .default({ failureThreshold: 5, cooldownMs: 10_000 }),
+  /** Largest upstream body accepted; default 8 MiB. */
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
 };
 
 const providerSchemas = {
@@ -117,21 +145,69 @@ export type ProviderConfig = {
 }[ProviderKind];
 export type ProviderConfigOf<K extends ProviderKind> = Extract<ProviderConfig, { kind: K }>;
 
+const limitsSchema = z.strictObject({
+  /** Deepest selection allowed; default 12. */
+  maxDepth: z.number().int().min(1).max(100).default(12),
+  /** Most aliases in one operation; default 30. */
+  maxAliases: z.number().int().min(0).max(1000).default(30),
+  /** Most tokens in one document; default 2000. */
+  maxTokens: z.number().int().min(10).max(100_000).default(2000),
+  /** Highest query cost (graphql-armor's cost model); default 5000. */
+  maxCost: z.number().int().min(1).max(1_000_000).default(5000),
+  /** Most directives in one operation; default 20. */
+  maxDirectives: z.number().int().min(0).max(1000).default(20),
+});
+export type QueryLimits = z.infer<typeof limitsSchema>;
+const DEFAULT_LIMITS: QueryLimits = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxTokens: 2000,
+  maxCost: 5000,
+  maxDirectives: 20,
+};
+
 const serverSchema = z.strictObject({
   /** Default 127.0.0.1; the environment variable HOST overrides it. */
   host: z.string().min(1).default('127.0.0.1'),
   /** Default 4000; the environment variable PORT overrides it. */
   port: z.number().int().min(0).max(65_535).default(4000),
+  /** Default "production" when NODE_ENV is production, else "development". */
+  profile: z.enum(['development', 'production']).optional(),
+  /** GraphiQL on GET /graphql; default on, except in the production profile. */
+  graphiql: z.boolean().optional(),
+  /** Schema introspection; default on, except in the production profile. */
+  introspection: z.boolean().optional(),
+  /** Deadline of a whole GraphQL request; default 15 000. */
+  requestTimeoutMs: z.number().int().min(1).max(600_000).default(15_000),
+  /** Query limits enforced before execution. */
+  limits: limitsSchema.default(DEFAULT_LIMITS),
+  /** Lines below this level are not logged; default "info" (LOG_LEVEL overrides it). */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+type RawServerConfig = z.infer<typeof serverSchema>;
+
+const DEFAULT_SERVER: RawServerConfig = {
+  host: '127.0.0.1',
+  port: 4000,
+  requestTimeoutMs: 15_000,
+  limits: DEFAULT_LIMITS,
+  logLevel: 'info',
+};
 
 const fileSchema = z.strictObject({
-  server: serverSchema.default({ host: '127.0.0.1', port: 4000 }),
+  server: serverSchema.default(DEFAULT_SERVER),
   providers: z.array(z.unknown()),
 });
 
 export interface ServerConfig {
   host: string;
   port: number;
+  profile: 'development' | 'production';
+  graphiql: boolean;
+  introspection: boolean;
+  requestTimeoutMs: number;
+  limits: QueryLimits;
+  logLevel: RawServerConfig['logLevel'];
 }
 
 export interface TenantConfig {
@@ -249,8 +325,22 @@ export function parseConfig(json: unknown, options: ParseConfigOptions): AppConf
   });
   if (problems.length > 0 || !top.success) throw new ConfigError(options.source, problems);
   return {
-    server: top.data.server,
+    server: resolveServer(top.data.server, options.env),
     tenants: [{ id: DEFAULT_TENANT_ID, providers }],
+  };
+}
+
+/** The profile from the file or NODE_ENV, and GraphiQL and introspection from the profile. */
+function resolveServer(server: RawServerConfig, env: NodeJS.ProcessEnv): ServerConfig {
+  const profile = server.profile ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
+  const development = profile === 'development';
+  const logLevel = (env.LOG_LEVEL as RawServerConfig['logLevel'] | undefined) ?? server.logLevel;
+  return {
+    ...server,
+    profile,
+    graphiql: server.graphiql ?? development,
+    introspection: server.introspection ?? development,
+    logLevel,
   };
 }
 

@@ -17,7 +17,6 @@ export interface ServeOptions {
  * sandbox and its demo tenant so a new user sees balances at once.
  */
 export async function serve(options: ServeOptions): Promise<void> {
-  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
   let config = loadConfigFromEnvironment({ configPath: options.configPath, port: options.port });
   let closeSandbox: (() => Promise<void>) | undefined;
   if (config === undefined) {
@@ -25,7 +24,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     closeSandbox = () => sandbox.close();
     const document = createDemoConfigDocument((kind) => `${sandbox.origin}/${kind}`);
     config = applyServerOverrides(
-      parseConfig(document, { source: 'built-in sandbox', env: {}, baseDir: process.cwd() }),
+      // The sandbox always runs the development profile; only LOG_LEVEL is taken from outside.
+      parseConfig(document, {
+        source: 'built-in sandbox',
+        env: { LOG_LEVEL: process.env.LOG_LEVEL },
+        baseDir: process.cwd(),
+      }),
       { port: options.port },
     );
     process.stdout.write(
@@ -34,15 +38,14 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   if (options.host !== undefined)
     config = { ...config, server: { ...config.server, host: options.host } };
+  const log = createLogger({ level: config.server.logLevel });
   const runtime = createAppRuntime({ config, log });
-  const server = await startBalanceServer({
-    runtime,
-    log,
-    host: config.server.host,
-    port: config.server.port,
-  });
+  const server = await startBalanceServer({ runtime, log, server: config.server });
   process.stdout.write(`balance-api: GraphiQL at ${server.origin}/graphql\n`);
-  log.info({ origin: server.origin, tenants: config.tenants.length }, 'listening');
+  log.info(
+    { origin: server.origin, profile: config.server.profile, tenants: config.tenants.length },
+    'listening',
+  );
   onShutdown(async () => {
     await server.close();
     await runtime.close();

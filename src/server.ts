@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { DEFAULT_TENANT_ID } from './config.js';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
+import { useRequestDeadline } from './graphql/use-request-deadline.js';
+import { useRequestLog } from './graphql/use-request-log.js';
 import type { Logger } from './logger.js';
 import type { AppRuntime } from './tenants.js';
+import { isUpstreamError } from './upstream/errors.js';
 
 /** GraphiQL's first tab: the dashboard operation kept in schema/operations/. */
 const DASHBOARD_QUERY = readFileSync(
@@ -18,19 +25,42 @@ export type BalanceYoga = YogaServerInstance<Record<string, unknown>, RequestCon
 
 export interface CreateYogaOptions {
   runtime: AppRuntime;
+  /** The server section of the configuration: profile, GraphiQL, introspection, limits. */
+  server: Pick<
+    ServerConfig,
+    'profile' | 'graphiql' | 'introspection' | 'limits' | 'requestTimeoutMs'
+  >;
   log?: Logger | undefined;
-  /** Serve GraphiQL on GET /graphql; default true. */
-  graphiql?: boolean;
 }
 
 /** The GraphQL handler; tests may call its `fetch` in-process. */
 export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
+  const { server, log } = options;
+  const production = server.profile === 'production';
   let graphiqlPage: string | undefined;
+  const plugins: Plugin[] = [
+    // Query limits, checked before anything runs. Field suggestions ("Did you mean ...") are
+    // hidden in production, where they would map the schema for a stranger.
+    EnvelopArmorPlugin({
+      maxDepth: { n: server.limits.maxDepth, ignoreIntrospection: true },
+      maxAliases: { n: server.limits.maxAliases },
+      maxTokens: { n: server.limits.maxTokens },
+      costLimit: { maxCost: server.limits.maxCost, ignoreIntrospection: true },
+      maxDirectives: { n: server.limits.maxDirectives },
+      blockFieldSuggestion: { enabled: production },
+    }),
+    // A browser may not send a "simple" request (a GET, or a form-encoded or text/plain POST)
+    // without this header; application/json POSTs from GraphiQL and gateways need nothing.
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+    useRequestDeadline(server.requestTimeoutMs),
+  ];
+  if (!server.introspection) plugins.push(useDisableIntrospection());
+  if (log !== undefined) plugins.push(useRequestLog(log));
+
   return createYoga<Record<string, unknown>, RequestContext>({
     schema,
     context: () => createRequestContext(options.runtime, DEFAULT_TENANT_ID),
-    graphiql:
-      options.graphiql === false ? false : { title: 'balance-api', defaultQuery: DASHBOARD_QUERY },
+    graphiql: server.graphiql ? { title: 'balance-api', defaultQuery: DASHBOARD_QUERY } : false,
     // GraphiQL's scripts and styles are served inline from the package, never from a CDN. The
     // package is 9 MB of JavaScript, so it is loaded on the first visit, and the page rendered once.
     renderGraphiQL: async (graphiqlOptions) => {
@@ -40,9 +70,29 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
       }
       return graphiqlPage;
     },
+    plugins,
     landingPage: false,
     logging: false,
-    maskedErrors: true,
+    batching: false,
+    // Never a stack trace or an internal message to a client, whatever NODE_ENV says: anything
+    // that is not a deliberate GraphQLError becomes "Unexpected error." and is logged here.
+    maskedErrors: {
+      isDev: false,
+      maskError: (error, message) => {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (
+          original !== undefined &&
+          !(original instanceof GraphQLError) &&
+          !isUpstreamError(original)
+        ) {
+          log?.error(
+            { errorName: (original as Error)?.name, errorMessage: (original as Error)?.message },
+            'unexpected error',
+          );
+        }
+        return maskError(error, message, false);
+      },
+    },
   });
 }
 
@@ -55,8 +105,7 @@ export interface BalanceServer {
 }
 
 export interface StartServerOptions extends CreateYogaOptions {
-  host: string;
-  port: number;
+  server: ServerConfig;
 }
 
 /** GraphQL at /graphql, GET /healthz while the process runs, GET /readyz once ready. */
@@ -78,7 +127,7 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(options.server.port, options.server.host, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,8 +1,13 @@
 import type { Dispatcher } from 'undici';
 import type { AppConfig, ProviderConfig, ProviderKind } from './config.js';
 import type { Logger } from './logger.js';
-import type { ProviderAdapter } from './providers/adapter.js';
+import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
 import { createAdapter, DEFAULT_PROVIDER_NAMES } from './providers/registry.js';
+import {
+  createProviderCircuitBreaker,
+  type ProviderCircuitBreaker,
+} from './upstream/circuit-breaker.js';
+import { withDeadline } from './upstream/deadline.js';
 import { createUpstreamDispatcher } from './upstream/http.js';
 import { TokenCacheByTenantAndProvider } from './upstream/token-cache.js';
 
@@ -13,6 +18,12 @@ export interface ProviderRuntime {
   kind: ProviderKind;
   name: string;
   adapter: ProviderAdapter;
+  breaker: ProviderCircuitBreaker;
+  /**
+   * One upstream read through the adapter, bounded by the provider's `timeoutMs` (and any sooner
+   * deadline of the request), behind its circuit breaker.
+   */
+  read(query: BalanceQuery): Promise<NormalizedAccount[]>;
 }
 
 export interface TenantRuntime {
@@ -46,22 +57,30 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
   const tokens = new TokenCacheByTenantAndProvider({ now });
   const tenants = new Map<string, TenantRuntime>();
   for (const tenant of options.config.tenants) {
-    const providers = tenant.providers.map(
-      (config: ProviderConfig): ProviderRuntime => ({
+    const providers = tenant.providers.map((config: ProviderConfig): ProviderRuntime => {
+      const adapter = createAdapter({
+        tenantId: tenant.id,
+        config,
+        dispatcher,
+        tokens: tokens.slot(tenant.id, config.id),
+        now,
+        log: options.log?.child({ tenantId: tenant.id }),
+      });
+      const breaker = createProviderCircuitBreaker({
+        providerId: config.id,
+        ...config.circuitBreaker,
+      });
+      return {
         tenantId: tenant.id,
         id: config.id,
         kind: config.kind,
         name: config.name ?? DEFAULT_PROVIDER_NAMES[config.kind],
-        adapter: createAdapter({
-          tenantId: tenant.id,
-          config,
-          dispatcher,
-          tokens: tokens.slot(tenant.id, config.id),
-          now,
-          log: options.log?.child({ tenantId: tenant.id, providerId: config.id }),
-        }),
-      }),
-    );
+        adapter,
+        breaker,
+        read: (query) =>
+          breaker.run(() => withDeadline(config.timeoutMs, () => adapter.fetchAccounts(query))),
+      };
+    });
     tenants.set(tenant.id, {
       id: tenant.id,
       providers,

@@ -55,7 +55,7 @@ describe('configuration file', () => {
     const [first, second] = config.tenants[0]?.providers ?? [];
     expect(first?.credentials).toEqual({ appId: 'app-1', appSecret: 'from-env' });
     expect(second?.credentials).toEqual({ devKey: 'dev', devSecret: 'JBSWY3DPEHPK3PXP' });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 4000 });
   });
 
   it('defaults timeoutMs to 5000, the prepaid currency to CNY and the server to 127.0.0.1:4000', () => {
@@ -75,7 +75,41 @@ describe('configuration file', () => {
     );
     expect(config.tenants[0]?.providers[0]?.timeoutMs).toBe(5000);
     expect(config.tenants[0]?.providers[1]).toMatchObject({ currency: 'CNY' });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 4000 });
+  });
+
+  it('takes the profile from NODE_ENV, with GraphiQL and introspection following it unless set', () => {
+    const parse = (server: Record<string, unknown>, env: NodeJS.ProcessEnv) =>
+      parseConfig({ server, providers: [] }, { source: 'c', env, baseDir: '.' }).server;
+    expect(parse({}, {})).toMatchObject({
+      profile: 'development',
+      graphiql: true,
+      introspection: true,
+    });
+    expect(parse({}, { NODE_ENV: 'production' })).toMatchObject({
+      profile: 'production',
+      graphiql: false,
+      introspection: false,
+    });
+    expect(parse({ profile: 'production', graphiql: true }, {})).toMatchObject({
+      graphiql: true,
+      introspection: false,
+    });
+    expect(parse({}, {})).toMatchObject({
+      requestTimeoutMs: 15_000,
+      limits: { maxDepth: 12, maxAliases: 30, maxTokens: 2000, maxCost: 5000, maxDirectives: 20 },
+    });
+  });
+
+  it('defaults retries and the circuit breaker of each provider', () => {
+    const config = parseConfig({ providers: [pik()] }, { source: 'c', env: {}, baseDir: '.' });
+    expect(config.tenants[0]?.providers[0]).toMatchObject({
+      retry: { maxRetries: 2, maxRetryAfterMs: 2000 },
+      circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
+    });
+    expect(problemsOf({ providers: [pik({ retry: { maxRetries: 5 } })] })).toEqual([
+      'providers[0] "pik-main": retry.maxRetries: Too big: expected number to be <=2',
+    ]);
   });
 
   it('reports an unknown kind naming the provider and the field', () => {
@@ -191,7 +225,7 @@ describe('configuration file', () => {
     const fromEnv = loadConfigFromEnvironment({
       env: { BALANCE_API_CONFIG: path, PORT: '4200', HOST: '0.0.0.0' },
     });
-    expect(fromEnv?.server).toEqual({ host: '0.0.0.0', port: 4200 });
+    expect(fromEnv?.server).toMatchObject({ host: '0.0.0.0', port: 4200 });
     const fromFlag = loadConfigFromEnvironment({
       configPath: path,
       env: { BALANCE_API_CONFIG: '/nope.json' },

@@ -1,5 +1,7 @@
+import { DelegateBackoff, handleWhen, retry, TaskCancelledError } from 'cockatiel';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Logger } from '../logger.js';
+import { remainingMs } from './deadline.js';
 import { UpstreamError } from './errors.js';
 
 /** Largest upstream body read before the call fails with UPSTREAM_BAD_RESPONSE. */
@@ -25,11 +27,17 @@ export interface UpstreamRequest {
   /** Appended to the provider's base URL. */
   path: string;
   query?: Record<string, string>;
-  headers?: Record<string, string>;
+  /** Computed per attempt, so one-time codes are fresh on a retry. */
+  headers?: Record<string, string> | (() => Record<string, string>);
   /** Sent as application/json. */
   json?: unknown;
   /** A short name for logs, e.g. "login" or "balance-list"; never contains a secret. */
   route: string;
+  /**
+   * "read": retried on transient failures (even a POST, such as the wallet's balance read).
+   * "never": logins and anything else that must not be repeated automatically. Default "read".
+   */
+  retry?: 'read' | 'never';
 }
 
 export interface UpstreamResponse {
@@ -38,25 +46,107 @@ export interface UpstreamResponse {
   text: string;
 }
 
+/** When a read is tried again. */
+export interface RetryOptions {
+  /** Further attempts after the first, 0 to 2; default 2. */
+  maxRetries?: number;
+  /** A `Retry-After` longer than this is not waited for: the 429 is returned at once. Default 2000. */
+  maxRetryAfterMs?: number;
+  /** First backoff step before jitter; default 100 ms, doubling per retry. */
+  baseDelayMs?: number;
+}
+
 export interface UpstreamHttpOptions {
   providerId: string;
   baseUrl: string;
   dispatcher: Dispatcher;
-  /** Deadline for the whole call: connecting, headers and body. */
+  /** Deadline of one call, connecting, headers and body, when no provider read sets a sooner one. */
   timeoutMs: number;
   maxResponseBytes?: number;
+  retry?: RetryOptions;
   log?: Logger | undefined;
 }
 
-/** Sends requests to one provider's base URL under its deadline and size cap. */
+/** Sends requests to one provider's base URL under its deadline, size cap and retry policy. */
 export interface UpstreamHttp {
   send(upstreamRequest: UpstreamRequest): Promise<UpstreamResponse>;
+}
+
+/** HTTP statuses worth another try: the upstream or a gateway before it is briefly unwell. */
+const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
+
+/** A transient status, thrown inside the retry loop and turned back into a response after it. */
+class TransientStatus extends Error {
+  constructor(readonly response: UpstreamResponse) {
+    super(`HTTP ${response.status}`);
+  }
 }
 
 export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
   const base = options.baseUrl.replace(/\/+$/, '');
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const { providerId, timeoutMs } = options;
+  const { providerId } = options;
+  const maxRetries = Math.max(0, Math.min(2, options.retry?.maxRetries ?? 2));
+  const maxRetryAfterMs = options.retry?.maxRetryAfterMs ?? 2000;
+  const baseDelayMs = options.retry?.baseDelayMs ?? 100;
+
+  /** Retry-After in ms for a 429 that said when, else undefined. */
+  const retryAfterOf = (error: Error): number | undefined => {
+    if (!(error instanceof TransientStatus) || error.response.status !== 429) return undefined;
+    const seconds = readRetryAfterSeconds(error.response.headers);
+    return seconds === undefined ? undefined : seconds * 1000;
+  };
+
+  const readPolicy = retry(
+    handleWhen((error) => {
+      const transient =
+        error instanceof TransientStatus ||
+        (error instanceof UpstreamError && error.code === 'UPSTREAM_UNAVAILABLE');
+      if (!transient) return false;
+      // Past the cap, or past what is left of the deadline, the answer is returned at once.
+      const retryAfter = retryAfterOf(error);
+      const left = remainingMs() ?? options.timeoutMs;
+      return retryAfter === undefined || (retryAfter <= maxRetryAfterMs && retryAfter < left);
+    }),
+    {
+      maxAttempts: maxRetries,
+      backoff: new DelegateBackoff((context) => {
+        const failure = context.result;
+        const retryAfter = 'error' in failure ? retryAfterOf(failure.error) : undefined;
+        // Full jitter: a random wait up to 100, 200 ms..., so callers do not retry in step.
+        return retryAfter ?? Math.random() * baseDelayMs * 2 ** (context.attempt - 1);
+      }),
+    },
+  );
+
+  async function attempt(upstreamRequest: UpstreamRequest, url: URL, body: string | undefined) {
+    const timeoutMs = Math.ceil(Math.min(options.timeoutMs, remainingMs() ?? options.timeoutMs));
+    if (timeoutMs <= 0) throw timeoutError(providerId, options.timeoutMs);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(typeof upstreamRequest.headers === 'function'
+        ? upstreamRequest.headers()
+        : upstreamRequest.headers),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    };
+    let status: number | undefined;
+    try {
+      const response = await request(url, {
+        method: upstreamRequest.method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(Math.ceil(timeoutMs)),
+        dispatcher: options.dispatcher,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      status = response.statusCode;
+      const text = await readCapped(response.body, maxBytes, providerId);
+      return { status, headers: response.headers, text };
+    } catch (error) {
+      throw toUpstreamError(error, providerId, options.timeoutMs, status);
+    }
+  }
 
   return {
     async send(upstreamRequest) {
@@ -64,40 +154,61 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       for (const [key, value] of Object.entries(upstreamRequest.query ?? {})) {
         url.searchParams.set(key, value);
       }
-      const headers: Record<string, string> = {
-        accept: 'application/json',
-        ...upstreamRequest.headers,
-      };
-      let body: string | undefined;
-      if (upstreamRequest.json !== undefined) {
-        body = JSON.stringify(upstreamRequest.json);
-        headers['content-type'] = 'application/json';
-      }
+      const body =
+        upstreamRequest.json === undefined ? undefined : JSON.stringify(upstreamRequest.json);
       const started = performance.now();
-      const signal = AbortSignal.timeout(timeoutMs);
+      let attempts = 0;
       let status: number | undefined;
+      let failure: UpstreamError | undefined;
       try {
-        const response = await request(url, {
-          method: upstreamRequest.method,
-          headers,
-          body,
-          signal,
-          dispatcher: options.dispatcher,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        });
-        status = response.statusCode;
-        const text = await readCapped(response.body, maxBytes, providerId);
-        return { status, headers: response.headers, text };
+        if (upstreamRequest.retry === 'never' || maxRetries === 0) {
+          attempts = 1;
+          const response = await attempt(upstreamRequest, url, body);
+          status = response.status;
+          return response;
+        }
+        let last: unknown;
+        const deadline = remainingMs();
+        try {
+          const response = await readPolicy.execute(
+            async () => {
+              attempts += 1;
+              try {
+                const response = await attempt(upstreamRequest, url, body);
+                if (TRANSIENT_STATUSES.has(response.status)) throw new TransientStatus(response);
+                return response;
+              } catch (error) {
+                last = error;
+                throw error;
+              }
+            },
+            deadline === undefined
+              ? undefined
+              : AbortSignal.timeout(Math.max(1, Math.ceil(deadline))),
+          );
+          status = response.status;
+          return response;
+        } catch (error) {
+          // Out of tries, or out of time while waiting to try again: the last answer stands.
+          const final = error instanceof TaskCancelledError && last !== undefined ? last : error;
+          if (final instanceof TransientStatus) {
+            status = final.response.status;
+            return final.response;
+          }
+          throw final;
+        }
       } catch (error) {
-        throw toUpstreamError(error, providerId, timeoutMs);
+        if (error instanceof UpstreamError) failure = error;
+        throw error;
       } finally {
-        options.log?.debug(
+        options.log?.info(
           {
             providerId,
             route: upstreamRequest.route,
             method: upstreamRequest.method,
-            status,
+            status: status ?? null,
+            ...(failure === undefined ? {} : { error: failure.code }),
+            retries: Math.max(0, attempts - 1),
             durationMs: Math.round((performance.now() - started) * 10) / 10,
           },
           'upstream call',
@@ -136,8 +247,23 @@ const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
-/** undici and socket failures in the contract's terms; the message names no secret. */
-function toUpstreamError(error: unknown, providerId: string, timeoutMs: number): UpstreamError {
+function timeoutError(providerId: string, timeoutMs: number, cause?: unknown): UpstreamError {
+  return new UpstreamError('UPSTREAM_TIMEOUT', `${providerId}: no answer within ${timeoutMs} ms`, {
+    providerId,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * undici and socket failures in the contract's terms; the message names no secret. A body that
+ * breaks off after its status arrived is a bad (truncated) response, not an unavailable upstream.
+ */
+function toUpstreamError(
+  error: unknown,
+  providerId: string,
+  timeoutMs: number,
+  status: number | undefined,
+): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const name = (error as { name?: unknown })?.name;
   const code = (error as { code?: unknown })?.code;
@@ -148,14 +274,17 @@ function toUpstreamError(error: unknown, providerId: string, timeoutMs: number):
     TIMEOUT_CODES.has(String(code)) ||
     TIMEOUT_CODES.has(String(causeCode))
   ) {
-    return new UpstreamError(
-      'UPSTREAM_TIMEOUT',
-      `${providerId}: no answer within ${timeoutMs} ms`,
-      { providerId, cause: error },
-    );
+    return timeoutError(providerId, timeoutMs, error);
   }
   const reason =
     typeof code === 'string' ? code : typeof causeCode === 'string' ? causeCode : 'network error';
+  if (status !== undefined) {
+    return new UpstreamError(
+      'UPSTREAM_BAD_RESPONSE',
+      `${providerId}: the response body was cut off before its end (${reason})`,
+      { providerId, status, cause: error },
+    );
+  }
   return new UpstreamError(
     'UPSTREAM_UNAVAILABLE',
     `${providerId}: the provider could not be reached (${reason})`,

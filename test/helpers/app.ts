@@ -39,7 +39,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const document = (options.configDocument ?? createDemoConfigDocument)(baseUrl);
   const config = parseConfig(document, { source: 'test', env: {}, baseDir: process.cwd() });
   const runtime = createAppRuntime({ config, now: options.now ?? sandbox.clock.now });
-  const yoga = createBalanceYoga({ runtime });
+  const yoga = createBalanceYoga({ runtime, server: config.server });
   return {
     sandbox,
     runtime,

@@ -64,6 +64,8 @@ export async function loginToAssetAccounts(
       otp: code,
     },
     route: 'login',
+    // A login is never repeated automatically.
+    retry: 'never',
   });
   if (response.status === 401) {
     throw new UpstreamError(

@@ -80,8 +80,8 @@ async function getBalances(
     method: 'GET',
     path: config.paths.balances ?? ASSET_ACCOUNTS_BALANCES_PATH,
     ...(query === undefined ? {} : { query }),
-    // The code is made at send time: each request needs one that is valid now.
-    headers: { authorization: `Bearer ${token}`, otp: otp() },
+    // The code is made at send time, again for each retry: each request needs one valid now.
+    headers: () => ({ authorization: `Bearer ${token}`, otp: otp() }),
     route: 'balances',
   });
   if (response.status === 200) {

@@ -1,6 +1,6 @@
-import { createUpstreamHttp } from '../../upstream/http.js';
 import { callWithSessionToken } from '../../upstream/token-cache.js';
 import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
+import { createProviderHttp } from '../provider-http.js';
 import { createOtpSource, loginToAssetAccounts } from './auth.js';
 import { fetchAssetAccountBalances } from './client.js';
 
@@ -18,13 +18,7 @@ export function createAssetAccountsAdapter(
   options: AdapterOptions<'asset-accounts'>,
 ): ProviderAdapter {
   const { config, tokens, now } = options;
-  const http = createUpstreamHttp({
-    providerId: config.id,
-    baseUrl: config.baseUrl,
-    dispatcher: options.dispatcher,
-    timeoutMs: config.timeoutMs,
-    log: options.log,
-  });
+  const http = createProviderHttp(options);
   const otp = createOtpSource(config, now);
   const login = () => loginToAssetAccounts(http, config, otp, now);
   return {

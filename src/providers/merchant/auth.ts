@@ -38,6 +38,8 @@ export async function getMerchantSessionToken(
       ClientSecret: config.credentials.clientSecret,
     },
     route: 'session',
+    // A login is never repeated automatically.
+    retry: 'never',
   });
   const outcome = readMerchantOutcome(response);
   if (outcome.code === 401 || outcome.code === 403) {

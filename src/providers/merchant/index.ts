@@ -1,6 +1,6 @@
-import { createUpstreamHttp } from '../../upstream/http.js';
 import { callWithSessionToken } from '../../upstream/token-cache.js';
 import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
+import { createProviderHttp } from '../provider-http.js';
 import { getMerchantSessionToken } from './auth.js';
 import { fetchMerchantBalances } from './client.js';
 
@@ -25,13 +25,7 @@ const DEFAULT_SESSION_LIFETIME_MS = 1_800_000;
  */
 export function createMerchantAdapter(options: AdapterOptions<'merchant'>): ProviderAdapter {
   const { config, tokens, now } = options;
-  const http = createUpstreamHttp({
-    providerId: config.id,
-    baseUrl: config.baseUrl,
-    dispatcher: options.dispatcher,
-    timeoutMs: config.timeoutMs,
-    log: options.log,
-  });
+  const http = createProviderHttp(options);
   // A rotated token lives as long as the last login said sessions live.
   let sessionLifetimeMs = DEFAULT_SESSION_LIFETIME_MS;
   const login = async () => {

@@ -30,6 +30,8 @@ export async function loginToPik(
     path: config.paths.login ?? PIK_LOGIN_PATH,
     json: { appId: config.credentials.appId, appSecret: config.credentials.appSecret },
     route: 'login',
+    // A login is never repeated automatically.
+    retry: 'never',
   });
   const body =
     response.status === 200 || response.status === 401 ? safeParse(response.text) : undefined;

@@ -1,6 +1,6 @@
-import { createUpstreamHttp } from '../../upstream/http.js';
 import { callWithSessionToken } from '../../upstream/token-cache.js';
 import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
+import { createProviderHttp } from '../provider-http.js';
 import { loginToPik } from './auth.js';
 import { fetchPikBalanceByCurrency, fetchPikBalanceList } from './client.js';
 
@@ -12,13 +12,7 @@ export { createPikSimulator, type PikSimulator, type PikSimulatorOptions } from 
  */
 export function createPikAdapter(options: AdapterOptions<'pik'>): ProviderAdapter {
   const { config, tokens, now } = options;
-  const http = createUpstreamHttp({
-    providerId: config.id,
-    baseUrl: config.baseUrl,
-    dispatcher: options.dispatcher,
-    timeoutMs: config.timeoutMs,
-    log: options.log,
-  });
+  const http = createProviderHttp(options);
   const login = () => loginToPik(http, config, now);
   return {
     kind: 'pik',

@@ -1,5 +1,5 @@
-import { createUpstreamHttp } from '../../upstream/http.js';
 import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
+import { createProviderHttp } from '../provider-http.js';
 import { prepaidAuthorization } from './auth.js';
 import { fetchPrepaidBalance } from './client.js';
 
@@ -15,13 +15,7 @@ export {
  */
 export function createPrepaidAdapter(options: AdapterOptions<'prepaid'>): ProviderAdapter {
   const { config } = options;
-  const http = createUpstreamHttp({
-    providerId: config.id,
-    baseUrl: config.baseUrl,
-    dispatcher: options.dispatcher,
-    timeoutMs: config.timeoutMs,
-    log: options.log,
-  });
+  const http = createProviderHttp(options);
   const authorization = prepaidAuthorization(config);
   return {
     kind: 'prepaid',

@@ -54,6 +54,8 @@ export async function loginToWallet(
     path: config.paths.login ?? WALLET_LOGIN_PATH,
     json: { email: credentials.email, password: credentials.password },
     route: 'login',
+    // A login is never repeated automatically.
+    retry: 'never',
   });
   if (response.status === 401) {
     // Bad credentials: a new login would be rejected the same way, so this is final.

@@ -1,6 +1,6 @@
-import { createUpstreamHttp } from '../../upstream/http.js';
 import { callWithSessionToken } from '../../upstream/token-cache.js';
 import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
+import { createProviderHttp } from '../provider-http.js';
 import {
   loginToWallet,
   walletApiKeyHeaders,
@@ -23,13 +23,7 @@ export {
  */
 export function createWalletAdapter(options: AdapterOptions<'wallet'>): ProviderAdapter {
   const { config, tokens, now } = options;
-  const http = createUpstreamHttp({
-    providerId: config.id,
-    baseUrl: config.baseUrl,
-    dispatcher: options.dispatcher,
-    timeoutMs: config.timeoutMs,
-    log: options.log,
-  });
+  const http = createProviderHttp(options);
   const credentials = walletCredentials(config);
 
   if (credentials.mode === 'api-key') {

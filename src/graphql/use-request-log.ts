@@ -1,0 +1,60 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from '../logger.js';
+
+interface RequestRecord {
+  started: number;
+  operationName: string | undefined;
+  errorCodes: string[];
+}
+
+/**
+ * One log line per HTTP request Yoga answers: method, path, status, operation name, duration and
+ * the error codes of the result. Never the query's variables, headers or data.
+ */
+export function useRequestLog(log: Logger): Plugin {
+  const records = new WeakMap<Request, RequestRecord>();
+  return {
+    onRequest({ request }) {
+      records.set(request, {
+        started: performance.now(),
+        operationName: undefined,
+        errorCodes: [],
+      });
+    },
+    onParams({ params, request }) {
+      const record = records.get(request);
+      if (record !== undefined) record.operationName = params.operationName ?? undefined;
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      return {
+        onExecuteDone({ result }) {
+          const record = request === undefined ? undefined : records.get(request);
+          if (record === undefined || !('errors' in result) || result.errors === undefined) return;
+          for (const error of result.errors) {
+            const code = error.extensions?.code;
+            record.errorCodes.push(typeof code === 'string' ? code : 'INTERNAL');
+          }
+        },
+      };
+    },
+    onResponse({ request, response }) {
+      const record = records.get(request);
+      const url = new URL(request.url);
+      log.info(
+        {
+          method: request.method,
+          path: url.pathname,
+          status: response.status,
+          operationName: record?.operationName ?? null,
+          errors: record?.errorCodes ?? [],
+          durationMs:
+            record === undefined
+              ? null
+              : Math.round((performance.now() - record.started) * 10) / 10,
+        },
+        'graphql request',
+      );
+    },
+  };
+}
