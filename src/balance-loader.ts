@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { Amount } from './money.js';
 import type { NormalizedAccount, NormalizedBalance } from './providers/adapter.js';
 import type { ProviderRuntime, TenantRuntime } from './tenants.js';
 
@@ -121,4 +122,15 @@ export function currencyMatcher(
   if (currencies === null || currencies === undefined) return () => true;
   const wanted = new Set(normalizeCurrencies(currencies));
   return (balance) => wanted.has(balance.currency.toUpperCase());
+}
+
+/** The `balances` arguments as one predicate: currencies, and a smallest total. */
+export function balanceMatcher(args: {
+  currencies?: readonly string[] | null | undefined;
+  minTotal?: Amount | null | undefined;
+}): (balance: NormalizedBalance) => boolean {
+  const currency = currencyMatcher(args.currencies);
+  const { minTotal } = args;
+  if (minTotal === null || minTotal === undefined) return currency;
+  return (balance) => currency(balance) && balance.total.value.gte(minTotal.value);
 }

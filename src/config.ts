@@ -181,6 +181,13 @@ const serverSchema = z.strictObject({
   requestTimeoutMs: z.number().int().min(1).max(600_000).default(15_000),
   /** Query limits enforced before execution. */
   limits: limitsSchema.default(DEFAULT_LIMITS),
+  /** Largest request body accepted (HTTP 413 beyond); default 1 MiB. */
+  maxRequestBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
   /** Lines below this level are not logged; default "info" (LOG_LEVEL overrides it). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -191,6 +198,7 @@ const DEFAULT_SERVER: RawServerConfig = {
   port: 4000,
   requestTimeoutMs: 15_000,
   limits: DEFAULT_LIMITS,
+  maxRequestBytes: 1024 * 1024,
   logLevel: 'info',
 };
 
@@ -207,6 +215,7 @@ export interface ServerConfig {
   introspection: boolean;
   requestTimeoutMs: number;
   limits: QueryLimits;
+  maxRequestBytes: number;
   logLevel: RawServerConfig['logLevel'];
 }
 

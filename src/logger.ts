@@ -1,43 +1,63 @@
-import { type Logger as PinoLogger, pino } from 'pino';
+import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 
 export type Logger = PinoLogger;
 
 /**
- * Header and field names whose values are secrets, redacted wherever they appear in a log object.
- * Header names are matched in lower case, which is how undici and node:http report them.
+ * Keys whose values are secrets wherever they appear in a logged object, compared in lower case
+ * so that `Authorization`, `authorization` and `AUTHORIZATION` are all caught.
  */
-export const REDACTED_PATHS = [
-  'headers.authorization',
-  'headers.otp',
-  'headers["x-api-key"]',
-  'headers["x-refresh-token"]',
-  '*.headers.authorization',
-  '*.headers.otp',
-  '*.headers["x-api-key"]',
-  '*.headers["x-refresh-token"]',
+const SECRET_KEYS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'otp',
+  'x-api-key',
+  'x-refresh-token',
+  'cookie',
+  'set-cookie',
   'credentials',
-  '*.credentials',
-  'token',
-  '*.token',
   'password',
-  '*.password',
-];
+  'secret',
+  'token',
+  'accesstoken',
+  'sessiontoken',
+  'refreshtoken',
+  'apikey',
+  'appsecret',
+  'clientsecret',
+  'devsecret',
+  'otpsecret',
+]);
 
-export interface CreateLoggerOptions {
-  /** Default "info"; LOG_LEVEL is read by config, not here. */
-  level?: string;
-  /** Where lines go; default stdout. */
-  destination?: NodeJS.WritableStream;
+const REDACTED = '[redacted]';
+
+/** A copy of `value` with every secret-named key's value replaced, at any depth. */
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = SECRET_KEYS.has(key.toLowerCase()) ? REDACTED : redactSecrets(item, depth + 1);
+  }
+  return out;
 }
 
+export interface CreateLoggerOptions {
+  /** Default "info". */
+  level?: string;
+  /** Where lines go; default stdout. */
+  destination?: DestinationStream;
+}
+
+/** Structured JSON logs; every object logged passes through `redactSecrets` first. */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   return pino(
     {
       name: 'balance-api',
       level: options.level ?? 'info',
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
     },
-    options.destination as Parameters<typeof pino>[1],
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
 

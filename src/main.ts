@@ -10,8 +10,12 @@ Commands:
       Serve GraphQL (and GraphiQL) at /graphql. The configuration file comes from --config or
       BALANCE_API_CONFIG; with neither, the server runs on the built-in sandbox with demo data.
       PORT and HOST override the file's server section; --port and --host override those.
-  sandbox [--port N] [--host H]
-      Run the provider simulators alone, one base URL per kind under /<kind>.
+  sandbox [--port N] [--host H] [--fault KIND=FAULT ...]
+      Run the provider simulators alone, one base URL per kind under /<kind>, and a control
+      endpoint under /_sandbox (GET, PUT, DELETE /_sandbox/faults/<kind>; GET /_sandbox/calls).
+      Each --fault makes one kind fail: FAULT is a status (503), 429[:SECONDS], hang, reset,
+      truncated, invalid-json or auth-once, then optionally xN (only N calls) and +login (logins
+      too), e.g. --fault pik=503x2 --fault wallet=429:30 --fault merchant=auth-once.
   print-schema [--out FILE]
       Print the GraphQL SDL on stdout, or write it to FILE.
 `;
@@ -28,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       out: { type: 'string' },
+      fault: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -47,12 +52,38 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'sandbox': {
       const { startSandbox } = await import('./sandbox/index.js');
-      const sandbox = await startSandbox({ port: port ?? 4010, host: values.host ?? '127.0.0.1' });
-      process.stdout.write(
-        `balance-api sandbox listening on ${sandbox.origin}\n${Object.keys(sandbox.simulators)
-          .map((kind) => `  ${kind}: ${sandbox.origin}/${kind}`)
-          .join('\n')}\n`,
+      const { formatSandboxFault, parseSandboxFaultArgument, SandboxFaultError } = await import(
+        './sandbox/faults.js'
       );
+      const faults: import('./sandbox/faults.js').SandboxFaults = {};
+      for (const argument of values.fault ?? []) {
+        try {
+          const { kind, fault } = parseSandboxFaultArgument(argument);
+          if (faults[kind] !== undefined) {
+            throw new SandboxFaultError(
+              `"${argument}": ${kind} already has a fault; give one per kind`,
+            );
+          }
+          faults[kind] = fault;
+        } catch (error) {
+          if (error instanceof SandboxFaultError) throw new UsageError(`--fault ${error.message}`);
+          throw error;
+        }
+      }
+      const sandbox = await startSandbox({
+        port: port ?? 4010,
+        host: values.host ?? '127.0.0.1',
+        faults,
+      });
+      const lines = [
+        `balance-api sandbox listening on ${sandbox.origin}`,
+        ...Object.keys(sandbox.simulators).map((kind) => `  ${kind}: ${sandbox.origin}/${kind}`),
+        `  control: ${sandbox.controlUrl}`,
+        ...Object.entries(sandbox.faults()).map(
+          ([kind, fault]) => `  fault ${kind}=${formatSandboxFault(fault)}`,
+        ),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
       onShutdown(() => sandbox.close());
       return;
     }

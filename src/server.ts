@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
+import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestDeadline } from './graphql/use-request-deadline.js';
 import { useRequestLog } from './graphql/use-request-log.js';
 import type { Logger } from './logger.js';
@@ -28,10 +29,21 @@ export interface CreateYogaOptions {
   /** The server section of the configuration: profile, GraphiQL, introspection, limits. */
   server: Pick<
     ServerConfig,
-    'profile' | 'graphiql' | 'introspection' | 'limits' | 'requestTimeoutMs'
+    'profile' | 'graphiql' | 'introspection' | 'limits' | 'requestTimeoutMs' | 'maxRequestBytes'
   >;
   log?: Logger | undefined;
 }
+
+/**
+ * graphql-armor throws its rejections out of validation, which Yoga would answer as HTTP 200;
+ * reported as validation errors instead, they get a 400 and a code like any invalid query.
+ */
+const asValidationError = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) => context?.reportError(error),
+  ],
+};
 
 /** The GraphQL handler; tests may call its `fetch` in-process. */
 export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
@@ -42,16 +54,21 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     // Query limits, checked before anything runs. Field suggestions ("Did you mean ...") are
     // hidden in production, where they would map the schema for a stranger.
     EnvelopArmorPlugin({
-      maxDepth: { n: server.limits.maxDepth, ignoreIntrospection: true },
-      maxAliases: { n: server.limits.maxAliases },
+      maxDepth: { n: server.limits.maxDepth, ignoreIntrospection: true, ...asValidationError },
+      maxAliases: { n: server.limits.maxAliases, ...asValidationError },
       maxTokens: { n: server.limits.maxTokens },
-      costLimit: { maxCost: server.limits.maxCost, ignoreIntrospection: true },
-      maxDirectives: { n: server.limits.maxDirectives },
+      costLimit: {
+        maxCost: server.limits.maxCost,
+        ignoreIntrospection: true,
+        ...asValidationError,
+      },
+      maxDirectives: { n: server.limits.maxDirectives, ...asValidationError },
       blockFieldSuggestion: { enabled: production },
     }),
     // A browser may not send a "simple" request (a GET, or a form-encoded or text/plain POST)
     // without this header; application/json POSTs from GraphiQL and gateways need nothing.
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+    useRejectedQueryStatus(),
     useRequestDeadline(server.requestTimeoutMs),
   ];
   if (!server.introspection) plugins.push(useDisableIntrospection());
@@ -74,6 +91,8 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     landingPage: false,
     logging: false,
     batching: false,
+    multipart: false,
+    maxRequestBodySize: server.maxRequestBytes,
     // Never a stack trace or an internal message to a client, whatever NODE_ENV says: anything
     // that is not a deliberate GraphQLError becomes "Unexpected error." and is logged here.
     maskedErrors: {

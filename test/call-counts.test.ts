@@ -149,3 +149,23 @@ describe('wallet: every asset a request needs, in one POST', () => {
     expect(JSON.parse(posts[0]?.body ?? '{}').assets.sort()).toEqual(['BTC', 'USDT']);
   });
 });
+
+describe('balances(minTotal)', () => {
+  it('keeps only balances whose total is at least the Decimal given, compared exactly', async () => {
+    const result = await app.query(`{
+      provider(id: "pik-main") {
+        balances(minTotal: "0.1") { currency total }
+        accounts { balances(minTotal: "1500.250000000000000001") { total } }
+      }
+    }`);
+    expect(result.errors).toBeUndefined();
+    const provider = result.data?.provider as {
+      balances: { currency: string }[];
+      accounts: { balances: unknown[] }[];
+    };
+    // 0.000000000000000001 ETH is below 0.1; HKD 0.1 is not.
+    expect(provider.balances.map((balance) => balance.currency)).toEqual(['USD', 'EUR', 'HKD']);
+    // Only the 9007199254740993.01 EUR account reaches 1500.250000000000000001.
+    expect(provider.accounts.map((account) => account.balances.length)).toEqual([0, 1, 0, 0]);
+  });
+});

@@ -1,4 +1,4 @@
-import { currencyMatcher } from '../balance-loader.js';
+import { balanceMatcher } from '../balance-loader.js';
 import { AccountRef, BalanceRef, ProviderRef } from './refs.js';
 
 AccountRef.implement({
@@ -22,10 +22,20 @@ AccountRef.implement({
     }),
     balances: t.field({
       type: [BalanceRef],
-      args: { currencies: t.arg.stringList({ required: false }) },
+      args: {
+        currencies: t.arg.stringList({
+          required: false,
+          description: 'Only these currency codes, matched without regard to case.',
+        }),
+        minTotal: t.arg({
+          type: 'Decimal',
+          required: false,
+          description: 'Only balances whose total is at least this, e.g. "0.01" to hide dust.',
+        }),
+      },
       resolve: (view, args) =>
         view.account.balances
-          .filter(currencyMatcher(args.currencies))
+          .filter(balanceMatcher(args))
           .map((balance) => ({ account: view, balance })),
     }),
   }),

@@ -1,4 +1,4 @@
-import { currencyMatcher } from '../balance-loader.js';
+import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
 import type { ProviderKind } from '../config.js';
 import { orClientError } from './errors.js';
@@ -37,13 +37,23 @@ ProviderRef.implement({
       nullable: true,
       description:
         'All balances of all its accounts, optionally only these currencies (matched without regard to case).',
-      args: { currencies: t.arg.stringList({ required: false }) },
+      args: {
+        currencies: t.arg.stringList({
+          required: false,
+          description: 'Only these currency codes, matched without regard to case.',
+        }),
+        minTotal: t.arg({
+          type: 'Decimal',
+          required: false,
+          description: 'Only balances whose total is at least this, e.g. "0.01" to hide dust.',
+        }),
+      },
       resolve: async (provider, args, context) => {
         const currencies = args.currencies ?? null;
         const snapshot = await orClientError(
           context.loaders.balances.load({ providerId: provider.id, currencies }),
         );
-        const matches = currencyMatcher(currencies);
+        const matches = balanceMatcher(args);
         return snapshot.accounts.flatMap((account) =>
           account.balances
             .filter(matches)

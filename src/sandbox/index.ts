@@ -8,6 +8,7 @@ import { createPrepaidSimulator, type PrepaidSimulator } from '../providers/prep
 import { createWalletSimulator, type WalletSimulator } from '../providers/wallet/index.js';
 import { createMovableClock, type MovableClock } from './clock.js';
 import { createDemoSandboxData, type SandboxData } from './demo.js';
+import type { SandboxFaults } from './faults.js';
 import { type SandboxServer, startSandboxServer } from './server.js';
 
 export interface SandboxOptions {
@@ -17,9 +18,14 @@ export interface SandboxOptions {
   clock?: MovableClock;
   host?: string;
   port?: number;
+  /** Faults in place from the start, as `balance-api sandbox --fault` sets them; default none. */
+  faults?: SandboxFaults;
 }
 
-/** Every kind's simulator on one real HTTP server, with handles to steer each of them. */
+/**
+ * Every kind's simulator on one real HTTP server, with handles to steer each of them; `setFault`,
+ * `clearFaults` and `faults` (or the control endpoint at `controlUrl`) make them fail.
+ */
 export interface Sandbox extends SandboxServer {
   clock: MovableClock;
   simulators: {
@@ -46,6 +52,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clock,
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.faults === undefined ? {} : { faults: options.faults }),
   });
   return Object.assign(server, { clock, simulators });
 }

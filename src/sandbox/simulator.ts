@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import { isLosslessNumber, LosslessNumber, stringify } from 'lossless-json';
 import type { ProviderKind } from '../config.js';
 
@@ -25,6 +25,16 @@ export interface SimResponse {
 export interface Simulator {
   readonly kind: ProviderKind;
   handle(request: SimRequest): SimResponse | Promise<SimResponse>;
+  /**
+   * The kind's own answer to a rejected token (or, for a login, rejected credentials), for the
+   * sandbox's `auth-once` fault; without it, 401 `{"message":"Unauthorized"}`.
+   */
+  rejectAuth?(request: SimRequest): SimResponse;
+  /**
+   * The kind's own error answer with this HTTP status, for the sandbox's `status` and
+   * `rate-limit` faults; without it, `{"message":"<reason phrase>"}`.
+   */
+  errorResponse?(status: number): SimResponse;
 }
 
 /** The sandbox's clock, shared by every simulator so tests can move time for all of them. */
@@ -51,6 +61,11 @@ export function json(
   headers?: Record<string, string>,
 ): SimResponse {
   return { status, body: jsonText(value), ...(headers ? { headers } : {}) };
+}
+
+/** The standard reason phrase of an HTTP status, e.g. "Service Unavailable". */
+export function statusMessage(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
 }
 
 /** The bearer token of a request, or undefined. */

@@ -8,6 +8,7 @@ import {
   type SimRequest,
   type SimResponse,
   type Simulator,
+  statusMessage,
 } from '../../sandbox/simulator.js';
 import { isValidOtp, parseOtpSecret } from './totp.js';
 
@@ -49,6 +50,10 @@ export interface AssetAccountsSimulator extends Simulator {
   setTokenTtlSeconds(seconds: number): void;
   /** Whether tokens issued from now on carry an `exp` claim. */
   setTokensWithoutExp(withoutExp: boolean): void;
+  /** A login: 401 "invalid credentials"; any other call: 401 "token expired or invalid". */
+  rejectAuth(request: SimRequest): SimResponse;
+  /** The contract's error body: `{"message":...}`. */
+  errorResponse(status: number): SimResponse;
 }
 
 const LOGIN_PATH = '/api/v1/public/auth/login';
@@ -146,6 +151,11 @@ export function createAssetAccountsSimulator(
     setTokensWithoutExp: (value) => {
       withoutExp = value;
     },
+    rejectAuth: (request) =>
+      json(401, {
+        message: request.path === LOGIN_PATH ? 'invalid credentials' : 'token expired or invalid',
+      }),
+    errorResponse: (status) => json(status, { message: statusMessage(status) }),
     handle(request) {
       if (request.method === 'POST' && request.path === LOGIN_PATH) return login(request);
       if (request.method === 'GET' && request.path === BALANCES_PATH) return balances(request);

@@ -64,6 +64,13 @@ export interface MerchantSimulator extends Simulator {
   failBalanceReads(failure: MerchantBalanceFailure | undefined): void;
   /** Every session token issued so far, oldest first. */
   issuedSessions(): MerchantIssuedSession[];
+  /**
+   * ResponseCode 401 "Unauthorized", as HTTP 401, or HTTP 200 when auth failures are answered
+   * that way.
+   */
+  rejectAuth(request: SimRequest): SimResponse;
+  /** The contract's envelope with this status as both HTTP status and ResponseCode. */
+  errorResponse(status: number): SimResponse;
 }
 
 /** Session path of PROVIDERS.md (assumed) and balance path of the seed. */
@@ -191,6 +198,8 @@ export function createMerchantSimulator(options: MerchantSimulatorOptions): Merc
       balanceFailure = failure;
     },
     issuedSessions: () => issued.map((session) => ({ ...session })),
+    rejectAuth: () => authFailure(401),
+    errorResponse: (status) => envelope(status, null),
     handle(request) {
       if (request.method === 'POST' && request.path === SESSION_PATH) {
         return getSessionToken(request);

@@ -8,6 +8,7 @@ import {
   type SimRequest,
   type SimResponse,
   type Simulator,
+  statusMessage,
 } from '../../sandbox/simulator.js';
 
 /** One balance record of a PIK customer; amounts as exact decimal text. */
@@ -44,8 +45,14 @@ export interface PikSimulator extends Simulator {
   /** Every token issued so far stops working, as after a revocation upstream. */
   revokeTokens(): void;
   setTokenTtlSeconds(seconds: number): void;
+  /** A login: 401 "invalid credentials"; any other call: 401 "token expired". */
+  rejectAuth(request: SimRequest): SimResponse;
+  /** The contract's error envelope: `{"code":<status>,"message":...,"data":null}`. */
+  errorResponse(status: number): SimResponse;
 }
 
+const LOGIN_PATH = '/api/v1/auth/token';
+const INVALID_CREDENTIALS = { code: 401, message: 'invalid credentials', data: null };
 const TOKEN_EXPIRED = { code: 401, message: 'token expired', data: null };
 
 /** PIK Global Account as PROVIDERS.md describes it. */
@@ -66,7 +73,7 @@ export function createPikSimulator(options: PikSimulatorOptions): PikSimulator {
       (candidate) => candidate.appId === body?.appId && candidate.appSecret === body?.appSecret,
     );
     if (customer === undefined) {
-      return json(401, { code: 401, message: 'invalid credentials', data: null });
+      return json(401, INVALID_CREDENTIALS);
     }
     const accessToken = randomToken('pik');
     tokens.set(accessToken, {
@@ -86,8 +93,12 @@ export function createPikSimulator(options: PikSimulatorOptions): PikSimulator {
     setTokenTtlSeconds: (seconds) => {
       ttlSeconds = seconds;
     },
+    rejectAuth: (request) =>
+      json(401, request.path === LOGIN_PATH ? INVALID_CREDENTIALS : TOKEN_EXPIRED),
+    errorResponse: (status) =>
+      json(status, { code: status, message: statusMessage(status), data: null }),
     handle(request) {
-      if (request.method === 'POST' && request.path === '/api/v1/auth/token') return login(request);
+      if (request.method === 'POST' && request.path === LOGIN_PATH) return login(request);
       if (request.method !== 'GET')
         return json(404, { code: 404, message: 'not found', data: null });
       if (request.path === '/api/v1/balance/list') {

@@ -1,4 +1,11 @@
-import { json, jsonNumber, type SimRequest, type Simulator } from '../../sandbox/simulator.js';
+import {
+  json,
+  jsonNumber,
+  type SimRequest,
+  type SimResponse,
+  type Simulator,
+  statusMessage,
+} from '../../sandbox/simulator.js';
 
 /** A prepaid merchant: its dev key pair and balances as "value × 10000" integers. */
 export interface PrepaidMerchant {
@@ -21,6 +28,10 @@ export interface PrepaidSimulatorOptions {
 
 export interface PrepaidSimulator extends Simulator {
   setMerchantState(devKey: string, state: NonNullable<PrepaidMerchant['state']>): void;
+  /** 401 `{"code":2002,"message":"token expired or disabled"}`. */
+  rejectAuth(request: SimRequest): SimResponse;
+  /** The seed's error body: code 1000 for a 5xx, the status itself otherwise. */
+  errorResponse(status: number): SimResponse;
 }
 
 /** The prepaid credit API of the seed: Basic auth, no login, integers times ten thousand. */
@@ -46,6 +57,15 @@ export function createPrepaidSimulator(options: PrepaidSimulatorOptions): Prepai
     setMerchantState(devKey, state) {
       for (const merchant of merchants) if (merchant.devKey === devKey) merchant.state = state;
     },
+    rejectAuth: () => json(401, { code: 2002, message: 'token expired or disabled' }),
+    // The seed: 1000 is "internal error, retry later", whatever the 5xx.
+    errorResponse: (status) =>
+      json(
+        status,
+        status >= 500
+          ? { code: 1000, message: 'internal error, retry later' }
+          : { code: status, message: statusMessage(status) },
+      ),
     handle(request) {
       if (request.method !== 'GET' || request.path !== '/v1/balance') {
         return json(404, { code: 404, message: 'not found' });

@@ -7,6 +7,7 @@ import {
   type SimRequest,
   type SimResponse,
   type Simulator,
+  statusMessage,
 } from '../../sandbox/simulator.js';
 
 /** One asset of a wallet; amounts as exact decimal text, sent as JSON strings. */
@@ -55,6 +56,10 @@ export interface WalletSimulator extends Simulator {
    * sent: null where the body had no `assets` field.
    */
   assetRequests(): (string[] | null)[];
+  /** 401 `{"message":"Unauthorized"}`, logins and balance calls alike. */
+  rejectAuth(request: SimRequest): SimResponse;
+  /** The contract's error body: `{"message":...}`. */
+  errorResponse(status: number): SimResponse;
 }
 
 const UNAUTHORIZED = { message: 'Unauthorized' };
@@ -165,6 +170,8 @@ export function createWalletSimulator(options: WalletSimulatorOptions): WalletSi
     rateLimitNext: (count, retryAfterSeconds) => {
       rateLimited = { remaining: count, retryAfterSeconds };
     },
+    rejectAuth: () => json(401, UNAUTHORIZED),
+    errorResponse: (status) => json(status, { message: statusMessage(status) }),
     assetRequests: () => requestedAssets.map((assets) => (assets === null ? null : [...assets])),
     handle(request) {
       if (rateLimited.remaining > 0) {

@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
+import { createDemoConfigDocument } from '../src/sandbox/demo.js';
+import { createBalanceYoga } from '../src/server.js';
+import { DASHBOARD_QUERY, startTestApp, type TestApp } from './helpers/app.js';
+
+let app: TestApp;
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  app = await startTestApp();
+});
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  await app.close();
+});
+
+async function post(body: string, headers: Record<string, string> = {}) {
+  const response = await app.yoga.fetch('http://balance-api.test/graphql', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      ...headers,
+    },
+    body,
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    text,
+    json: JSON.parse(text) as { errors?: { message: string }[]; data?: unknown },
+  };
+}
+
+const nest = (levels: number) => {
+  let selection = '{ id }';
+  for (let level = 0; level < levels; level += 1) {
+    selection = level % 2 === 0 ? `{ accounts { provider ${selection} } }` : selection;
+  }
+  return `{ providers ${selection} }`;
+};
+
+const CORPUS: [string, string, string | RegExp][] = [
+  ['a syntax error', '{ providers { id ', 'Syntax Error: Expected Name, found <EOF>.'],
+  ['an unterminated string', '{ provider(id: "pik) { id } }', 'Syntax Error: Unterminated string.'],
+  ['an empty document', ' ', 'Syntax Error: Unexpected <EOF>.'],
+  ['deep nesting', nest(30), 'Syntax Error: Query depth limit of 12 exceeded, found 32.'],
+  [
+    'an alias bomb',
+    `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: providers { id }`).join(' ')} }`,
+    'Syntax Error: Aliases limit of 30 exceeded, found 100.',
+  ],
+  [
+    'a huge document',
+    `{ providers { ${'id '.repeat(50_000)}} }`,
+    'Syntax Error: Token limit of 2000 exceeded.',
+  ],
+  [
+    'a directive bomb',
+    `{ providers ${'@include(if: true) '.repeat(100)}{ id } }`,
+    'Syntax Error: Directives limit of 20 exceeded, found 100.',
+  ],
+  [
+    'a Decimal given as a number',
+    '{ provider(id: "pik-main") { balances(minTotal: 1.5) { total } } }',
+    'Decimal must be a string in plain decimal notation such as "12.50"; received a number',
+  ],
+  [
+    'a Decimal in exponent notation',
+    '{ provider(id: "pik-main") { balances(minTotal: "1e3") { total } } }',
+    'received a string that is not ("1e3")',
+  ],
+  [
+    'a Decimal that is not a number',
+    '{ provider(id: "pik-main") { balances(minTotal: "ten") { total } } }',
+    'received a string that is not ("ten")',
+  ],
+  ['an unknown field', '{ balances { total } }', 'Cannot query field "balances" on type "Query".'],
+  [
+    'a fragment cycle',
+    '{ providers { ...A } } fragment A on Provider { accounts { provider { ...A } } }',
+    /Cannot spread fragment "A" within itself|depth limit/,
+  ],
+];
+
+describe('hostile and broken queries', () => {
+  for (const [name, query, message] of CORPUS) {
+    it(`rejects ${name} with a clear error, before any upstream call`, async () => {
+      app.sandbox.clearCalls();
+      const { status, json, text } = await post(JSON.stringify({ query }));
+      expect(status).toBe(400);
+      expect(json.data).toBeUndefined();
+      const messages = (json.errors ?? []).map((error) => error.message).join('\n');
+      if (typeof message === 'string') expect(messages).toContain(message);
+      else expect(messages).toMatch(message);
+      expect(text).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
+      expect(app.sandbox.calls()).toHaveLength(0);
+    });
+  }
+
+  it('rejects a JSON body that is not JSON', async () => {
+    const { status, json } = await post('{"query": "{ providers { id } }"');
+    expect(status).toBe(400);
+    expect(json.errors?.[0]?.message).toBe('POST body sent invalid JSON.');
+  });
+
+  it('refuses a batch (an array of operations)', async () => {
+    const { status, json } = await post(JSON.stringify([{ query: '{ providers { id } }' }]));
+    expect(status).toBe(400);
+    expect(json.errors?.[0]?.message).toBe('Batching is not supported.');
+  });
+
+  it('answers 413 for a body over the size limit, without reading it all', async () => {
+    const body = JSON.stringify({
+      query: '{ providers { id } }',
+      variables: { pad: 'x'.repeat(2_000_000) },
+    });
+    const response = await app.yoga.fetch('http://balance-api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+      body,
+    });
+    expect(response.status).toBe(413);
+  });
+
+  it('refuses a GET without a CSRF header, which a browser could send from any page', async () => {
+    const response = await app.yoga.fetch(
+      'http://balance-api.test/graphql?query=%7Bproviders%7Bid%7D%7D',
+      {
+        headers: { accept: 'application/json' },
+      },
+    );
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'Required CSRF header(s) not present' }],
+    });
+    const allowed = await app.yoga.fetch(
+      'http://balance-api.test/graphql?query=%7Bproviders%7Bid%7D%7D',
+      {
+        headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
+      },
+    );
+    expect(allowed.status).toBe(200);
+  });
+
+  it('stays healthy afterwards: the dashboard still answers in full, and nothing was left unhandled', async () => {
+    const result = await app.query(DASHBOARD_QUERY);
+    expect(result.errors).toBeUndefined();
+    expect((result.data?.providers as unknown[]).length).toBe(6);
+    expect(unhandled).toEqual([]);
+  });
+});
+
+describe('limits are configurable', () => {
+  it('applies a configured cost limit', async () => {
+    const config = parseConfig(
+      {
+        server: { limits: { maxCost: 50 } },
+        ...createDemoConfigDocument((kind) => `${app.sandbox.origin}/${kind}`),
+      },
+      { source: 'test', env: {}, baseDir: '.' },
+    );
+    const yoga = createBalanceYoga({ runtime: app.runtime, server: config.server });
+    const response = await yoga.fetch('http://balance-api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: DASHBOARD_QUERY }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string }[] };
+    expect(body.errors[0]?.message).toMatch(
+      /^Syntax Error: Query Cost limit of 50 exceeded, found [\d.]+\.$/,
+    );
+  });
+});
+
+describe('the production profile', () => {
+  const yogaFor = (server: Record<string, unknown>) => {
+    const config = parseConfig(
+      { server, ...createDemoConfigDocument((kind) => `${app.sandbox.origin}/${kind}`) },
+      { source: 'test', env: { NODE_ENV: 'production' }, baseDir: '.' },
+    );
+    return createBalanceYoga({ runtime: app.runtime, server: config.server });
+  };
+  const ask = (yoga: ReturnType<typeof yogaFor>, query: string) =>
+    yoga.fetch('http://balance-api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query }),
+    });
+
+  it('hides field suggestions, introspection and GraphiQL by default', async () => {
+    const yoga = yogaFor({});
+    const unknown = (await (await ask(yoga, '{ providerz { id } }')).json()) as {
+      errors: { message: string }[];
+    };
+    expect(unknown.errors[0]?.message).toBe(
+      'Cannot query field "providerz" on type "Query". [Suggestion hidden]',
+    );
+    const introspection = await ask(yoga, '{ __schema { queryType { name } } }');
+    expect(introspection.status).toBe(400);
+    const page = await yoga.fetch('http://balance-api.test/graphql', {
+      headers: { accept: 'text/html' },
+    });
+    expect(page.headers.get('content-type') ?? '').not.toContain('text/html');
+  });
+
+  it('turns introspection and GraphiQL on when configured', async () => {
+    const yoga = yogaFor({ introspection: true, graphiql: true });
+    const introspection = await ask(yoga, '{ __schema { queryType { name } } }');
+    expect(await introspection.json()).toEqual({
+      data: { __schema: { queryType: { name: 'Query' } } },
+    });
+    const page = await yoga.fetch('http://balance-api.test/graphql', {
+      headers: { accept: 'text/html' },
+    });
+    expect(page.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('never sends a stack trace, even when NODE_ENV is development', async () => {
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'development';
+    try {
+      const yoga = yogaFor({ profile: 'development' });
+      // An id that makes the resolver fail unexpectedly is hard to find on purpose; a bad variable
+      // type exercises the same masking path for request errors.
+      const response = await yoga.fetch('http://balance-api.test/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+        },
+        body: JSON.stringify({
+          query: 'query ($id: ID!) { provider(id: $id) { id } }',
+          variables: { id: {} },
+        }),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(400);
+      expect(text).not.toMatch(/stack|\n\s+at /);
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+  });
+});
