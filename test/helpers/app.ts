@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type AppConfig, type ProviderKind, parseConfig } from '../../src/config.js';
+import type { Logger } from '../../src/logger.js';
 import {
   createDemoConfigDocument,
   createDemoSandboxData,
@@ -30,16 +31,26 @@ export interface TestAppOptions {
   configDocument?: (baseUrl: (kind: string) => string) => unknown;
   /** balance-api's clock; default the sandbox's, so both see the same time. */
   now?: () => number;
+  /** Where balance-api logs; default nowhere. */
+  log?: Logger;
+  /** A sandbox to share (not closed with the app); default a new one. */
+  sandbox?: Sandbox;
 }
 
 /** A sandbox on a real port, and balance-api's GraphQL handler configured against it. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const sandbox = await startSandbox({ data: options.data ?? createDemoSandboxData() });
+  const ownSandbox = options.sandbox === undefined;
+  const sandbox =
+    options.sandbox ?? (await startSandbox({ data: options.data ?? createDemoSandboxData() }));
   const baseUrl = (kind: string) => `${sandbox.origin}/${kind}`;
   const document = (options.configDocument ?? createDemoConfigDocument)(baseUrl);
   const config = parseConfig(document, { source: 'test', env: {}, baseDir: process.cwd() });
-  const runtime = createAppRuntime({ config, now: options.now ?? sandbox.clock.now });
-  const yoga = createBalanceYoga({ runtime, server: config.server });
+  const runtime = createAppRuntime({
+    config,
+    now: options.now ?? sandbox.clock.now,
+    log: options.log,
+  });
+  const yoga = createBalanceYoga({ runtime, server: config.server, log: options.log });
   return {
     sandbox,
     runtime,
@@ -55,7 +66,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     async close() {
       await runtime.close();
-      await sandbox.close();
+      if (ownSandbox) await sandbox.close();
     },
   };
 }
@@ -75,3 +86,13 @@ export const DASHBOARD_QUERY = readFileSync(
   new URL('../../schema/operations/dashboard.graphql', import.meta.url),
   'utf8',
 );
+
+/** The demo configuration with every provider's settings extended by `extra`. */
+export function demoConfigWith(extra: Record<string, unknown>) {
+  return (baseUrl: (kind: string) => string) => ({
+    providers: createDemoConfigDocument(baseUrl).providers.map((provider) => ({
+      ...provider,
+      ...extra,
+    })),
+  });
+}
