@@ -81,8 +81,8 @@ function readProvider(
   const filter = provider.adapter.capabilities.currencyFilter;
   const narrowed =
     wanted === null || filter === 'none' || (filter === 'one' && wanted.size !== 1) ? null : wanted;
-  return provider.adapter
-    .fetchAccounts({ currencies: narrowed === null ? null : [...narrowed] })
+  return provider
+    .read({ currencies: narrowed === null ? null : [...narrowed] })
     .then((accounts) => ({ provider, accounts, fetchedAt: new Date(), coverage: narrowed }));
 }
 

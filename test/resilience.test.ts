@@ -1,0 +1,204 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSandboxFault } from '../src/sandbox/faults.js';
+import {
+  balanceCalls,
+  demoConfigWith,
+  loginCalls,
+  startTestApp,
+  type TestApp,
+} from './helpers/app.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+const PIK = '{ provider(id: "pik-main") { accounts { id } } }';
+const WALLET = '{ provider(id: "treasury") { balances { currency } } }';
+
+async function warmApp(extra: Record<string, unknown> = {}, server?: Record<string, unknown>) {
+  const configure = demoConfigWith(extra);
+  app = await startTestApp({
+    configDocument: (baseUrl) => ({ ...(server ? { server } : {}), ...configure(baseUrl) }),
+  });
+  await app.query(`${PIK.slice(0, -1)} w: provider(id: "treasury") { accounts { id } } }`);
+  app.sandbox.clearCalls();
+  return app;
+}
+
+function errorOf(result: Awaited<ReturnType<TestApp['query']>>) {
+  expect(result.errors).toHaveLength(1);
+  return result.errors?.[0];
+}
+
+describe('retries of reads', () => {
+  it('retry a transient 503 and answer', async () => {
+    const current = await warmApp();
+    current.sandbox.setFault('pik', parseSandboxFault('503x1'));
+    const result = await current.query(PIK);
+    expect(result.errors).toBeUndefined();
+    expect(balanceCalls(current.sandbox, 'pik').map((call) => call.status)).toEqual([503, 200]);
+  });
+
+  it('retry a reset connection and answer', async () => {
+    const current = await warmApp();
+    current.sandbox.setFault('pik', parseSandboxFault('resetx1'));
+    expect((await current.query(PIK)).errors).toBeUndefined();
+    expect(balanceCalls(current.sandbox, 'pik').map((call) => call.status)).toEqual([0, 200]);
+  });
+
+  it("retry the wallet's POST /v2/balance, which is a read", async () => {
+    const current = await warmApp();
+    current.sandbox.setFault('wallet', parseSandboxFault('502x2'));
+    expect((await current.query(WALLET)).errors).toBeUndefined();
+    expect(
+      balanceCalls(current.sandbox, 'wallet').map((call) => [call.method, call.status]),
+    ).toEqual([
+      ['POST', 502],
+      ['POST', 502],
+      ['POST', 200],
+    ]);
+  });
+
+  it('stop after two retries', async () => {
+    const current = await warmApp();
+    current.sandbox.setFault('pik', parseSandboxFault('504'));
+    const error = errorOf(await current.query(PIK));
+    expect(error?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
+    expect(error?.message).toBe('pik-main: the balance list failed upstream (HTTP 504)');
+    expect(balanceCalls(current.sandbox, 'pik').map((call) => call.status)).toEqual([
+      504, 504, 504,
+    ]);
+  });
+
+  it('never retry what is not transient (500, 400, bad bodies)', async () => {
+    const current = await warmApp();
+    current.sandbox.setFault('pik', parseSandboxFault('500'));
+    await current.query(PIK);
+    current.sandbox.setFault('pik', parseSandboxFault('invalid-json'));
+    await current.query(PIK);
+    expect(balanceCalls(current.sandbox, 'pik').map((call) => call.status)).toEqual([500, 200]);
+  });
+
+  it('follow maxRetries from the configuration', async () => {
+    const current = await warmApp({ retry: { maxRetries: 0 } });
+    current.sandbox.setFault('pik', parseSandboxFault('503'));
+    await current.query(PIK);
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(1);
+  });
+
+  it('never retry a login', async () => {
+    app = await startTestApp();
+    app.sandbox.setFault('pik', parseSandboxFault('503+login'));
+    const error = errorOf(await app.query(PIK));
+    expect(error?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(loginCalls(app.sandbox, 'pik')).toHaveLength(1);
+    expect(balanceCalls(app.sandbox, 'pik')).toHaveLength(0);
+  });
+});
+
+describe('Retry-After', () => {
+  it('is honoured when within the cap: the retry waits that long, then answers', async () => {
+    const current = await warmApp();
+    current.sandbox.setFault('pik', parseSandboxFault('429:1x1'));
+    const result = await current.query(PIK);
+    expect(result.errors).toBeUndefined();
+    const [limited, retried] = balanceCalls(current.sandbox, 'pik');
+    expect([limited?.status, retried?.status]).toEqual([429, 200]);
+    // The sandbox's own record of when each call arrived.
+    expect((retried?.at ?? 0) - (limited?.at ?? 0)).toBeGreaterThanOrEqual(950);
+  });
+
+  it('beyond the cap, returns UPSTREAM_RATE_LIMITED at once with retryAfterSeconds', async () => {
+    const current = await warmApp({ retry: { maxRetries: 2, maxRetryAfterMs: 5000 } });
+    current.sandbox.setFault('wallet', parseSandboxFault('429:6'));
+    const error = errorOf(await current.query(WALLET));
+    expect(error?.extensions).toEqual({
+      code: 'UPSTREAM_RATE_LIMITED',
+      providerId: 'treasury',
+      retryable: true,
+      retryAfterSeconds: 6,
+    });
+    expect(balanceCalls(current.sandbox, 'wallet')).toHaveLength(1);
+  });
+});
+
+describe('the circuit breaker of each (tenant, provider)', () => {
+  const breaker = {
+    retry: { maxRetries: 0 },
+    circuitBreaker: { failureThreshold: 2, cooldownMs: 300 },
+  };
+
+  it('opens after repeated failures, fails fast for the cool-down, then lets one probe through and closes', async () => {
+    const current = await warmApp(breaker);
+    current.sandbox.setFault('pik', parseSandboxFault('503'));
+    await current.query(PIK);
+    await current.query(PIK);
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(2);
+
+    // Open: no call upstream; the error says why, with the code of the failure that opened it.
+    const fast = errorOf(await current.query(PIK));
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(2);
+    expect(fast?.extensions).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      providerId: 'pik-main',
+      retryable: true,
+    });
+    expect(fast?.message).toMatch(
+      /^pik-main: not called, failing fast after 2 failed reads in a row; the next try is in about 1 s \(last failure: the balance list failed upstream \(HTTP 503\)\)$/,
+    );
+
+    // After the cool-down, one probe among concurrent queries; it fails, so the circuit stays open.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    current.sandbox.clearCalls();
+    await Promise.all([current.query(PIK), current.query(PIK), current.query(PIK)]);
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(1);
+
+    // The provider recovers: the next probe succeeds and the circuit closes.
+    current.sandbox.clearFaults();
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect((await current.query(PIK)).errors).toBeUndefined();
+    expect((await current.query(PIK)).errors).toBeUndefined();
+    expect(balanceCalls(current.sandbox, 'pik').map((call) => call.status)).toEqual([
+      503, 200, 200,
+    ]);
+  });
+
+  it('costs the other providers nothing while one fails all the time', async () => {
+    const current = await warmApp(breaker);
+    current.sandbox.setFault('pik', parseSandboxFault('hang'));
+    for (let i = 0; i < 4; i += 1) {
+      const result = await current.query('{ providers { id accounts { id } } }');
+      const providers = result.data?.providers as { id: string; accounts: unknown[] | null }[];
+      expect(
+        providers.filter((provider) => provider.accounts === null).map((provider) => provider.id),
+      ).toEqual(['pik-main']);
+    }
+    // Two reads waited for their deadline; the next two failed fast without a call.
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(2);
+    expect(balanceCalls(current.sandbox, 'merchant')).toHaveLength(4);
+  });
+});
+
+describe('deadlines', () => {
+  it("a provider's timeoutMs bounds its whole read, retries included", async () => {
+    const current = await warmApp({ timeoutMs: 300 });
+    current.sandbox.setFault('pik', parseSandboxFault('hang'));
+    const started = performance.now();
+    const error = errorOf(await current.query(PIK));
+    expect(error?.extensions?.code).toBe('UPSTREAM_TIMEOUT');
+    expect(error?.message).toBe('pik-main: no answer within 300 ms');
+    expect(performance.now() - started).toBeLessThan(300 + 1500);
+  });
+
+  it('the request deadline bounds a GraphQL request whatever the providers allow', async () => {
+    const current = await warmApp({ timeoutMs: 30_000 }, { requestTimeoutMs: 400 });
+    current.sandbox.setFault('merchant', parseSandboxFault('hang'));
+    const started = performance.now();
+    const result = await current.query('{ providers { id accounts { id } } }');
+    expect(performance.now() - started).toBeLessThan(400 + 1500);
+    expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UPSTREAM_TIMEOUT']);
+    expect((result.data?.providers as unknown[]).length).toBe(6);
+  });
+});
