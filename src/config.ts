@@ -188,6 +188,11 @@ const serverSchema = z.strictObject({
     .min(1024)
     .max(100 * 1024 * 1024)
     .default(1024 * 1024),
+  /**
+   * Serve without caller authentication on a host other than loopback; default false, and the
+   * server refuses to start so.
+   */
+  allowAnonymous: z.boolean().default(false),
   /** Lines below this level are not logged; default "info" (LOG_LEVEL overrides it). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -199,13 +204,72 @@ const DEFAULT_SERVER: RawServerConfig = {
   requestTimeoutMs: 15_000,
   limits: DEFAULT_LIMITS,
   maxRequestBytes: 1024 * 1024,
+  allowAnonymous: false,
   logLevel: 'info',
 };
 
+const idSchema = z
+  .string()
+  .regex(/^[a-z0-9-]+$/, { error: 'expected lower-case letters, digits and "-"' });
+
+const authSchema = z.strictObject({
+  /** Callers that present an API key; only its SHA-256 is configured. */
+  apiKeys: z
+    .array(
+      z.strictObject({
+        tenant: idSchema,
+        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, {
+          error:
+            'expected 64 hex digits: the SHA-256 of the key (balance-api hash-api-key prints it)',
+        }),
+      }),
+    )
+    .default([]),
+  /** Callers that present a JWT from an identity provider. */
+  jwt: z
+    .strictObject({
+      jwks: z.union(
+        [
+          z.strictObject({ file: z.string().min(1) }),
+          z.strictObject({ url: z.url({ protocol: /^https?$/ }) }),
+        ],
+        { error: 'expected { "file": PATH } or { "url": "https://..." }' },
+      ),
+      issuer: z.string().min(1),
+      audience: z.string().min(1),
+      /** The claim naming the caller's tenant; default "tenant". */
+      tenantClaim: z.string().min(1).default('tenant'),
+      /** Leeway for exp and nbf; default 30 s. */
+      clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+      /** How soon a token with an unknown key id may make the JWKS be read again; default 30 s. */
+      jwksRefreshCooldownMs: z.number().int().min(0).max(3_600_000).default(30_000),
+    })
+    .optional(),
+});
+
 const fileSchema = z.strictObject({
   server: serverSchema.default(DEFAULT_SERVER),
-  providers: z.array(z.unknown()),
+  /** Who may call; without it everyone is served the default tenant. */
+  auth: authSchema.optional(),
+  /** The providers of the tenant named "default". */
+  providers: z.array(z.unknown()).optional(),
+  tenants: z.array(z.strictObject({ id: idSchema, providers: z.array(z.unknown()) })).optional(),
 });
+
+/** Caller authentication, validated. */
+export interface AuthConfig {
+  apiKeys: { tenant: string; sha256: string }[];
+  jwt:
+    | {
+        jwks: { file: string } | { url: string };
+        issuer: string;
+        audience: string;
+        tenantClaim: string;
+        clockToleranceSeconds: number;
+        jwksRefreshCooldownMs: number;
+      }
+    | undefined;
+}
 
 export interface ServerConfig {
   host: string;
@@ -216,6 +280,7 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   limits: QueryLimits;
   maxRequestBytes: number;
+  allowAnonymous: boolean;
   logLevel: RawServerConfig['logLevel'];
 }
 
@@ -226,6 +291,8 @@ export interface TenantConfig {
 
 export interface AppConfig {
   server: ServerConfig;
+  /** Undefined: no caller authentication, everyone gets the default tenant. */
+  auth: AuthConfig | undefined;
   tenants: TenantConfig[];
 }
 
@@ -312,13 +379,66 @@ export function parseConfig(json: unknown, options: ParseConfigOptions): AppConf
   const problems: string[] = [];
   const top = fileSchema.safeParse(json);
   if (!top.success) problems.push(...top.error.issues.map((issue) => describeIssue(issue, json)));
+  const document = (typeof json === 'object' && json !== null ? json : {}) as {
+    providers?: unknown;
+    tenants?: unknown;
+  };
   // Providers are checked one by one, even when the top level has problems too, so that every
   // problem is reported at once.
-  const rawProviders = (json as { providers?: unknown } | null)?.providers;
+  const tenants: TenantConfig[] = [];
+  if (Array.isArray(document.providers)) {
+    tenants.push({
+      id: DEFAULT_TENANT_ID,
+      providers: parseProviders(document.providers, '', options, problems),
+    });
+  }
+  if (Array.isArray(document.tenants)) {
+    document.tenants.forEach((tenant: unknown, index) => {
+      const { id, providers } = (typeof tenant === 'object' && tenant !== null ? tenant : {}) as {
+        id?: unknown;
+        providers?: unknown;
+      };
+      if (typeof id !== 'string' || !Array.isArray(providers)) return;
+      const label = `tenants[${index}] "${id}": `;
+      if (tenants.some((other) => other.id === id)) {
+        problems.push(
+          id === DEFAULT_TENANT_ID && Array.isArray(document.providers)
+            ? `${label}id: "default" is the tenant of the top-level providers already`
+            : `${label}id: duplicate tenant id "${id}"`,
+        );
+        return;
+      }
+      tenants.push({ id, providers: parseProviders(providers, label, options, problems) });
+    });
+  }
+  if (document.providers === undefined && document.tenants === undefined) {
+    problems.push('providers: is required (or tenants, each with its providers)');
+  }
+  const auth = top.success ? resolveAuth(top.data.auth, tenants, options, problems) : undefined;
+  if (problems.length > 0 || !top.success) throw new ConfigError(options.source, problems);
+  if (
+    auth === undefined &&
+    tenants.length > 0 &&
+    !tenants.some((t) => t.id === DEFAULT_TENANT_ID)
+  ) {
+    throw new ConfigError(options.source, [
+      'auth: is required when there is no default tenant (top-level providers): without it no caller can be mapped to a tenant',
+    ]);
+  }
+  return { server: resolveServer(top.data.server, options.env), auth, tenants };
+}
+
+/** One tenant's providers, each validated and its secrets resolved; ids unique in the tenant. */
+function parseProviders(
+  rawProviders: unknown[],
+  prefix: string,
+  options: ParseConfigOptions,
+  problems: string[],
+): ProviderConfig[] {
   const providers: ProviderConfig[] = [];
   const seen = new Map<string, number>();
-  (Array.isArray(rawProviders) ? rawProviders : []).forEach((raw, index) => {
-    const label = providerLabel(raw, index);
+  rawProviders.forEach((raw, index) => {
+    const label = `${prefix}${providerLabel(raw, index)}`;
     const parsed = parseProvider(raw, label, problems);
     if (parsed === undefined) return;
     const first = seen.get(parsed.id);
@@ -332,11 +452,64 @@ export function parseConfig(json: unknown, options: ParseConfigOptions): AppConf
     const credentials = resolveCredentials(parsed.credentials, label, options, problems);
     if (credentials !== undefined) providers.push({ ...parsed, credentials } as ProviderConfig);
   });
-  if (problems.length > 0 || !top.success) throw new ConfigError(options.source, problems);
+  return providers;
+}
+
+function resolveAuth(
+  auth: z.infer<typeof authSchema> | undefined,
+  tenants: TenantConfig[],
+  options: ParseConfigOptions,
+  problems: string[],
+): AuthConfig | undefined {
+  if (auth === undefined) return undefined;
+  if (auth.apiKeys.length === 0 && auth.jwt === undefined) {
+    problems.push('auth: expected "apiKeys", "jwt" or both');
+  }
+  auth.apiKeys.forEach((key, index) => {
+    if (!tenants.some((tenant) => tenant.id === key.tenant)) {
+      problems.push(`auth.apiKeys[${index}].tenant: no tenant "${key.tenant}" is configured`);
+    }
+  });
+  let jwt: AuthConfig['jwt'];
+  if (auth.jwt !== undefined) {
+    const { jwks } = auth.jwt;
+    if ('file' in jwks) {
+      const file = resolve(options.baseDir, jwks.file);
+      try {
+        readJwksFile(file);
+      } catch (error) {
+        problems.push(`auth.jwt.jwks.file: ${(error as Error).message}`);
+      }
+      jwt = { ...auth.jwt, jwks: { file } };
+    } else {
+      jwt = { ...auth.jwt, jwks: { url: jwks.url } };
+    }
+  }
   return {
-    server: resolveServer(top.data.server, options.env),
-    tenants: [{ id: DEFAULT_TENANT_ID, providers }],
+    apiKeys: auth.apiKeys.map((key) => ({ ...key, sha256: key.sha256.toLowerCase() })),
+    jwt,
   };
+}
+
+/** A JSON Web Key Set from a file: `{"keys": [...]}`. Read at start and again on key rotation. */
+export function readJwksFile(path: string): { keys: Record<string, unknown>[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read file ${path} (${errorCode(error)})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`file ${path} is not JSON`);
+  }
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'object' || key === null)) {
+    throw new Error(`file ${path} is not a JWKS: expected {"keys": [ ... ]}`);
+  }
+  return { keys: keys as Record<string, unknown>[] };
 }
 
 /** The profile from the file or NODE_ENV, and GraphiQL and introspection from the profile. */

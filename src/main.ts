@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config.js';
@@ -18,6 +19,8 @@ Commands:
       too), e.g. --fault pik=503x2 --fault wallet=429:30 --fault merchant=auth-once.
   print-schema [--out FILE]
       Print the GraphQL SDL on stdout, or write it to FILE.
+  hash-api-key
+      Read an API key from standard input and print its SHA-256 in hex, for auth.apiKeys.
 `;
 
 /** What went wrong, said without a stack trace. */
@@ -92,6 +95,16 @@ async function main(argv: string[]): Promise<void> {
       const sdl = printSchemaSdl();
       if (values.out === undefined) process.stdout.write(sdl);
       else writeFileSync(values.out, sdl);
+      return;
+    }
+    case 'hash-api-key': {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const key = Buffer.concat(chunks)
+        .toString('utf8')
+        .replace(/\r?\n$/, '');
+      if (key === '') throw new UsageError('hash-api-key: expected the API key on standard input');
+      process.stdout.write(`${createHash('sha256').update(key, 'utf8').digest('hex')}\n`);
       return;
     }
     default:

@@ -1,5 +1,13 @@
-import { applyServerOverrides, loadConfigFromEnvironment, parseConfig } from './config.js';
+import { createCallerAuthenticator } from './caller-auth.js';
+import {
+  type AppConfig,
+  applyServerOverrides,
+  ConfigError,
+  loadConfigFromEnvironment,
+  parseConfig,
+} from './config.js';
 import { createLogger } from './logger.js';
+import { isLoopbackHost } from './net.js';
 import { createDemoConfigDocument } from './sandbox/demo.js';
 import { startSandbox } from './sandbox/index.js';
 import { startBalanceServer } from './server.js';
@@ -38,9 +46,14 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   if (options.host !== undefined)
     config = { ...config, server: { ...config.server, host: options.host } };
+  refuseAnonymousOnOpenHost(config);
   const log = createLogger({ level: config.server.logLevel });
   const runtime = createAppRuntime({ config, log });
-  const server = await startBalanceServer({ runtime, log, server: config.server });
+  const authenticator = createCallerAuthenticator(
+    config.auth,
+    new Set(config.tenants.map((tenant) => tenant.id)),
+  );
+  const server = await startBalanceServer({ runtime, log, authenticator, server: config.server });
   process.stdout.write(`balance-api: GraphiQL at ${server.origin}/graphql\n`);
   log.info(
     { origin: server.origin, profile: config.server.profile, tenants: config.tenants.length },
@@ -51,4 +64,16 @@ export async function serve(options: ServeOptions): Promise<void> {
     await runtime.close();
     await closeSandbox?.();
   });
+}
+
+/**
+ * Without caller authentication anyone who reaches the port reads every balance: that is allowed
+ * on loopback only, unless the configuration says `server.allowAnonymous`.
+ */
+function refuseAnonymousOnOpenHost(config: AppConfig): void {
+  const { host, allowAnonymous } = config.server;
+  if (config.auth !== undefined || allowAnonymous || isLoopbackHost(host)) return;
+  throw new ConfigError('server', [
+    `host: refusing to serve on ${host} without caller authentication: anyone who can reach this port could read every balance. Add an "auth" section, listen on 127.0.0.1, or set server.allowAnonymous to true to accept it`,
+  ]);
 }

@@ -6,9 +6,11 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { type CallerAuthenticator, createCallerAuthenticator } from './caller-auth.js';
 import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
+import { useCallerAuth } from './graphql/use-caller-auth.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestDeadline } from './graphql/use-request-deadline.js';
 import { useRequestLog } from './graphql/use-request-log.js';
@@ -26,6 +28,8 @@ export type BalanceYoga = YogaServerInstance<Record<string, unknown>, RequestCon
 
 export interface CreateYogaOptions {
   runtime: AppRuntime;
+  /** Who may call, and as which tenant; default: everyone, as the default tenant. */
+  authenticator?: CallerAuthenticator;
   /** The server section of the configuration: profile, GraphiQL, introspection, limits. */
   server: Pick<
     ServerConfig,
@@ -71,12 +75,25 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     useRejectedQueryStatus(),
     useRequestDeadline(server.requestTimeoutMs),
   ];
+  const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
+  const callerAuth = useCallerAuth(authenticator);
+  plugins.unshift(callerAuth.plugin);
   if (!server.introspection) plugins.push(useDisableIntrospection());
   if (log !== undefined) plugins.push(useRequestLog(log));
 
   return createYoga<Record<string, unknown>, RequestContext>({
     schema,
-    context: () => createRequestContext(options.runtime, DEFAULT_TENANT_ID),
+    context: ({ request }) => {
+      const tenantId =
+        callerAuth.tenantOf(request) ?? (authenticator.required ? undefined : DEFAULT_TENANT_ID);
+      // Only an authenticated request reaches here when authentication is on; refuse the rest.
+      if (tenantId === undefined) {
+        throw new GraphQLError('Unauthenticated', {
+          extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+        });
+      }
+      return createRequestContext(options.runtime, tenantId);
+    },
     graphiql: server.graphiql ? { title: 'balance-api', defaultQuery: DASHBOARD_QUERY } : false,
     // GraphiQL's scripts and styles are served inline from the package, never from a CDN. The
     // package is 9 MB of JavaScript, so it is loaded on the first visit, and the page rendered once.

@@ -251,3 +251,99 @@ describe('configuration file', () => {
     }
   });
 });
+
+describe('tenants and auth in the configuration file', () => {
+  const hex = 'a'.repeat(64);
+  const parse = (document: unknown) =>
+    parseConfig(document, { source: 'c', env: {}, baseDir: tmpdir() });
+
+  it('makes the top-level providers the "default" tenant, beside the listed tenants', () => {
+    const config = parse({
+      auth: {
+        apiKeys: [
+          { tenant: 'acme', sha256: hex },
+          { tenant: 'default', sha256: 'B'.repeat(64) },
+        ],
+      },
+      providers: [pik()],
+      tenants: [{ id: 'acme', providers: [pik()] }],
+    });
+    expect(config.tenants.map((tenant) => [tenant.id, tenant.providers.map((p) => p.id)])).toEqual([
+      ['default', ['pik-main']],
+      ['acme', ['pik-main']],
+    ]);
+    expect(config.auth?.apiKeys).toEqual([
+      { tenant: 'acme', sha256: hex },
+      { tenant: 'default', sha256: 'b'.repeat(64) },
+    ]);
+  });
+
+  it('names the tenant and the provider of a problem inside a tenant', () => {
+    expect(
+      problemsOf({
+        auth: { apiKeys: [{ tenant: 'acme', sha256: hex }] },
+        tenants: [{ id: 'acme', providers: [pik({ credentials: { appId: 'a' } })] }],
+      }),
+    ).toEqual(['tenants[0] "acme": providers[0] "pik-main": credentials.appSecret: is required']);
+  });
+
+  it('reports duplicate tenants, unknown tenants of keys, bad digests and an empty auth section', () => {
+    expect(
+      problemsOf({
+        auth: { apiKeys: [{ tenant: 'globex', sha256: hex }] },
+        providers: [pik()],
+        tenants: [
+          { id: 'default', providers: [] },
+          { id: 'acme', providers: [] },
+          { id: 'acme', providers: [] },
+        ],
+      }),
+    ).toEqual([
+      'tenants[0] "default": id: "default" is the tenant of the top-level providers already',
+      'tenants[2] "acme": id: duplicate tenant id "acme"',
+      'auth.apiKeys[0].tenant: no tenant "globex" is configured',
+    ]);
+    expect(
+      problemsOf({ auth: { apiKeys: [{ tenant: 'default', sha256: 'xyz' }] }, providers: [] }),
+    ).toEqual([
+      'auth.apiKeys[0].sha256: expected 64 hex digits: the SHA-256 of the key (balance-api hash-api-key prints it)',
+    ]);
+    expect(problemsOf({ auth: {}, providers: [] })).toEqual([
+      'auth: expected "apiKeys", "jwt" or both',
+    ]);
+  });
+
+  it('requires auth when there is no default tenant, and providers or tenants at all', () => {
+    expect(problemsOf({ tenants: [{ id: 'acme', providers: [] }] })).toEqual([
+      'auth: is required when there is no default tenant (top-level providers): without it no caller can be mapped to a tenant',
+    ]);
+    expect(problemsOf({ server: {} })).toEqual([
+      'providers: is required (or tenants, each with its providers)',
+    ]);
+  });
+
+  it('checks the JWKS file at start', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'balance-jwks-'));
+    writeFileSync(join(dir, 'bad.json'), '{"keys": 3}');
+    const jwt = (file: string) => ({
+      auth: { jwt: { jwks: { file }, issuer: 'https://id.example', audience: 'balance-api' } },
+      providers: [],
+    });
+    const fails = (document: unknown) => {
+      try {
+        parseConfig(document, { source: 'c', env: {}, baseDir: dir });
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(fails(jwt('bad.json'))).toEqual([
+      `auth.jwt.jwks.file: file ${join(dir, 'bad.json')} is not a JWKS: expected {"keys": [ ... ]}`,
+    ]);
+    expect(fails(jwt('none.json'))).toEqual([
+      `auth.jwt.jwks.file: cannot read file ${join(dir, 'none.json')} (ENOENT)`,
+    ]);
+    writeFileSync(join(dir, 'good.json'), '{"keys": []}');
+    expect(fails(jwt('good.json'))).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,5 +226,67 @@ describe('the other commands', () => {
     expect(await run.exited).toBe(2);
     expect(run.stderr()).toContain('balance-api: unknown command "serve-all"');
     expect(run.stderr()).toContain('Usage: balance-api');
+  });
+});
+
+describe('caller authentication of the real command', () => {
+  it('refuses to serve without auth on a host other than loopback, saying why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'balance-open-'));
+    const configPath = join(dir, 'open.json');
+    writeFileSync(configPath, JSON.stringify({ providers: [] }));
+    const run = startCommand(['serve', '--config', configPath, '--port', '0'], { HOST: '0.0.0.0' });
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toContain(
+      'host: refusing to serve on 0.0.0.0 without caller authentication: anyone who can reach this port could read every balance.',
+    );
+  });
+
+  it('serves anonymously off loopback when server.allowAnonymous says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'balance-open-'));
+    const configPath = join(dir, 'open.json');
+    writeFileSync(configPath, JSON.stringify({ server: { allowAnonymous: true }, providers: [] }));
+    const run = startCommand(['serve', '--config', configPath, '--port', '0', '--host', '0.0.0.0']);
+    try {
+      await run.waitForOutput(/GraphiQL at http:\/\/\S+\/graphql/);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('hash-api-key prints the SHA-256 a configuration lists, and the server accepts the key', async () => {
+    const hash = startCommand(['hash-api-key']);
+    hash.child.stdin?.end('my-secret-key\n');
+    expect(await hash.exited).toBe(0);
+    const digest = hash.stdout().trim();
+    expect(digest).toBe(createHash('sha256').update('my-secret-key').digest('hex'));
+
+    const dir = mkdtempSync(join(tmpdir(), 'balance-auth-'));
+    const configPath = join(dir, 'auth.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({ auth: { apiKeys: [{ tenant: 'default', sha256: digest }] }, providers: [] }),
+    );
+    const server = startCommand(['serve', '--config', configPath, '--port', '0']);
+    try {
+      const [, origin] = await server.waitForOutput(/GraphiQL at (http:\/\/\S+)\/graphql/);
+      const ask = (authorization?: string) =>
+        fetch(`${origin}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(authorization ? { authorization } : {}),
+          },
+          body: JSON.stringify({ query: '{ providers { id } }' }),
+        });
+      const anonymous = await ask();
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="balance-api"');
+      const allowed = await ask('Bearer my-secret-key');
+      expect(allowed.status).toBe(200);
+      expect(await allowed.json()).toEqual({ data: { providers: [] } });
+      expect(server.stdout()).not.toContain('my-secret-key');
+    } finally {
+      await server.stop();
+    }
   });
 });

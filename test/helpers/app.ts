@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createCallerAuthenticator } from '../../src/caller-auth.js';
 import { type AppConfig, type ProviderKind, parseConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import {
@@ -21,7 +22,11 @@ export interface TestApp {
   yoga: BalanceYoga;
   config: AppConfig;
   /** POSTs one GraphQL request through Yoga in-process; upstream calls still use real sockets. */
-  query(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult>;
+  query(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResult>;
   close(): Promise<void>;
 }
 
@@ -50,16 +55,25 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     now: options.now ?? sandbox.clock.now,
     log: options.log,
   });
-  const yoga = createBalanceYoga({ runtime, server: config.server, log: options.log });
+  const authenticator = createCallerAuthenticator(
+    config.auth,
+    new Set(config.tenants.map((tenant) => tenant.id)),
+  );
+  const yoga = createBalanceYoga({
+    runtime,
+    authenticator,
+    server: config.server,
+    log: options.log,
+  });
   return {
     sandbox,
     runtime,
     yoga,
     config,
-    async query(query, variables) {
+    async query(query, variables, headers) {
       const response = await yoga.fetch('http://balance-api.test/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
       });
       return (await response.json()) as GraphQLResult;

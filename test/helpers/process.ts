@@ -17,8 +17,10 @@ export interface RunningCommand {
 export function startCommand(args: string[], env: NodeJS.ProcessEnv = {}): RunningCommand {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // Commands that read standard input get it from the test; the rest see it closed.
+  if (!args.includes('hash-api-key')) child.stdin?.end();
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => {
