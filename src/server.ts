@@ -79,7 +79,8 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
   const callerAuth = useCallerAuth(authenticator);
   plugins.unshift(callerAuth.plugin);
   if (!server.introspection) plugins.push(useDisableIntrospection());
-  if (log !== undefined) plugins.push(useRequestLog(log));
+  // First, so that even a request refused before parsing gets its log line with a duration.
+  if (log !== undefined) plugins.unshift(useRequestLog(log));
 
   return createYoga<Record<string, unknown>, RequestContext>({
     schema,

@@ -202,6 +202,8 @@ describe('two tenants with the same provider ids', () => {
   it('never writes an API key to the log', () => {
     expect(logs.lines.length).toBeGreaterThan(0);
     expect(logs.lines.some((line) => line.includes('"msg":"graphql request"'))).toBe(true);
+    // Each request's line names its tenant.
+    expect(logs.lines.some((line) => line.includes('"tenantId":"globex"'))).toBe(true);
     for (const line of logs.lines) {
       expect(line).not.toContain(ACME_KEY);
       expect(line).not.toContain(GLOBEX_KEY);

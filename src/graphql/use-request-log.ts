@@ -3,13 +3,14 @@ import type { Logger } from '../logger.js';
 
 interface RequestRecord {
   started: number;
+  tenantId: string | undefined;
   operationName: string | undefined;
   errorCodes: string[];
 }
 
 /**
- * One log line per HTTP request Yoga answers: method, path, status, operation name, duration and
- * the error codes of the result. Never the query's variables, headers or data.
+ * One log line per HTTP request Yoga answers: method, path, status, tenant, operation name,
+ * duration and the error codes of the result. Never the query's variables, headers or data.
  */
 export function useRequestLog(log: Logger): Plugin {
   const records = new WeakMap<Request, RequestRecord>();
@@ -17,6 +18,7 @@ export function useRequestLog(log: Logger): Plugin {
     onRequest({ request }) {
       records.set(request, {
         started: performance.now(),
+        tenantId: undefined,
         operationName: undefined,
         errorCodes: [],
       });
@@ -26,10 +28,11 @@ export function useRequestLog(log: Logger): Plugin {
       if (record !== undefined) record.operationName = params.operationName ?? undefined;
     },
     onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
+      const context = args.contextValue as { request?: Request; tenant?: { id: string } };
+      const record = context.request === undefined ? undefined : records.get(context.request);
+      if (record !== undefined) record.tenantId = context.tenant?.id;
       return {
         onExecuteDone({ result }) {
-          const record = request === undefined ? undefined : records.get(request);
           if (record === undefined || !('errors' in result) || result.errors === undefined) return;
           for (const error of result.errors) {
             const code = error.extensions?.code;
@@ -40,18 +43,16 @@ export function useRequestLog(log: Logger): Plugin {
     },
     onResponse({ request, response }) {
       const record = records.get(request);
-      const url = new URL(request.url);
       log.info(
         {
           method: request.method,
-          path: url.pathname,
+          path: new URL(request.url).pathname,
           status: response.status,
+          tenantId: record?.tenantId ?? null,
           operationName: record?.operationName ?? null,
           errors: record?.errorCodes ?? [],
           durationMs:
-            record === undefined
-              ? null
-              : Math.round((performance.now() - record.started) * 10) / 10,
+            record === undefined ? null : Math.round((performance.now() - record.started) * 10) / 10,
         },
         'graphql request',
       );
