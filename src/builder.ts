@@ -1,4 +1,6 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { RequestContext } from './context.js';
 import { Amount } from './money.js';
@@ -13,7 +15,11 @@ export const builder = new SchemaBuilder<{
   };
   // Fields are non-null unless they say otherwise, as CONTRACT.md's SDL reads.
   DefaultFieldNullability: false;
-}>({ defaultFieldNullability: false });
+}>({
+  defaultFieldNullability: false,
+  // A Federation v2 subgraph: entities with @key, `_service` and `_entities`.
+  plugins: [DirectivesPlugin, FederationPlugin],
+});
 
 builder.scalarType('Decimal', {
   description:

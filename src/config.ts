@@ -188,6 +188,25 @@ const serverSchema = z.strictObject({
     .min(1024)
     .max(100 * 1024 * 1024)
     .default(1024 * 1024),
+  /** Browsers on these origins may call the API (CORS); default none: CORS off. */
+  cors: z
+    .strictObject({
+      origins: z.array(
+        z.string().regex(/^https?:\/\/[^/\s]+$/, {
+          error: 'expected an origin such as "https://app.example", without a path',
+        }),
+      ),
+      /** Allow cookies and credentials on cross-origin calls; default false. */
+      credentials: z.boolean().default(false),
+    })
+    .optional(),
+  /**
+   * Accept only these operations, by the SHA-256 of their text: a JSON manifest mapping each hash
+   * to its document (`npm run schema` writes schema/operations/manifest.json). Default off.
+   */
+  trustedDocuments: z
+    .strictObject({ manifest: z.strictObject({ file: z.string().min(1) }) })
+    .optional(),
   /**
    * Serve without caller authentication on a host other than loopback; default false, and the
    * server refuses to start so.
@@ -281,6 +300,9 @@ export interface ServerConfig {
   limits: QueryLimits;
   maxRequestBytes: number;
   allowAnonymous: boolean;
+  cors: { origins: string[]; credentials: boolean } | undefined;
+  /** Hash to document, when only trusted documents are accepted. */
+  trustedDocuments: ReadonlyMap<string, string> | undefined;
   logLevel: RawServerConfig['logLevel'];
 }
 
@@ -425,7 +447,9 @@ export function parseConfig(json: unknown, options: ParseConfigOptions): AppConf
       'auth: is required when there is no default tenant (top-level providers): without it no caller can be mapped to a tenant',
     ]);
   }
-  return { server: resolveServer(top.data.server, options.env), auth, tenants };
+  const server = resolveServer(top.data.server, options, problems);
+  if (problems.length > 0) throw new ConfigError(options.source, problems);
+  return { server, auth, tenants };
 }
 
 /** One tenant's providers, each validated and its secrets resolved; ids unique in the tenant. */
@@ -513,17 +537,57 @@ export function readJwksFile(path: string): { keys: Record<string, unknown>[] } 
 }
 
 /** The profile from the file or NODE_ENV, and GraphiQL and introspection from the profile. */
-function resolveServer(server: RawServerConfig, env: NodeJS.ProcessEnv): ServerConfig {
+function resolveServer(
+  server: RawServerConfig,
+  options: ParseConfigOptions,
+  problems: string[],
+): ServerConfig {
+  const { env } = options;
   const profile = server.profile ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
   const development = profile === 'development';
   const logLevel = (env.LOG_LEVEL as RawServerConfig['logLevel'] | undefined) ?? server.logLevel;
+  let trustedDocuments: ServerConfig['trustedDocuments'];
+  if (server.trustedDocuments !== undefined) {
+    const file = resolve(options.baseDir, server.trustedDocuments.manifest.file);
+    try {
+      trustedDocuments = readTrustedDocuments(file);
+    } catch (error) {
+      problems.push(`server.trustedDocuments.manifest.file: ${(error as Error).message}`);
+    }
+  }
   return {
     ...server,
     profile,
     graphiql: server.graphiql ?? development,
     introspection: server.introspection ?? development,
+    cors: server.cors,
+    trustedDocuments,
     logLevel,
   };
+}
+
+/** A trusted-documents manifest: `{ "<sha256 hex of the document>": "<document>" }`. */
+function readTrustedDocuments(file: string): Map<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const code = errorCode(error);
+    throw new Error(
+      code === 'unreadable' ? `file ${file} is not JSON` : `cannot read file ${file} (${code})`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`file ${file} is not a manifest: expected { "<sha256>": "<document>" }`);
+  }
+  const documents = new Map<string, string>();
+  for (const [hash, document] of Object.entries(value)) {
+    if (!/^[0-9a-f]{64}$/.test(hash) || typeof document !== 'string') {
+      throw new Error(`file ${file} is not a manifest: expected { "<sha256>": "<document>" }`);
+    }
+    documents.set(hash, document);
+  }
+  return documents;
 }
 
 function parseProvider(

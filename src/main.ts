@@ -17,8 +17,10 @@ Commands:
       Each --fault makes one kind fail: FAULT is a status (503), 429[:SECONDS], hang, reset,
       truncated, invalid-json or auth-once, then optionally xN (only N calls) and +login (logins
       too), e.g. --fault pik=503x2 --fault wallet=429:30 --fault merchant=auth-once.
-  print-schema [--out FILE]
-      Print the GraphQL SDL on stdout, or write it to FILE.
+  print-schema [--subgraph] [--out FILE] [--write]
+      Print the GraphQL SDL (with --subgraph, the Federation subgraph SDL a gateway composes) on
+      stdout, or write it to FILE. --write rewrites schema/schema.graphql, schema/subgraph.graphql
+      and schema/operations/manifest.json (the trusted-documents manifest of the operations).
   hash-api-key
       Read an API key from standard input and print its SHA-256 in hex, for auth.apiKeys.
 `;
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       out: { type: 'string' },
+      subgraph: { type: 'boolean' },
+      write: { type: 'boolean' },
       fault: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -91,8 +95,13 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'print-schema': {
-      const { printSchemaSdl } = await import('./graphql/index.js');
-      const sdl = printSchemaSdl();
+      const { printSchemaSdl, printSubgraphSdl } = await import('./graphql/index.js');
+      if (values.write) {
+        const { writeSchemaFiles } = await import('./schema-files.js');
+        writeSchemaFiles(printSchemaSdl(), printSubgraphSdl());
+        return;
+      }
+      const sdl = values.subgraph ? printSubgraphSdl() : printSchemaSdl();
       if (values.out === undefined) process.stdout.write(sdl);
       else writeFileSync(values.out, sdl);
       return;

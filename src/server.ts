@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { type CallerAuthenticator, createCallerAuthenticator } from './caller-auth.js';
@@ -33,7 +34,14 @@ export interface CreateYogaOptions {
   /** The server section of the configuration: profile, GraphiQL, introspection, limits. */
   server: Pick<
     ServerConfig,
-    'profile' | 'graphiql' | 'introspection' | 'limits' | 'requestTimeoutMs' | 'maxRequestBytes'
+    | 'profile'
+    | 'graphiql'
+    | 'introspection'
+    | 'limits'
+    | 'requestTimeoutMs'
+    | 'maxRequestBytes'
+    | 'cors'
+    | 'trustedDocuments'
   >;
   log?: Logger | undefined;
 }
@@ -79,6 +87,17 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
   const callerAuth = useCallerAuth(authenticator);
   plugins.unshift(callerAuth.plugin);
   if (!server.introspection) plugins.push(useDisableIntrospection());
+  const trusted = server.trustedDocuments;
+  if (trusted !== undefined) {
+    // Only the operations of the manifest, sent by hash (Apollo's persistedQuery extension or
+    // `documentId`); any other document is refused before it is parsed.
+    plugins.push(
+      usePersistedOperations({
+        getPersistedOperation: (hash) => trusted.get(hash) ?? null,
+        allowArbitraryOperations: false,
+      }),
+    );
+  }
   // First, so that even a request refused before parsing gets its log line with a duration.
   if (log !== undefined) plugins.unshift(useRequestLog(log));
 
@@ -107,6 +126,16 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     },
     plugins,
     landingPage: false,
+    // Off unless origins are configured: browsers elsewhere may not call the API.
+    cors:
+      server.cors === undefined
+        ? false
+        : {
+            origin: server.cors.origins,
+            credentials: server.cors.credentials,
+            methods: ['GET', 'POST', 'OPTIONS'],
+            allowedHeaders: ['content-type', 'authorization', 'x-graphql-yoga-csrf'],
+          },
     logging: false,
     batching: false,
     multipart: false,

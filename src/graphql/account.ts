@@ -1,4 +1,6 @@
 import { balanceMatcher } from '../balance-loader.js';
+import { builder } from '../builder.js';
+import { orClientError } from './errors.js';
 import { AccountRef, BalanceRef, ProviderRef } from './refs.js';
 
 AccountRef.implement({
@@ -39,4 +41,21 @@ AccountRef.implement({
           .map((balance) => ({ account: view, balance })),
     }),
   }),
+});
+
+// A federation entity. References go through the request's balance loader, so a gateway asking
+// for any number of accounts of one provider costs that provider one upstream read.
+builder.asEntity(AccountRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: async ({ id }, context) => {
+    const separator = id.indexOf(':');
+    const provider = separator < 0 ? undefined : context.tenant.byId.get(id.slice(0, separator));
+    if (provider === undefined) return null;
+    const upstreamId = id.slice(separator + 1);
+    const snapshot = await orClientError(
+      context.loaders.balances.load({ providerId: provider.id, currencies: null }),
+    );
+    const account = snapshot.accounts.find((candidate) => candidate.upstreamId === upstreamId);
+    return account === undefined ? null : { provider, account, snapshot };
+  },
 });

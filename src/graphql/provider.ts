@@ -83,3 +83,9 @@ builder.queryField('provider', (t) =>
     resolve: (_root, args, context) => context.tenant.byId.get(String(args.id)) ?? null,
   }),
 );
+
+// A federation entity: a gateway resolves `Provider` by id through this subgraph.
+builder.asEntity(ProviderRef, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, context) => context.tenant.byId.get(id) ?? null,
+});

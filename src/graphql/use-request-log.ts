@@ -52,7 +52,9 @@ export function useRequestLog(log: Logger): Plugin {
           operationName: record?.operationName ?? null,
           errors: record?.errorCodes ?? [],
           durationMs:
-            record === undefined ? null : Math.round((performance.now() - record.started) * 10) / 10,
+            record === undefined
+              ? null
+              : Math.round((performance.now() - record.started) * 10) / 10,
         },
         'graphql request',
       );

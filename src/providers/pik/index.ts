@@ -4,7 +4,12 @@ import { createProviderHttp } from '../provider-http.js';
 import { loginToPik } from './auth.js';
 import { fetchPikBalanceByCurrency, fetchPikBalanceList } from './client.js';
 
-export { createPikSimulator, type PikSimulator, type PikSimulatorOptions } from './sandbox.js';
+export {
+  createPikSimulator,
+  type PikRecordData,
+  type PikSimulator,
+  type PikSimulatorOptions,
+} from './sandbox.js';
 
 /**
  * PIK Global Account: app id and secret log in for a bearer token; a read that needs exactly one
