@@ -95,6 +95,31 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
       usePersistedOperations({
         getPersistedOperation: (hash) => trusted.get(hash) ?? null,
         allowArbitraryOperations: false,
+        extractPersistedOperationId: (params) => {
+          const { extensions } = params as {
+            extensions?: { persistedQuery?: { sha256Hash?: unknown } };
+          };
+          const id =
+            extensions?.persistedQuery?.sha256Hash ??
+            (params as { documentId?: unknown }).documentId;
+          return typeof id === 'string' ? id : null;
+        },
+        customErrors: {
+          persistedQueryOnly: {
+            message:
+              'Only trusted documents are accepted: send the SHA-256 of an operation of the manifest',
+            extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+          },
+          keyNotFound: {
+            message:
+              'Only trusted documents are accepted: send the SHA-256 of an operation of the manifest',
+            extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+          },
+          notFound: {
+            message: 'No trusted document has this hash',
+            extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },
+          },
+        },
       }),
     );
   }
