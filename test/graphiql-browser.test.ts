@@ -116,7 +116,9 @@ describe('GraphiQL in headless Chromium', () => {
     // Nothing was fetched, or even attempted, from anywhere but the server.
     expect(outside).toEqual([]);
     // ...and the net that would have caught it does catch such a request.
-    await page.evaluate(() => fetch('https://cdn.example.invalid/graphiql.js').catch(() => undefined));
+    await page.evaluate(() =>
+      fetch('https://cdn.example.invalid/graphiql.js').catch(() => undefined),
+    );
     expect(outside).toEqual(['https://cdn.example.invalid/graphiql.js']);
     await context.close();
   }, 90_000);

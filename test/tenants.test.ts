@@ -149,8 +149,8 @@ describe('two tenants with the same provider ids', () => {
     expect(acme.errors).toBeUndefined();
     expect(globex.errors).toBeUndefined();
     const accountsOf = (result: GraphQLResult) =>
-      (result.data?.providers as { id: string; accounts: { id: string }[] }[]).flatMap((provider) =>
-        provider.accounts.map((account) => account.id),
+      ((result.data?.providers ?? []) as { id: string; accounts: { id: string }[] }[]).flatMap(
+        (provider) => provider.accounts.map((account) => account.id),
       );
     expect(accountsOf(globex)).toEqual([
       'pik-main:GLX-USD-1',
