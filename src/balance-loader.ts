@@ -83,7 +83,7 @@ function readProvider(
     wanted === null || filter === 'none' || (filter === 'one' && wanted.size !== 1) ? null : wanted;
   return provider
     .read({ currencies: narrowed === null ? null : [...narrowed] })
-    .then((accounts) => ({ provider, accounts, fetchedAt: new Date(), coverage: narrowed }));
+    .then((read) => ({ provider, ...read }));
 }
 
 /** The first earlier read that succeeded and covers `wanted`; failed reads are not reused. */

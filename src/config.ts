@@ -51,6 +51,12 @@ const commonProviderFields = {
       cooldownMs: z.number().int().min(1).max(600_000).default(10_000),
     })
     .default({ failureThreshold: 5, cooldownMs: 10_000 }),
+  /** Reads of this provider under way at once, at most (a bulkhead); more wait, within the deadline. Default 10. */
+  maxConcurrency: z.number().int().min(1).max(1000).default(10),
+  /** Concurrent identical reads (same tenant, provider and currencies) share one upstream call. Default true. */
+  coalesceReads: z.boolean().default(true),
+  /** Serve reads from a read this recent (ms); default 0: every request reads the provider. */
+  cacheTtlMs: z.number().int().min(0).max(3_600_000).default(0),
   /** Largest upstream body accepted; default 8 MiB. */
   maxResponseBytes: z
     .number()

@@ -11,12 +11,14 @@ Commands:
       Serve GraphQL (and GraphiQL) at /graphql. The configuration file comes from --config or
       BALANCE_API_CONFIG; with neither, the server runs on the built-in sandbox with demo data.
       PORT and HOST override the file's server section; --port and --host override those.
-  sandbox [--port N] [--host H] [--fault KIND=FAULT ...]
+  sandbox [--port N] [--host H] [--fault KIND=FAULT ...] [--latency-ms N] [--no-record]
       Run the provider simulators alone, one base URL per kind under /<kind>, and a control
       endpoint under /_sandbox (GET, PUT, DELETE /_sandbox/faults/<kind>; GET /_sandbox/calls).
       Each --fault makes one kind fail: FAULT is a status (503), 429[:SECONDS], hang, reset,
       truncated, invalid-json or auth-once, then optionally xN (only N calls) and +login (logins
       too), e.g. --fault pik=503x2 --fault wallet=429:30 --fault merchant=auth-once.
+      --latency-ms N delays every answer by N ms; --no-record keeps only counts
+      (GET /_sandbox/stats), for long benchmarks.
   print-schema [--subgraph] [--out FILE] [--write]
       Print the GraphQL SDL (with --subgraph, the Federation subgraph SDL a gateway composes) on
       stdout, or write it to FILE. --write rewrites schema/schema.graphql, schema/subgraph.graphql
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<void> {
       subgraph: { type: 'boolean' },
       write: { type: 'boolean' },
       fault: { type: 'string', multiple: true },
+      'latency-ms': { type: 'string' },
+      'no-record': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -77,10 +81,18 @@ async function main(argv: string[]): Promise<void> {
           throw error;
         }
       }
+      const latency = values['latency-ms'];
+      if (latency !== undefined && !/^\d+$/.test(latency)) {
+        throw new UsageError(
+          `--latency-ms: expected a whole number of milliseconds, received "${latency}"`,
+        );
+      }
       const sandbox = await startSandbox({
         port: port ?? 4010,
         host: values.host ?? '127.0.0.1',
         faults,
+        latencyMs: latency === undefined ? 0 : Number(latency),
+        recordCalls: !values['no-record'],
       });
       const lines = [
         `balance-api sandbox listening on ${sandbox.origin}`,

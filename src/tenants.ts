@@ -1,13 +1,13 @@
 import type { Dispatcher } from 'undici';
 import type { AppConfig, ProviderConfig, ProviderKind } from './config.js';
 import type { Logger } from './logger.js';
-import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
+import { createProviderReader, type ReadProvider } from './provider-reader.js';
+import type { ProviderAdapter } from './providers/adapter.js';
 import { createAdapter, DEFAULT_PROVIDER_NAMES } from './providers/registry.js';
 import {
   createProviderCircuitBreaker,
   type ProviderCircuitBreaker,
 } from './upstream/circuit-breaker.js';
-import { withDeadline } from './upstream/deadline.js';
 import { createUpstreamDispatcher } from './upstream/http.js';
 import { TokenCacheByTenantAndProvider } from './upstream/token-cache.js';
 
@@ -23,7 +23,7 @@ export interface ProviderRuntime {
    * One upstream read through the adapter, bounded by the provider's `timeoutMs` (and any sooner
    * deadline of the request), behind its circuit breaker.
    */
-  read(query: BalanceQuery): Promise<NormalizedAccount[]>;
+  read: ReadProvider;
 }
 
 export interface TenantRuntime {
@@ -77,8 +77,7 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
         name: config.name ?? DEFAULT_PROVIDER_NAMES[config.kind],
         adapter,
         breaker,
-        read: (query) =>
-          breaker.run(() => withDeadline(config.timeoutMs, () => adapter.fetchAccounts(query))),
+        read: createProviderReader({ adapter, breaker, config }),
       };
     });
     tenants.set(tenant.id, {

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMovableClock } from '../src/sandbox/clock.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
-import { balanceCalls, loginCalls, startTestApp, type TestApp } from './helpers/app.js';
+import {
+  balanceCalls,
+  demoConfigWith,
+  loginCalls,
+  startTestApp,
+  type TestApp,
+} from './helpers/app.js';
 
 const PIK_ACCOUNTS = '{ provider(id: "pik-main") { accounts { id } } }';
 
@@ -31,7 +37,8 @@ describe('pik authentication, as the contract says', () => {
   });
 
   it('makes one login for 20 concurrent cold queries, and reuses the token afterwards', async () => {
-    app = await startTestApp();
+    // Without coalescing, so that each query makes its own balance call with the shared token.
+    app = await startTestApp({ configDocument: demoConfigWith({ coalesceReads: false }) });
     const current = app;
     const results = await Promise.all(
       Array.from({ length: 20 }, () => current.query(PIK_ACCOUNTS)),

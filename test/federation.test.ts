@@ -75,14 +75,17 @@ describe('composed into a gateway with another subgraph (Hive Gateway, over HTTP
     const [customer] = data.pik.customers;
     if (customer) customer.records = fiftyPikAccounts();
     sandbox = await startSandbox({ data });
-    const config = parseConfig(
-      createDemoConfigDocument((kind) => `${sandbox.origin}/${kind}`),
-      {
-        source: 'test',
-        env: {},
-        baseDir: '.',
-      },
-    );
+    // Coalescing off: the counts below are those of the per-request loaders alone.
+    const document = createDemoConfigDocument((kind) => `${sandbox.origin}/${kind}`);
+    document.providers = document.providers.map((provider) => ({
+      ...provider,
+      coalesceReads: false,
+    }));
+    const config = parseConfig(document, {
+      source: 'test',
+      env: {},
+      baseDir: '.',
+    });
     runtime = createAppRuntime({ config });
     balances = await startBalanceServer({ runtime, server: { ...config.server, port: 0 } });
 

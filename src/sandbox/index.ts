@@ -20,6 +20,10 @@ export interface SandboxOptions {
   port?: number;
   /** Faults in place from the start, as `balance-api sandbox --fault` sets them; default none. */
   faults?: SandboxFaults;
+  /** A fixed delay before every answer; default 0. */
+  latencyMs?: number;
+  /** Keep every call for `calls()`; default true. */
+  recordCalls?: boolean;
 }
 
 /**
@@ -53,6 +57,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.faults === undefined ? {} : { faults: options.faults }),
+    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
+    ...(options.recordCalls === undefined ? {} : { recordCalls: options.recordCalls }),
   });
   return Object.assign(server, { clock, simulators });
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { ProviderKind } from '../config.js';
 import {
   createSandboxFaultRegistry,
+  isLoginPath,
   parseSandboxFault,
   type SandboxFault,
   SandboxFaultError,
@@ -52,7 +53,16 @@ export interface SandboxServerOptions {
   port?: number;
   /** Faults in place from the start; default none. */
   faults?: SandboxFaults;
+  /** A fixed delay before every simulator answer, as a real network and upstream add; default 0. */
+  latencyMs?: number;
+  /** Keep every call for `calls()`; default true. Off for long benchmarks: `stats()` still counts. */
+  recordCalls?: boolean;
 }
+
+/** Calls per kind, counted even when calls are not recorded. */
+export type SandboxStats = Partial<
+  Record<ProviderKind, { logins: number; reads: number; maxConcurrent: number }>
+>;
 
 /** The simulators on one HTTP server, each under `/<kind>`, recording every call. */
 export interface SandboxServer {
@@ -65,6 +75,8 @@ export interface SandboxServer {
   baseUrl(kind: ProviderKind): string;
   /** Every call so far, optionally of one kind. */
   calls(kind?: ProviderKind): RecordedCall[];
+  /** Logins and reads per kind since the start or the last `clearCalls()`. */
+  stats(): SandboxStats;
   clearCalls(): void;
   /**
    * Makes one kind's simulator misbehave until the fault's `times` run out; undefined removes
@@ -88,6 +100,8 @@ const CONTROL_ROUTES = [
   `DELETE ${SANDBOX_CONTROL_PATH}/faults/<kind>`,
   `GET ${SANDBOX_CONTROL_PATH}/calls[?kind=<kind>]`,
   `DELETE ${SANDBOX_CONTROL_PATH}/calls[?kind=<kind>]`,
+  `GET ${SANDBOX_CONTROL_PATH}/stats`,
+  `DELETE ${SANDBOX_CONTROL_PATH}/stats`,
 ];
 
 /** Header values that carry credentials; the control endpoint never shows them. */
@@ -112,6 +126,10 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     faults.set(kind as ProviderKind, fault);
   }
   let recorded: RecordedCall[] = [];
+  let stats: SandboxStats = {};
+  const latencyMs = options.latencyMs ?? 0;
+  const recordCalls = options.recordCalls ?? true;
+  const active = new Map<ProviderKind, number>();
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -127,6 +145,15 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     }
     const [, kind = '', ...rest] = url.pathname.split('/');
     const simulator = byKind.get(kind as ProviderKind);
+    // How many calls of this kind are being answered at once, the most seen so far.
+    if (simulator !== undefined) {
+      const now = (active.get(simulator.kind) ?? 0) + 1;
+      active.set(simulator.kind, now);
+      const counts = stats[simulator.kind] ?? { logins: 0, reads: 0, maxConcurrent: 0 };
+      counts.maxConcurrent = Math.max(counts.maxConcurrent, now);
+      stats[simulator.kind] = counts;
+      res.once('close', () => active.set(simulator.kind, (active.get(simulator.kind) ?? 1) - 1));
+    }
     const request: SimRequest = {
       method: req.method ?? 'GET',
       path: `/${rest.join('/')}`,
@@ -137,6 +164,11 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     };
     const record = (status: number, fault?: SandboxFaultType) => {
       if (simulator === undefined) return;
+      const counts = stats[simulator.kind] ?? { logins: 0, reads: 0, maxConcurrent: 0 };
+      stats[simulator.kind] = counts;
+      if (isLoginPath(request.path)) counts.logins += 1;
+      else counts.reads += 1;
+      if (!recordCalls) return;
       recorded.push({
         kind: simulator.kind,
         method: request.method,
@@ -164,6 +196,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       response = { status: 500, body: JSON.stringify({ message: 'simulator failure' }) };
     }
     record(response.status);
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     send(res, response);
   });
   // Keep-alive sockets from balance-api must not hold the sandbox open at close.
@@ -220,6 +253,12 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
           return json(200, { calls: recorded.filter(selected).map(redact) });
         });
       }
+      if (route === '/stats') {
+        return allow(method, ['GET', 'DELETE'], () => {
+          if (method === 'DELETE') stats = {};
+          return json(200, { stats });
+        });
+      }
       return json(404, {
         message: `no sandbox control route ${method} ${url.pathname}; see GET ${SANDBOX_CONTROL_PATH}`,
       });
@@ -246,7 +285,9 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       kind === undefined ? [...recorded] : recorded.filter((call) => call.kind === kind),
     clearCalls: () => {
       recorded = [];
+      stats = {};
     },
+    stats: () => structuredClone(stats),
     setFault: (kind, fault) => faults.set(kind, fault),
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),

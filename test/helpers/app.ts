@@ -40,13 +40,19 @@ export interface TestAppOptions {
   log?: Logger;
   /** A sandbox to share (not closed with the app); default a new one. */
   sandbox?: Sandbox;
+  /** The new sandbox's delay before every answer; default 0. */
+  latencyMs?: number;
 }
 
 /** A sandbox on a real port, and balance-api's GraphQL handler configured against it. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const ownSandbox = options.sandbox === undefined;
   const sandbox =
-    options.sandbox ?? (await startSandbox({ data: options.data ?? createDemoSandboxData() }));
+    options.sandbox ??
+    (await startSandbox({
+      data: options.data ?? createDemoSandboxData(),
+      latencyMs: options.latencyMs ?? 0,
+    }));
   const baseUrl = (kind: string) => `${sandbox.origin}/${kind}`;
   const document = (options.configDocument ?? createDemoConfigDocument)(baseUrl);
   const config = parseConfig(document, { source: 'test', env: {}, baseDir: process.cwd() });

@@ -1,0 +1,118 @@
+import { type BulkheadPolicy, bulkhead, TaskCancelledError } from 'cockatiel';
+import type { ProviderConfig } from './config.js';
+import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
+import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
+import { remainingMs, withDeadline } from './upstream/deadline.js';
+import { UpstreamError } from './upstream/errors.js';
+
+/** One upstream read of a provider and what it covered. */
+export interface ProviderRead {
+  accounts: NormalizedAccount[];
+  /** When the provider answered: the truth about the data's age, also when shared or cached. */
+  fetchedAt: Date;
+  /** The currencies the read covered (upper case), or null for all. */
+  coverage: ReadonlySet<string> | null;
+}
+
+export type ReadProvider = (query: BalanceQuery) => Promise<ProviderRead>;
+
+export interface ProviderReaderOptions {
+  adapter: ProviderAdapter;
+  config: Pick<
+    ProviderConfig,
+    'id' | 'timeoutMs' | 'maxConcurrency' | 'coalesceReads' | 'cacheTtlMs'
+  >;
+  breaker: ProviderCircuitBreaker;
+}
+
+/**
+ * How one (tenant, provider) is read, outermost first: an identical read already under way is
+ * joined (coalescing), a recent enough read is reused (`cacheTtlMs`), and otherwise the read runs
+ * under the provider's deadline, behind its circuit breaker and its concurrency cap. All of it is
+ * per (tenant, provider): nothing is ever shared across tenants. A failure is shared only with the
+ * callers that were waiting on that very read.
+ */
+export function createProviderReader(options: ProviderReaderOptions): ReadProvider {
+  const { adapter, breaker, config } = options;
+  const inFlight = new Map<string, Promise<ProviderRead>>();
+  const recent = new Map<string, { read: ProviderRead; until: number }>();
+  const cap: BulkheadPolicy = bulkhead(config.maxConcurrency, Number.MAX_SAFE_INTEGER);
+
+  /** Waits for a free slot no longer than the deadline, then reads. */
+  function capped(query: BalanceQuery): Promise<NormalizedAccount[]> {
+    const left = Math.ceil(remainingMs() ?? config.timeoutMs);
+    const signal = AbortSignal.timeout(Math.max(1, left));
+    let started = false;
+    const timers: NodeJS.Timeout[] = [];
+    const timeout = (detail: string) =>
+      new UpstreamError(
+        'UPSTREAM_TIMEOUT',
+        `${config.id}: no answer within ${config.timeoutMs} ms${detail}`,
+        { providerId: config.id },
+      );
+    const expired = new Promise<never>((_, reject) => {
+      timers.push(
+        setTimeout(() => {
+          if (!started) {
+            reject(timeout(` (waited for one of its ${config.maxConcurrency} concurrent reads)`));
+            return;
+          }
+          // A read under way has its own deadline on each call; this is only a backstop.
+          timers.push(setTimeout(() => reject(timeout('')), 250));
+        }, left),
+      );
+    });
+    const read = cap
+      .execute(() => {
+        started = true;
+        return adapter.fetchAccounts(query);
+      }, signal)
+      .catch((error: unknown) => {
+        // Still queued when the deadline passed: `expired` has answered already.
+        if (error instanceof TaskCancelledError) return new Promise<never>(() => {});
+        throw error;
+      });
+    return Promise.race([read, expired]).finally(() => {
+      for (const timer of timers) clearTimeout(timer);
+    });
+  }
+
+  function readUpstream(query: BalanceQuery): Promise<ProviderRead> {
+    return withDeadline(config.timeoutMs, () =>
+      breaker.run(async () => ({
+        accounts: await capped(query),
+        fetchedAt: new Date(),
+        coverage: query.currencies === null ? null : new Set(query.currencies),
+      })),
+    );
+  }
+
+  return (query) => {
+    const key = query.currencies === null ? '*' : [...query.currencies].sort().join(',');
+    const now = performance.now();
+    for (const candidate of key === '*' ? ['*'] : ['*', key]) {
+      const cached = recent.get(candidate);
+      if (cached !== undefined && cached.until > now) return Promise.resolve(cached.read);
+      if (config.coalesceReads) {
+        const joined = inFlight.get(candidate);
+        if (joined !== undefined) return joined;
+      }
+    }
+    const read = readUpstream(query);
+    if (config.coalesceReads) {
+      inFlight.set(key, read);
+      // Once settled the read is no longer joinable; a later caller reads afresh.
+      read.then(
+        () => inFlight.delete(key),
+        () => inFlight.delete(key),
+      );
+    }
+    if (config.cacheTtlMs > 0) {
+      read.then(
+        (value) => recent.set(key, { read: value, until: performance.now() + config.cacheTtlMs }),
+        () => {},
+      );
+    }
+    return read;
+  };
+}

@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createProviderReader } from '../src/provider-reader.js';
+import { createDemoConfigDocument } from '../src/sandbox/demo.js';
+import { parseSandboxFault } from '../src/sandbox/faults.js';
+import { createProviderCircuitBreaker } from '../src/upstream/circuit-breaker.js';
+import {
+  balanceCalls,
+  DASHBOARD_QUERY,
+  demoConfigWith,
+  startTestApp,
+  type TestApp,
+} from './helpers/app.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+const KINDS = ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'] as const;
+const PIK = '{ provider(id: "pik-main") { accounts { id balances { fetchedAt } } } }';
+
+/** A warmed-up app (logins done) whose sandbox answers after `latencyMs`, so reads overlap. */
+async function warmApp(extra: Record<string, unknown>, latencyMs = 60) {
+  app = await startTestApp({ configDocument: demoConfigWith(extra), latencyMs });
+  await app.query(DASHBOARD_QUERY);
+  app.sandbox.clearCalls();
+  return app;
+}
+
+describe('cross-request coalescing', () => {
+  it('20 concurrent dashboards share one read of each provider', async () => {
+    const current = await warmApp({});
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => current.query(DASHBOARD_QUERY)),
+    );
+    for (const result of results) expect(result.errors).toBeUndefined();
+    // One read per kind, but prepaid has two providers (sms and voice): two reads there.
+    expect(KINDS.map((kind) => balanceCalls(current.sandbox, kind).length)).toEqual([
+      1, 1, 1, 1, 2,
+    ]);
+    // Every answer carries the one read's time.
+    const times = new Set(
+      results.map((result) => JSON.stringify(result.data).match(/"fetchedAt":"([^"]+)"/)?.[1]),
+    );
+    expect(times.size).toBe(1);
+  });
+
+  it('are off when coalesceReads is false: each request reads', async () => {
+    const current = await warmApp({ coalesceReads: false });
+    await Promise.all(Array.from({ length: 5 }, () => current.query(PIK)));
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(5);
+  });
+
+  it('only identical shapes share: two single currencies are two reads, and a narrow read joins a whole one', async () => {
+    const current = await warmApp({});
+    await Promise.all([
+      current.query('{ provider(id: "pik-main") { balances(currencies: ["USD"]) { total } } }'),
+      current.query('{ provider(id: "pik-main") { balances(currencies: ["EUR"]) { total } } }'),
+    ]);
+    expect(
+      balanceCalls(current.sandbox, 'pik')
+        .map((call) => call.path)
+        .sort(),
+    ).toEqual(['/api/v1/balance/EUR', '/api/v1/balance/USD']);
+    current.sandbox.clearCalls();
+    const whole = current.query(PIK);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const narrow = await current.query(
+      '{ provider(id: "pik-main") { balances(currencies: ["USD"]) { total } } }',
+    );
+    await whole;
+    expect(narrow.errors).toBeUndefined();
+    expect(balanceCalls(current.sandbox, 'pik').map((call) => call.path)).toEqual([
+      '/api/v1/balance/list',
+    ]);
+  });
+
+  it('share an error only with the calls that waited on it', async () => {
+    const current = await warmApp({});
+    current.sandbox.setFault('pik', parseSandboxFault('500x1'));
+    const failed = await Promise.all(Array.from({ length: 5 }, () => current.query(PIK)));
+    for (const result of failed)
+      expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(1);
+    // The next request reads afresh and succeeds.
+    expect((await current.query(PIK)).errors).toBeUndefined();
+    expect(balanceCalls(current.sandbox, 'pik').map((call) => call.status)).toEqual([500, 200]);
+  });
+
+  it('never across tenants, even with the same upstream and credentials', async () => {
+    const key = (name: string) => createHash('sha256').update(name).digest('hex');
+    app = await startTestApp({
+      latencyMs: 60,
+      configDocument: (baseUrl) => {
+        const providers = createDemoConfigDocument(baseUrl).providers.filter(
+          (p) => p.id === 'pik-main',
+        );
+        return {
+          auth: {
+            apiKeys: [
+              { tenant: 'a', sha256: key('key-a') },
+              { tenant: 'b', sha256: key('key-b') },
+            ],
+          },
+          tenants: [
+            { id: 'a', providers },
+            { id: 'b', providers },
+          ],
+        };
+      },
+    });
+    const current = app;
+    const as = (name: string) => ({ authorization: `Bearer ${name}` });
+    await Promise.all([
+      current.query(PIK, undefined, as('key-a')),
+      current.query(PIK, undefined, as('key-b')),
+    ]);
+    current.sandbox.clearCalls();
+    await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        current.query(PIK, undefined, as(index % 2 ? 'key-a' : 'key-b')),
+      ),
+    );
+    const tokens = balanceCalls(current.sandbox, 'pik').map((call) => call.headers.authorization);
+    expect(tokens).toHaveLength(2);
+    expect(new Set(tokens).size).toBe(2);
+  });
+});
+
+describe('a freshness window (cacheTtlMs)', () => {
+  it('serves reads within the window from the last read, with its true fetchedAt', async () => {
+    const current = await warmApp({ cacheTtlMs: 400 }, 0);
+    // Past the window of the warm-up's reads.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    current.sandbox.clearCalls();
+    const first = await current.query(PIK);
+    const second = await current.query(PIK);
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(1);
+    expect(JSON.stringify(second.data)).toBe(JSON.stringify(first.data));
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const third = await current.query(PIK);
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(2);
+    expect(JSON.stringify(third.data)).not.toBe(JSON.stringify(first.data));
+  });
+
+  it('is off by default', async () => {
+    const current = await warmApp({}, 0);
+    await current.query(PIK);
+    await current.query(PIK);
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(2);
+  });
+});
+
+describe('the concurrency cap of each provider (maxConcurrency)', () => {
+  it('never lets more than N reads reach a provider at once; the rest wait their turn', async () => {
+    const current = await warmApp({ coalesceReads: false, maxConcurrency: 2 }, 80);
+    const results = await Promise.all(Array.from({ length: 10 }, () => current.query(PIK)));
+    for (const result of results) expect(result.errors).toBeUndefined();
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(10);
+    expect(current.sandbox.stats().pik?.maxConcurrent).toBe(2);
+  });
+
+  it('bounds the wait by the deadline', async () => {
+    const current = await warmApp({ coalesceReads: false, maxConcurrency: 1, timeoutMs: 500 }, 300);
+    const started = performance.now();
+    const results = await Promise.all(Array.from({ length: 4 }, () => current.query(PIK)));
+    // Every request is answered by its deadline, whether it read or waited in vain.
+    expect(performance.now() - started).toBeLessThan(500 + 1000);
+    const codes = results.map((result) => result.errors?.[0]?.extensions?.code ?? 'ok');
+    expect(codes).toContain('ok');
+    expect(codes).toContain('UPSTREAM_TIMEOUT');
+    expect(current.sandbox.stats().pik?.maxConcurrent).toBe(1);
+  });
+
+  it('says so when a read waited for a slot until its deadline', async () => {
+    // The reader alone, around an adapter whose reads never end: what is queued is what waits.
+    const never = new Promise<never>(() => {});
+    const read = createProviderReader({
+      adapter: { kind: 'pik', capabilities: { currencyFilter: 'one' }, fetchAccounts: () => never },
+      breaker: createProviderCircuitBreaker({
+        providerId: 'p',
+        failureThreshold: 100,
+        cooldownMs: 1,
+      }),
+      config: { id: 'p', timeoutMs: 100, maxConcurrency: 1, coalesceReads: false, cacheTtlMs: 0 },
+    });
+    const holding = read({ currencies: null }).catch((error: Error) => error.message);
+    const waiting = read({ currencies: ['USD'] }).catch((error: Error) => error.message);
+    expect(await waiting).toBe(
+      'p: no answer within 100 ms (waited for one of its 1 concurrent reads)',
+    );
+    expect(await holding).toBe('p: no answer within 100 ms');
+  });
+});
