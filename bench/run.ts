@@ -1,102 +1,297 @@
 /**
- * `npm run bench`: the dashboard query against the sandbox, over HTTP, at a few concurrencies.
- * Prints requests/s, p50/p99 latency, upstream balance calls per GraphQL request per provider and
- * the process's peak RSS. A benchmark, not a test: nothing here asserts a time.
+ * `npm run bench`: balance-api against the simplest alternative, side by side, in one run.
  *
- * Options: --requests N (per concurrency, default 400), --concurrency 1,10,50.
+ * - The sandbox simulators run in their own process, answering every call after a fixed latency.
+ * - balance-api runs in its own process (`node bin/balance-api.js serve`), as a user runs it, once
+ *   with cross-request coalescing off and once with it on.
+ * - The baseline (bench/baseline-server.mjs) runs in its own process: plain node:http + undici,
+ *   the same five upstream calls per request, the same JSON, no GraphQL.
+ * - autocannon drives the dashboard query of schema/operations/ at each concurrency, after a
+ *   warm-up, for a bounded time. Upstream calls are counted by the sandbox.
+ *
+ * Prints, per latency and concurrency: requests/s, p50/p99 latency, balance calls per request per
+ * provider, the server's peak RSS, and the ratio to the baseline; writes bench/results/latest.json
+ * and the table in BENCHMARKS.md. A benchmark, not a test: nothing here asserts a time.
+ *
+ * Options: --latency 5,20  --concurrency 1,10,50  --seconds 8  --soak (2 minutes at 50, RSS over time)
  */
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { request } from 'undici';
-import { parseConfig } from '../src/config.js';
-import { createDemoConfigDocument } from '../src/sandbox/demo.js';
-import { startSandbox } from '../src/sandbox/index.js';
-import { startBalanceServer } from '../src/server.js';
-import { createAppRuntime } from '../src/tenants.js';
+import autocannon from 'autocannon';
 
+const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
-    requests: { type: 'string', default: '400' },
+    latency: { type: 'string', default: '5,20' },
     concurrency: { type: 'string', default: '1,10,50' },
+    seconds: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '2' },
+    soak: { type: 'boolean', default: false },
+    'soak-seconds': { type: 'string', default: '120' },
   },
 });
-const total = Number(values.requests);
-const levels = values.concurrency.split(',').map(Number);
-const query = readFileSync(
-  new URL('../schema/operations/dashboard.graphql', import.meta.url),
-  'utf8',
-);
-const body = JSON.stringify({ query });
+const latencies = values.latency.split(',').map(Number);
+const concurrencies = values.concurrency.split(',').map(Number);
+const seconds = Number(values.seconds);
+const warmupSeconds = Number(values.warmup);
+const DASHBOARD = readFileSync(new URL('../schema/operations/dashboard.graphql', import.meta.url), 'utf8');
+const GRAPHQL_BODY = JSON.stringify({ query: DASHBOARD });
 
-const sandbox = await startSandbox();
-const config = parseConfig(
-  createDemoConfigDocument((kind) => `${sandbox.origin}/${kind}`),
-  {
-    source: 'bench',
-    env: {},
-    baseDir: process.cwd(),
-  },
-);
-const runtime = createAppRuntime({ config });
-const server = await startBalanceServer({ runtime, server: { ...config.server, port: 0 } });
-const url = `${server.origin}/graphql`;
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
 
-async function once(): Promise<number> {
-  const started = performance.now();
-  const response = await request(url, {
+/** Starts a process and waits for the line that says where it listens. */
+function start(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(pattern);
+      if (match?.[1]) {
+        child.stdout?.off('data', onData);
+        // Keep draining, so a chatty child never blocks on a full pipe.
+        child.stdout?.resume();
+        resolve({
+          child,
+          url: match[1],
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Samples a process's resident memory until stopped; returns the peak in MB. */
+function watchRss(pid: number): { stop(): number; samples: number[] } {
+  const samples: number[] = [];
+  const read = () => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+      samples.push(kb / 1024);
+    } catch {
+      // The process is gone.
+    }
+  };
+  read();
+  const timer = setInterval(read, 100);
+  return {
+    samples,
+    stop: () => {
+      clearInterval(timer);
+      read();
+      return Math.max(...samples);
+    },
+  };
+}
+
+async function sandboxStats(sandboxUrl: string, reset = false) {
+  const response = await fetch(`${sandboxUrl}/_sandbox/stats`, { method: reset ? 'DELETE' : 'GET' });
+  return ((await response.json()) as { stats: Record<string, { reads: number; logins: number }> }).stats;
+}
+
+function load(url: string, connections: number, duration: number, body: string, isGraphQL: boolean) {
+  return autocannon({
+    url,
+    connections,
+    duration,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
+    ...(isGraphQL ? {} : {}),
   });
-  const text = await response.body.text();
-  if (response.statusCode !== 200 || text.includes('"errors"'))
-    throw new Error(`bad answer: ${text.slice(0, 200)}`);
-  return performance.now() - started;
 }
 
-// Warm-up: logins, JIT.
-for (let i = 0; i < 50; i += 1) await once();
+interface Row {
+  latencyMs: number;
+  concurrency: number;
+  server: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  callsPerRequestPerProvider: number;
+  peakRssMb: number;
+  errors: number;
+  non2xx: number;
+}
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-let peakRss = process.memoryUsage().rss;
-const rows: Record<string, string | number>[] = [];
-for (const concurrency of levels) {
-  sandbox.clearCalls();
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next += 1;
-        latencies.push(await once());
-        peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const reads = sandbox.calls().filter((call) => !call.path.includes('/auth/')).length;
-  rows.push({
+async function measure(
+  name: string,
+  serverUrl: string,
+  pid: number,
+  sandboxUrl: string,
+  latencyMs: number,
+  concurrency: number,
+  providers: number,
+): Promise<Row> {
+  await load(serverUrl, concurrency, warmupSeconds, GRAPHQL_BODY, true);
+  await sandboxStats(sandboxUrl, true);
+  const rss = watchRss(pid);
+  const result = await load(serverUrl, concurrency, seconds, GRAPHQL_BODY, true);
+  const peakRssMb = rss.stop();
+  const stats = await sandboxStats(sandboxUrl);
+  const reads = Object.values(stats).reduce((total, kind) => total + kind.reads, 0);
+  const requests = result.requests.total;
+  return {
+    latencyMs,
     concurrency,
-    'requests/s': Math.round(latencies.length / seconds),
-    'p50 ms': percentile(latencies, 0.5).toFixed(2),
-    'p99 ms': percentile(latencies, 0.99).toFixed(2),
-    'balance calls per request per provider': (
-      reads /
-      latencies.length /
-      (config.tenants[0]?.providers.length ?? 1)
-    ).toFixed(2),
-  });
+    server: name,
+    requestsPerSecond: Math.round((requests / result.duration) * 10) / 10,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    // Requests sent, not only answered: reads of those still in flight at the end count too.
+    callsPerRequestPerProvider:
+      Math.round((reads / Math.max(1, result.requests.sent) / providers) * 1000) / 1000,
+    peakRssMb: Math.round(peakRssMb),
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
 }
-console.log(
-  `balance-api bench: dashboard query, sandbox in-process, ${total} requests per level, Node ${process.version}`,
-);
-console.table(rows);
-console.log(
-  `peak RSS (server, sandbox and load generator in one process): ${(peakRss / 1024 / 1024).toFixed(0)} MB`,
-);
-await server.close();
-await runtime.close();
-await sandbox.close();
+
+/** The bench configuration: one provider of each kind, on the sandbox, with the demo accounts. */
+function writeConfig(sandboxUrl: string, coalesce: boolean): string {
+  const demo = JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { createDemoConfigDocument } from './dist/sandbox/demo.js'; console.log(JSON.stringify(createDemoConfigDocument((kind) => '${sandboxUrl}/' + kind)))`],
+      { cwd: ROOT, encoding: 'utf8' },
+    ),
+  ) as { providers: Record<string, unknown>[] };
+  const providers = demo.providers
+    .filter((provider) => provider.id !== 'voice')
+    .map((provider) => ({ ...provider, coalesceReads: coalesce }));
+  const dir = mkdtempSync(join(tmpdir(), 'balance-bench-'));
+  const path = join(dir, `config-${coalesce ? 'coalesce' : 'plain'}.json`);
+  writeFileSync(path, JSON.stringify({ server: { logLevel: 'warn' }, providers }));
+  return path;
+}
+
+/** The baseline must answer what balance-api answers, or the comparison means nothing. */
+async function checkSameAnswer(balanceUrl: string, baselineUrl: string): Promise<void> {
+  const ask = async (url: string) => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: GRAPHQL_BODY });
+    return (await response.text()).replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"-"');
+  };
+  const [ours, theirs] = await Promise.all([ask(balanceUrl), ask(baselineUrl)]);
+  if (ours !== theirs) {
+    throw new Error(`the baseline answers differently:\n${ours.slice(0, 400)}\n${theirs.slice(0, 400)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  const rows: Row[] = [];
+  const soak: { seconds: number; rssMb: number }[] = [];
+  for (const latencyMs of values.soak ? [5] : latencies) {
+    const sandbox = await start(
+      ['bin/balance-api.js', 'sandbox', '--port', '0', '--latency-ms', String(latencyMs), '--no-record'],
+      /listening on (http:\/\/\S+)/,
+    );
+    const plainConfig = writeConfig(sandbox.url, false);
+    const coalesceConfig = writeConfig(sandbox.url, true);
+    const providers = 5;
+    const servers: { name: string; args: string[]; pattern: RegExp; graphql: boolean }[] = [
+      { name: 'baseline', args: ['bench/baseline-server.mjs', plainConfig], pattern: /listening on (http:\/\/\S+)/, graphql: false },
+      { name: 'balance-api', args: ['bin/balance-api.js', 'serve', '--config', plainConfig, '--port', '0'], pattern: /GraphiQL at (http:\/\/\S+\/graphql)/, graphql: true },
+      { name: 'balance-api+coalescing', args: ['bin/balance-api.js', 'serve', '--config', coalesceConfig, '--port', '0'], pattern: /GraphiQL at (http:\/\/\S+\/graphql)/, graphql: true },
+    ];
+    if (values.soak) {
+      const server = await start(servers[1]?.args ?? [], /GraphiQL at (http:\/\/\S+\/graphql)/);
+      const pid = server.child.pid as number;
+      const started = performance.now();
+      const rss = watchRss(pid);
+      const total = Number(values['soak-seconds']);
+      const sampler = setInterval(() => {
+        soak.push({ seconds: Math.round((performance.now() - started) / 1000), rssMb: Math.round(rss.samples.at(-1) ?? 0) });
+      }, 5000);
+      const result = await load(server.url, 50, total, GRAPHQL_BODY, true);
+      clearInterval(sampler);
+      rss.stop();
+      console.log(`soak: ${result.requests.total} requests in ${total} s, ${result.errors} errors, ${result.non2xx} non-2xx`);
+      await server.stop();
+    } else {
+      const running: Running[] = [];
+      for (const server of servers) running.push(await start(server.args, server.pattern));
+      await checkSameAnswer(running[1]?.url as string, running[0]?.url as string);
+      for (const concurrency of concurrencies) {
+        for (const [index, server] of servers.entries()) {
+          const target = running[index] as Running;
+          const row = await measure(server.name, target.url, target.child.pid as number, sandbox.url, latencyMs, concurrency, providers);
+          rows.push(row);
+          console.log(JSON.stringify(row));
+        }
+      }
+      for (const server of running) await server.stop();
+    }
+    await sandbox.stop();
+  }
+  report(rows, soak);
+}
+
+function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}`;
+  const ratioOf = (row: Row) => {
+    const baseline = rows.find(
+      (candidate) =>
+        candidate.server === 'baseline' && candidate.latencyMs === row.latencyMs && candidate.concurrency === row.concurrency,
+    );
+    return baseline ? Math.round((row.requestsPerSecond / baseline.requestsPerSecond) * 100) / 100 : 0;
+  };
+  const lines = [
+    '| latency | concurrency | server | req/s | p50 ms | p99 ms | balance calls / request / provider | peak RSS MB | × baseline |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${row.latencyMs} ms | ${row.concurrency} | ${row.server} | ${row.requestsPerSecond} | ${row.p50Ms} | ${row.p99Ms} | ${row.callsPerRequestPerProvider} | ${row.peakRssMb} | ${row.server === 'baseline' ? '1' : ratioOf(row)} |`,
+    ),
+  ];
+  const soakLines =
+    soak.length === 0
+      ? []
+      : [
+          '| seconds | RSS MB |',
+          '|---|---|',
+          ...soak.map((sample) => `| ${sample.seconds} | ${sample.rssMb} |`),
+        ];
+  console.log(`\nbalance-api bench on ${machine}\n`);
+  if (lines.length > 2) console.log(lines.join('\n'));
+  if (soakLines.length > 0) console.log(soakLines.join('\n'));
+  const results = { date: new Date().toISOString(), machine, seconds, rows, soak };
+  const file = new URL(values.soak ? 'results/soak.json' : 'results/latest.json', import.meta.url);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const markdownPath = new URL('../BENCHMARKS.md', import.meta.url);
+  let markdown = readFileSync(markdownPath, 'utf8');
+  const section = values.soak ? 'soak' : 'table';
+  const begin = `<!-- bench:${section}:begin -->`;
+  const end = `<!-- bench:${section}:end -->`;
+  const body = `${begin}\nMeasured ${results.date.slice(0, 10)} on ${machine}, ${values.soak ? `${values['soak-seconds']} s at concurrency 50, 5 ms latency` : `${seconds} s per row after a ${warmupSeconds} s warm-up`}.\n\n${(values.soak ? soakLines : lines).join('\n')}\n${end}`;
+  markdown = markdown.includes(begin)
+    ? markdown.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), body)
+    : `${markdown.trimEnd()}\n\n${body}\n`;
+  writeFileSync(markdownPath, markdown);
+}
+
+await main();

@@ -28,7 +28,8 @@ export interface ProviderReaderOptions {
 /**
  * How one (tenant, provider) is read, outermost first: an identical read already under way is
  * joined (coalescing), a recent enough read is reused (`cacheTtlMs`), and otherwise the read runs
- * under the provider's deadline, behind its circuit breaker and its concurrency cap. All of it is
+ * under the provider's deadline, waits for a slot of its concurrency cap, and goes through its
+ * circuit breaker. All of it is
  * per (tenant, provider): nothing is ever shared across tenants. A failure is shared only with the
  * callers that were waiting on that very read.
  */
@@ -41,8 +42,8 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
   /** Waits for a free slot no longer than the deadline, then reads. */
   function capped(query: BalanceQuery): Promise<NormalizedAccount[]> {
     const left = Math.ceil(remainingMs() ?? config.timeoutMs);
-    const signal = AbortSignal.timeout(Math.max(1, left));
     let started = false;
+    let gaveUp = false;
     const timers: NodeJS.Timeout[] = [];
     const timeout = (detail: string) =>
       new UpstreamError(
@@ -54,6 +55,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       timers.push(
         setTimeout(() => {
           if (!started) {
+            gaveUp = true;
             reject(timeout(` (waited for one of its ${config.maxConcurrency} concurrent reads)`));
             return;
           }
@@ -62,29 +64,26 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
         }, left),
       );
     });
-    const read = cap
-      .execute(() => {
-        started = true;
-        return adapter.fetchAccounts(query);
-      }, signal)
-      .catch((error: unknown) => {
-        // Still queued when the deadline passed: `expired` has answered already.
-        if (error instanceof TaskCancelledError) return new Promise<never>(() => {});
-        throw error;
-      });
+    // No abort signal for the bulkhead: a cancelled task would end its queue's progress. A slot
+    // given to a caller that has stopped waiting is handed back at once instead.
+    const read = cap.execute(() => {
+      if (gaveUp) return Promise.reject(timeout(''));
+      started = true;
+      // The breaker judges the provider by its answers, not by time spent waiting here.
+      return breaker.run(() => adapter.fetchAccounts(query));
+    });
+    read.catch(() => {});
     return Promise.race([read, expired]).finally(() => {
       for (const timer of timers) clearTimeout(timer);
     });
   }
 
   function readUpstream(query: BalanceQuery): Promise<ProviderRead> {
-    return withDeadline(config.timeoutMs, () =>
-      breaker.run(async () => ({
-        accounts: await capped(query),
-        fetchedAt: new Date(),
-        coverage: query.currencies === null ? null : new Set(query.currencies),
-      })),
-    );
+    return withDeadline(config.timeoutMs, async () => ({
+      accounts: await capped(query),
+      fetchedAt: new Date(),
+      coverage: query.currencies === null ? null : new Set(query.currencies),
+    }));
   }
 
   return (query) => {

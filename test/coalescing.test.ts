@@ -194,3 +194,25 @@ describe('the concurrency cap of each provider (maxConcurrency)', () => {
     expect(await holding).toBe('p: no answer within 100 ms');
   });
 });
+
+describe('the concurrency cap under overload', () => {
+  it('keeps serving after queued reads gave up: slots are not lost to callers that left', async () => {
+    // The breaker is kept out of it: reads that start late and time out would open it.
+    const current = await warmApp(
+      {
+        coalesceReads: false,
+        maxConcurrency: 1,
+        timeoutMs: 300,
+        circuitBreaker: { failureThreshold: 1000 },
+      },
+      100,
+    );
+    // Ten at once: a few are read, the rest give up waiting at their deadline.
+    const first = await Promise.all(Array.from({ length: 10 }, () => current.query(PIK)));
+    expect(first.some((result) => result.errors !== undefined)).toBe(true);
+    // Five more right after: the queue must still move, one read at a time.
+    const second = await Promise.all(Array.from({ length: 5 }, () => current.query(PIK)));
+    const served = second.filter((result) => result.errors === undefined).length;
+    expect(served).toBeGreaterThanOrEqual(2);
+  });
+});
