@@ -2,8 +2,9 @@
 // node:http server that, per request, reads the same five providers with undici (logging in the
 // same way and caching tokens), parses with lossless-json, sums with decimal.js, and returns the
 // JSON of the dashboard query, with no GraphQL. Usage: node bench/baseline-server.mjs CONFIG.json
-import { createServer } from 'node:http';
+
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { Decimal } from 'decimal.js';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { Secret, TOTP } from 'otpauth';
@@ -44,7 +45,8 @@ async function call(base, path, { method = 'GET', headers = {}, json } = {}) {
 const tokens = new Map();
 function token(provider, login) {
   const cached = tokens.get(provider.id);
-  if (cached && (cached.pending || cached.expiresAt > Date.now() + 60_000)) return cached.pending ?? cached.value;
+  if (cached && (cached.pending || cached.expiresAt > Date.now() + 60_000))
+    return cached.pending ?? cached.value;
   const pending = login().then(({ value, expiresAt }) => {
     tokens.set(provider.id, { value, expiresAt });
     return value;
@@ -53,31 +55,78 @@ function token(provider, login) {
   return pending;
 }
 
-const balance = (currency, network, total, available, components, depositAddresses, updatedAt, fetchedAt) => ({
-  currency, network, total, available, components, depositAddresses, updatedAt, fetchedAt,
+const balance = (
+  currency,
+  network,
+  total,
+  available,
+  components,
+  depositAddresses,
+  updatedAt,
+  fetchedAt,
+) => ({
+  currency,
+  network,
+  total,
+  available,
+  components,
+  depositAddresses,
+  updatedAt,
+  fetchedAt,
 });
 
 const readers = {
   async pik(p) {
     const bearer = await token(p, async () => {
-      const { body } = await call(p.baseUrl, '/api/v1/auth/token', { method: 'POST', json: p.credentials });
-      return { value: body.data.accessToken, expiresAt: Date.now() + Number(text(body.data.expiresIn)) * 1000 };
+      const { body } = await call(p.baseUrl, '/api/v1/auth/token', {
+        method: 'POST',
+        json: p.credentials,
+      });
+      return {
+        value: body.data.accessToken,
+        expiresAt: Date.now() + Number(text(body.data.expiresIn)) * 1000,
+      };
     });
-    const { body } = await call(p.baseUrl, '/api/v1/balance/list', { headers: { authorization: `Bearer ${bearer}` } });
+    const { body } = await call(p.baseUrl, '/api/v1/balance/list', {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
     const fetchedAt = new Date().toISOString();
     return body.data.map((r) => ({
-      id: `${p.id}:${r.balanceNo}`, name: r.accountName, type: r.accountType, status: r.status, suppressed: false,
-      balances: [balance(r.currencyCode.toUpperCase(), r.networkCode || null, text(r.balance), text(r.availableBalance),
-        [{ kind: 'FROZEN', amount: text(r.frozenBalance) }, { kind: 'PENDING', amount: text(r.pendingBalance) }],
-        [], new Date(r.lastChangeTime).toISOString(), fetchedAt)],
+      id: `${p.id}:${r.balanceNo}`,
+      name: r.accountName,
+      type: r.accountType,
+      status: r.status,
+      suppressed: false,
+      balances: [
+        balance(
+          r.currencyCode.toUpperCase(),
+          r.networkCode || null,
+          text(r.balance),
+          text(r.availableBalance),
+          [
+            { kind: 'FROZEN', amount: text(r.frozenBalance) },
+            { kind: 'PENDING', amount: text(r.pendingBalance) },
+          ],
+          [],
+          new Date(r.lastChangeTime).toISOString(),
+          fetchedAt,
+        ),
+      ],
     }));
   },
   async 'asset-accounts'(p) {
-    const totp = new TOTP({ secret: Secret.fromBase32(p.credentials.otpSecret), digits: 6, period: 30, algorithm: 'SHA1' });
+    const totp = new TOTP({
+      secret: Secret.fromBase32(p.credentials.otpSecret),
+      digits: 6,
+      period: 30,
+      algorithm: 'SHA1',
+    });
     const bearer = await token(p, async () => {
       const otp = totp.generate();
       const { body } = await call(p.baseUrl, '/api/v1/public/auth/login', {
-        method: 'POST', headers: { otp }, json: { username: p.credentials.username, password: p.credentials.password, otp },
+        method: 'POST',
+        headers: { otp },
+        json: { username: p.credentials.username, password: p.credentials.password, otp },
       });
       const exp = JSON.parse(Buffer.from(body.token.split('.')[1], 'base64url').toString()).exp;
       return { value: body.token, expiresAt: exp * 1000 - 30_000 };
@@ -87,54 +136,139 @@ const readers = {
     });
     const fetchedAt = new Date().toISOString();
     return body.details.map((d) => ({
-      id: `${p.id}:${text(d.id)}`, name: null, type: null, status: null, suppressed: d.bSuppressed === true,
-      balances: [balance(d.asset.toUpperCase(), null, text(d.totalBalance), text(d.availableBalance),
-        [{ kind: 'PENDING', amount: text(d.pendingBalance) }], [], null, fetchedAt)],
+      id: `${p.id}:${text(d.id)}`,
+      name: null,
+      type: null,
+      status: null,
+      suppressed: d.bSuppressed === true,
+      balances: [
+        balance(
+          d.asset.toUpperCase(),
+          null,
+          text(d.totalBalance),
+          text(d.availableBalance),
+          [{ kind: 'PENDING', amount: text(d.pendingBalance) }],
+          [],
+          null,
+          fetchedAt,
+        ),
+      ],
     }));
   },
   async merchant(p) {
     const bearer = await token(p, async () => {
       const { body } = await call(p.baseUrl, '/v2/auth/session', {
-        method: 'POST', json: { ClientId: p.credentials.clientId, ClientSecret: p.credentials.clientSecret },
+        method: 'POST',
+        json: { ClientId: p.credentials.clientId, ClientSecret: p.credentials.clientSecret },
       });
-      return { value: body.ResponseData.SessionToken, expiresAt: Date.now() + Number(text(body.ResponseData.ExpiresIn)) * 1000 };
+      return {
+        value: body.ResponseData.SessionToken,
+        expiresAt: Date.now() + Number(text(body.ResponseData.ExpiresIn)) * 1000,
+      };
     });
-    const { body, headers } = await call(p.baseUrl, '/v2/account/balance', { headers: { authorization: `Bearer ${bearer}` } });
-    if (headers['x-refresh-token']) tokens.set(p.id, { value: headers['x-refresh-token'], expiresAt: Date.now() + 1_800_000 });
+    const { body, headers } = await call(p.baseUrl, '/v2/account/balance', {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    if (headers['x-refresh-token'])
+      tokens.set(p.id, { value: headers['x-refresh-token'], expiresAt: Date.now() + 1_800_000 });
     const fetchedAt = new Date().toISOString();
     return body.ResponseData.map((e) => ({
-      id: `${p.id}:${text(e.Id)}`, name: e.Name, type: null, status: null, suppressed: false,
-      balances: [balance(e.Currency.toUpperCase(), null, e.Balance, e.AvailableBalance,
-        [{ kind: 'RESERVED', amount: e.ReservedAmount }], [], null, fetchedAt)],
+      id: `${p.id}:${text(e.Id)}`,
+      name: e.Name,
+      type: null,
+      status: null,
+      suppressed: false,
+      balances: [
+        balance(
+          e.Currency.toUpperCase(),
+          null,
+          e.Balance,
+          e.AvailableBalance,
+          [{ kind: 'RESERVED', amount: e.ReservedAmount }],
+          [],
+          null,
+          fetchedAt,
+        ),
+      ],
     }));
   },
   async wallet(p) {
     const { body } = await call(p.baseUrl, '/v2/balance', {
-      method: 'POST', headers: { 'x-api-key': p.credentials.apiKey }, json: { walletId: p.walletId },
+      method: 'POST',
+      headers: { 'x-api-key': p.credentials.apiKey },
+      json: { walletId: p.walletId },
     });
     const fetchedAt = new Date().toISOString();
-    return [{
-      id: `${p.id}:${p.walletId}`, name: null, type: null, status: null, suppressed: false,
-      balances: body.data.map((a) => balance(a.asset.toUpperCase(), null, sum([a.balance, a.holdBalance, a.lockBalance]), a.balance,
-        [{ kind: 'HOLD', amount: a.holdBalance }, { kind: 'LOCKED', amount: a.lockBalance }, { kind: 'REFERRAL', amount: a.referralBalance }],
-        Object.entries(a.depositAddress ?? {}).map(([network, d]) => ({ network, address: d.address, memo: d.memo ?? null })),
-        null, fetchedAt)),
-    }];
+    return [
+      {
+        id: `${p.id}:${p.walletId}`,
+        name: null,
+        type: null,
+        status: null,
+        suppressed: false,
+        balances: body.data.map((a) =>
+          balance(
+            a.asset.toUpperCase(),
+            null,
+            sum([a.balance, a.holdBalance, a.lockBalance]),
+            a.balance,
+            [
+              { kind: 'HOLD', amount: a.holdBalance },
+              { kind: 'LOCKED', amount: a.lockBalance },
+              { kind: 'REFERRAL', amount: a.referralBalance },
+            ],
+            Object.entries(a.depositAddress ?? {}).map(([network, d]) => ({
+              network,
+              address: d.address,
+              memo: d.memo ?? null,
+            })),
+            null,
+            fetchedAt,
+          ),
+        ),
+      },
+    ];
   },
   async prepaid(p) {
-    const basic = Buffer.from(`${p.credentials.devKey}:${p.credentials.devSecret}`).toString('base64');
-    const { body } = await call(p.baseUrl, '/v1/balance', { headers: { authorization: `Basic ${basic}` } });
+    const basic = Buffer.from(`${p.credentials.devKey}:${p.credentials.devSecret}`).toString(
+      'base64',
+    );
+    const { body } = await call(p.baseUrl, '/v1/balance', {
+      headers: { authorization: `Basic ${basic}` },
+    });
     const total = new Decimal(text(body.total_balance10000)).div(10000);
     const gift = new Decimal(text(body.gift_balance10000)).div(10000);
-    return [{
-      id: `${p.id}:default`, name: null, type: null, status: null, suppressed: false,
-      balances: [balance((p.currency ?? 'CNY').toUpperCase(), null, total.toFixed(), total.toFixed(),
-        [{ kind: 'GIFT', amount: gift.toFixed() }], [], null, new Date().toISOString())],
-    }];
+    return [
+      {
+        id: `${p.id}:default`,
+        name: null,
+        type: null,
+        status: null,
+        suppressed: false,
+        balances: [
+          balance(
+            (p.currency ?? 'CNY').toUpperCase(),
+            null,
+            total.toFixed(),
+            total.toFixed(),
+            [{ kind: 'GIFT', amount: gift.toFixed() }],
+            [],
+            null,
+            new Date().toISOString(),
+          ),
+        ],
+      },
+    ];
   },
 };
 
-const KINDS = { pik: 'PIK', 'asset-accounts': 'ASSET_ACCOUNTS', merchant: 'MERCHANT', wallet: 'WALLET', prepaid: 'PREPAID' };
+const KINDS = {
+  pik: 'PIK',
+  'asset-accounts': 'ASSET_ACCOUNTS',
+  merchant: 'MERCHANT',
+  wallet: 'WALLET',
+  prepaid: 'PREPAID',
+};
 
 async function dashboard() {
   const settled = await Promise.allSettled(providers.map((p) => readers[p.kind](p)));
@@ -156,8 +290,17 @@ async function dashboard() {
   });
   const currencies = [...sums.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([currency, entry]) => ({ currency, total: sum(entry.total), available: sum(entry.available) }));
-  return { data: { providers: out, totals: { complete: missing.length === 0, missingProviders: missing, currencies } } };
+    .map(([currency, entry]) => ({
+      currency,
+      total: sum(entry.total),
+      available: sum(entry.available),
+    }));
+  return {
+    data: {
+      providers: out,
+      totals: { complete: missing.length === 0, missingProviders: missing, currencies },
+    },
+  };
 }
 
 const server = createServer(async (req, res) => {

@@ -37,7 +37,10 @@ const latencies = values.latency.split(',').map(Number);
 const concurrencies = values.concurrency.split(',').map(Number);
 const seconds = Number(values.seconds);
 const warmupSeconds = Number(values.warmup);
-const DASHBOARD = readFileSync(new URL('../schema/operations/dashboard.graphql', import.meta.url), 'utf8');
+const DASHBOARD = readFileSync(
+  new URL('../schema/operations/dashboard.graphql', import.meta.url),
+  'utf8',
+);
 const GRAPHQL_BODY = JSON.stringify({ query: DASHBOARD });
 
 interface Running {
@@ -77,7 +80,9 @@ function start(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): Pr
     child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)),
+    );
   });
 }
 
@@ -106,11 +111,20 @@ function watchRss(pid: number): { stop(): number; samples: number[] } {
 }
 
 async function sandboxStats(sandboxUrl: string, reset = false) {
-  const response = await fetch(`${sandboxUrl}/_sandbox/stats`, { method: reset ? 'DELETE' : 'GET' });
-  return ((await response.json()) as { stats: Record<string, { reads: number; logins: number }> }).stats;
+  const response = await fetch(`${sandboxUrl}/_sandbox/stats`, {
+    method: reset ? 'DELETE' : 'GET',
+  });
+  return ((await response.json()) as { stats: Record<string, { reads: number; logins: number }> })
+    .stats;
 }
 
-function load(url: string, connections: number, duration: number, body: string, isGraphQL: boolean) {
+function load(
+  url: string,
+  connections: number,
+  duration: number,
+  body: string,
+  isGraphQL: boolean,
+) {
   return autocannon({
     url,
     connections,
@@ -173,7 +187,11 @@ function writeConfig(sandboxUrl: string, coalesce: boolean): string {
   const demo = JSON.parse(
     execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', `import { createDemoConfigDocument } from './dist/sandbox/demo.js'; console.log(JSON.stringify(createDemoConfigDocument((kind) => '${sandboxUrl}/' + kind)))`],
+      [
+        '--input-type=module',
+        '-e',
+        `import { createDemoConfigDocument } from './dist/sandbox/demo.js'; console.log(JSON.stringify(createDemoConfigDocument((kind) => '${sandboxUrl}/' + kind)))`,
+      ],
       { cwd: ROOT, encoding: 'utf8' },
     ),
   ) as { providers: Record<string, unknown>[] };
@@ -189,12 +207,18 @@ function writeConfig(sandboxUrl: string, coalesce: boolean): string {
 /** The baseline must answer what balance-api answers, or the comparison means nothing. */
 async function checkSameAnswer(balanceUrl: string, baselineUrl: string): Promise<void> {
   const ask = async (url: string) => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: GRAPHQL_BODY });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: GRAPHQL_BODY,
+    });
     return (await response.text()).replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"-"');
   };
   const [ours, theirs] = await Promise.all([ask(balanceUrl), ask(baselineUrl)]);
   if (ours !== theirs) {
-    throw new Error(`the baseline answers differently:\n${ours.slice(0, 400)}\n${theirs.slice(0, 400)}`);
+    throw new Error(
+      `the baseline answers differently:\n${ours.slice(0, 400)}\n${theirs.slice(0, 400)}`,
+    );
   }
 }
 
@@ -207,16 +231,39 @@ async function main(): Promise<void> {
   const soak: { seconds: number; rssMb: number }[] = [];
   for (const latencyMs of values.soak ? [5] : latencies) {
     const sandbox = await start(
-      ['bin/balance-api.js', 'sandbox', '--port', '0', '--latency-ms', String(latencyMs), '--no-record'],
+      [
+        'bin/balance-api.js',
+        'sandbox',
+        '--port',
+        '0',
+        '--latency-ms',
+        String(latencyMs),
+        '--no-record',
+      ],
       /listening on (http:\/\/\S+)/,
     );
     const plainConfig = writeConfig(sandbox.url, false);
     const coalesceConfig = writeConfig(sandbox.url, true);
     const providers = 5;
     const servers: { name: string; args: string[]; pattern: RegExp; graphql: boolean }[] = [
-      { name: 'baseline', args: ['bench/baseline-server.mjs', plainConfig], pattern: /listening on (http:\/\/\S+)/, graphql: false },
-      { name: 'balance-api', args: ['bin/balance-api.js', 'serve', '--config', plainConfig, '--port', '0'], pattern: /GraphiQL at (http:\/\/\S+\/graphql)/, graphql: true },
-      { name: 'balance-api+coalescing', args: ['bin/balance-api.js', 'serve', '--config', coalesceConfig, '--port', '0'], pattern: /GraphiQL at (http:\/\/\S+\/graphql)/, graphql: true },
+      {
+        name: 'baseline',
+        args: ['bench/baseline-server.mjs', plainConfig],
+        pattern: /listening on (http:\/\/\S+)/,
+        graphql: false,
+      },
+      {
+        name: 'balance-api',
+        args: ['bin/balance-api.js', 'serve', '--config', plainConfig, '--port', '0'],
+        pattern: /GraphiQL at (http:\/\/\S+\/graphql)/,
+        graphql: true,
+      },
+      {
+        name: 'balance-api+coalescing',
+        args: ['bin/balance-api.js', 'serve', '--config', coalesceConfig, '--port', '0'],
+        pattern: /GraphiQL at (http:\/\/\S+\/graphql)/,
+        graphql: true,
+      },
     ];
     if (values.soak) {
       const server = await start(servers[1]?.args ?? [], /GraphiQL at (http:\/\/\S+\/graphql)/);
@@ -225,12 +272,17 @@ async function main(): Promise<void> {
       const rss = watchRss(pid);
       const total = Number(values['soak-seconds']);
       const sampler = setInterval(() => {
-        soak.push({ seconds: Math.round((performance.now() - started) / 1000), rssMb: Math.round(rss.samples.at(-1) ?? 0) });
+        soak.push({
+          seconds: Math.round((performance.now() - started) / 1000),
+          rssMb: Math.round(rss.samples.at(-1) ?? 0),
+        });
       }, 5000);
       const result = await load(server.url, 50, total, GRAPHQL_BODY, true);
       clearInterval(sampler);
       rss.stop();
-      console.log(`soak: ${result.requests.total} requests in ${total} s, ${result.errors} errors, ${result.non2xx} non-2xx`);
+      console.log(
+        `soak: ${result.requests.total} requests in ${total} s, ${result.errors} errors, ${result.non2xx} non-2xx`,
+      );
       await server.stop();
     } else {
       const running: Running[] = [];
@@ -239,7 +291,15 @@ async function main(): Promise<void> {
       for (const concurrency of concurrencies) {
         for (const [index, server] of servers.entries()) {
           const target = running[index] as Running;
-          const row = await measure(server.name, target.url, target.child.pid as number, sandbox.url, latencyMs, concurrency, providers);
+          const row = await measure(
+            server.name,
+            target.url,
+            target.child.pid as number,
+            sandbox.url,
+            latencyMs,
+            concurrency,
+            providers,
+          );
           rows.push(row);
           console.log(JSON.stringify(row));
         }
@@ -256,9 +316,13 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   const ratioOf = (row: Row) => {
     const baseline = rows.find(
       (candidate) =>
-        candidate.server === 'baseline' && candidate.latencyMs === row.latencyMs && candidate.concurrency === row.concurrency,
+        candidate.server === 'baseline' &&
+        candidate.latencyMs === row.latencyMs &&
+        candidate.concurrency === row.concurrency,
     );
-    return baseline ? Math.round((row.requestsPerSecond / baseline.requestsPerSecond) * 100) / 100 : 0;
+    return baseline
+      ? Math.round((row.requestsPerSecond / baseline.requestsPerSecond) * 100) / 100
+      : 0;
   };
   const lines = [
     '| latency | concurrency | server | req/s | p50 ms | p99 ms | balance calls / request / provider | peak RSS MB | × baseline |',

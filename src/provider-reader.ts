@@ -1,4 +1,4 @@
-import { type BulkheadPolicy, bulkhead, TaskCancelledError } from 'cockatiel';
+import { type BulkheadPolicy, bulkhead } from 'cockatiel';
 import type { ProviderConfig } from './config.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
 import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
