@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { Amount } from './money.js';
+import { Amount } from './money.js';
 import type { NormalizedAccount, NormalizedBalance } from './providers/adapter.js';
 import type { ProviderRuntime, TenantRuntime } from './tenants.js';
 
@@ -130,7 +130,10 @@ export function balanceMatcher(args: {
   minTotal?: Amount | null | undefined;
 }): (balance: NormalizedBalance) => boolean {
   const currency = currencyMatcher(args.currencies);
-  const { minTotal } = args;
-  if (minTotal === null || minTotal === undefined) return currency;
+  if (args.minTotal === null || args.minTotal === undefined) return currency;
+  // graphql-jit hands a literal argument over as written (validation has already checked it).
+  const minTotal =
+    args.minTotal instanceof Amount ? args.minTotal : Amount.fromPlainString(String(args.minTotal));
+  if (minTotal === undefined) return () => false;
   return (balance) => currency(balance) && balance.total.value.gte(minTotal.value);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
@@ -81,6 +82,7 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     // without this header; application/json POSTs from GraphiQL and gateways need nothing.
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
     useRejectedQueryStatus(),
+    useGraphQlJit() as Plugin,
     useRequestDeadline(server.requestTimeoutMs),
   ];
   const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
