@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -166,7 +166,8 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     logging: false,
     batching: false,
     multipart: false,
-    maxRequestBodySize: server.maxRequestBytes,
+    // Enforced in the Node HTTP layer (startBalanceServer), where it costs next to nothing.
+    maxRequestBodySize: false,
     // Never a stack trace or an internal message to a client, whatever NODE_ENV says: anything
     // that is not a deliberate GraphQLError becomes "Unexpected error." and is logged here.
     maskedErrors: {
@@ -197,6 +198,33 @@ export interface BalanceServer {
   close(): Promise<void>;
 }
 
+/** HTTP 413 in the GraphQL error shape. */
+function tooLarge(res: ServerResponse, limit: number): void {
+  res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+  res.end(
+    JSON.stringify({
+      errors: [
+        {
+          message: `Request body is larger than ${limit} bytes`,
+          extensions: { code: 'PAYLOAD_TOO_LARGE' },
+        },
+      ],
+    }),
+  );
+}
+
+/** A body of unknown length, read whole unless it passes `limit` bytes (then undefined). */
+async function readCounted(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
 export interface StartServerOptions extends CreateYogaOptions {
   server: ServerConfig;
 }
@@ -216,7 +244,27 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
       res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
       return;
     }
-    void yoga(req, res);
+    // The body-size limit, enforced here rather than by Yoga, which would stream every body
+    // through a TransformStream: a declared length is checked before anything is read, and a body
+    // without one (chunked) is read here with a count and handed over whole.
+    const limit = options.server.maxRequestBytes;
+    const declared = req.headers['content-length'];
+    if (declared !== undefined) {
+      if (Number(declared) > limit) return tooLarge(res, limit);
+      void yoga(req, res);
+      return;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
+      void yoga(req, res);
+      return;
+    }
+    void readCounted(req, limit).then(
+      (body) => {
+        if (body === undefined) return tooLarge(res, limit);
+        void yoga(Object.assign(req, { body }), res);
+      },
+      () => res.destroy(),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

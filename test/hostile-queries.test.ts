@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
-import { createBalanceYoga } from '../src/server.js';
+import { createBalanceYoga, startBalanceServer } from '../src/server.js';
 import { DASHBOARD_QUERY, startTestApp, type TestApp } from './helpers/app.js';
 
 let app: TestApp;
@@ -113,17 +113,59 @@ describe('hostile and broken queries', () => {
     expect(json.errors?.[0]?.message).toBe('Batching is not supported.');
   });
 
-  it('answers 413 for a body over the size limit, without reading it all', async () => {
-    const body = JSON.stringify({
-      query: '{ providers { id } }',
-      variables: { pad: 'x'.repeat(2_000_000) },
+  it('answers 413 for a body over the size limit, declared or chunked, over HTTP', async () => {
+    const server = await startBalanceServer({
+      runtime: app.runtime,
+      server: { ...app.config.server, port: 0 },
     });
-    const response = await app.yoga.fetch('http://balance-api.test/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
-      body,
-    });
-    expect(response.status).toBe(413);
+    try {
+      const url = `${server.origin}/graphql`;
+      const big = JSON.stringify({
+        query: '{ providers { id } }',
+        variables: { pad: 'x'.repeat(2_000_000) },
+      });
+      const declared = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: big,
+      });
+      expect(declared.status).toBe(413);
+      expect(await declared.json()).toEqual({
+        errors: [
+          {
+            message: 'Request body is larger than 1048576 bytes',
+            extensions: { code: 'PAYLOAD_TOO_LARGE' },
+          },
+        ],
+      });
+      // A streamed body has no content-length: it is counted as it is read.
+      const stream = (text: string) =>
+        new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < text.length; i += 65_536)
+              controller.enqueue(new TextEncoder().encode(text.slice(i, i + 65_536)));
+            controller.close();
+          },
+        });
+      const chunked = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream(big),
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+      const small = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream(JSON.stringify({ query: '{ providers { id } }' })),
+        duplex: 'half',
+      } as RequestInit);
+      expect(small.status).toBe(200);
+      const answer = (await small.json()) as { data: { providers: { id: string }[] } };
+      expect(answer.data.providers[0]).toEqual({ id: 'pik-main' });
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses a GET without a CSRF header, which a browser could send from any page', async () => {
