@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type BulkheadPolicy, bulkhead } from 'cockatiel';
 import type { ProviderConfig } from './config.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
@@ -66,12 +67,15 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     });
     // No abort signal for the bulkhead: a cancelled task would end its queue's progress. A slot
     // given to a caller that has stopped waiting is handed back at once instead.
-    const read = cap.execute(() => {
+    // Bound to this caller's async context: a queued read is started by whichever read frees
+    // the slot, and must keep its own deadline, not inherit that one's.
+    const start = AsyncLocalStorage.bind(() => {
       if (gaveUp) return Promise.reject(timeout(''));
       started = true;
       // The breaker judges the provider by its answers, not by time spent waiting here.
       return breaker.run(() => adapter.fetchAccounts(query));
     });
+    const read = cap.execute(start);
     read.catch(() => {});
     return Promise.race([read, expired]).finally(() => {
       for (const timer of timers) clearTimeout(timer);

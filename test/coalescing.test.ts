@@ -216,3 +216,19 @@ describe('the concurrency cap under overload', () => {
     expect(served).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('a read that waited for a slot', () => {
+  it('keeps its own deadline, not that of the read that freed the slot', async () => {
+    // A holds the only slot from 0 to 700 ms (deadline 1000); B asks at 500 (deadline 1500) and
+    // gets the slot at 700: with its own deadline it has 800 ms left, enough for a 700 ms answer.
+    const current = await warmApp(
+      { coalesceReads: false, maxConcurrency: 1, timeoutMs: 1000, retry: { maxRetries: 0 } },
+      700,
+    );
+    const a = current.query(PIK);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const b = await current.query(PIK);
+    expect((await a).errors).toBeUndefined();
+    expect(b.errors).toBeUndefined();
+  });
+});
