@@ -26,7 +26,7 @@ export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string>;
  * has asked), then each provider is read once with the union of what was asked: all currencies
  * if any field needs all, else just those, where the kind can narrow a read.
  */
-export function createBalanceLoader(tenant: TenantRuntime): BalanceLoader {
+export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number): BalanceLoader {
   // Reads already made or under way in this request, so a late need that an earlier read
   // covers costs nothing.
   const reads = new Map<string, Promise<ProviderSnapshot>[]>();
@@ -52,7 +52,7 @@ export function createBalanceLoader(tenant: TenantRuntime): BalanceLoader {
         const read =
           provider === undefined
             ? Promise.reject(new Error(`unknown provider "${providerId}"`))
-            : readProvider(provider, wanted);
+            : readProvider(provider, wanted, deadlineAt);
         // Handled by the slots below; this keeps an early rejection from going unobserved.
         read.catch(() => {});
         reads.set(providerId, [...earlier, read]);
@@ -77,12 +77,13 @@ export function createBalanceLoader(tenant: TenantRuntime): BalanceLoader {
 function readProvider(
   provider: ProviderRuntime,
   wanted: Set<string> | null,
+  deadlineAt: number | undefined,
 ): Promise<ProviderSnapshot> {
   const filter = provider.adapter.capabilities.currencyFilter;
   const narrowed =
     wanted === null || filter === 'none' || (filter === 'one' && wanted.size !== 1) ? null : wanted;
   return provider
-    .read({ currencies: narrowed === null ? null : [...narrowed] })
+    .read({ currencies: narrowed === null ? null : [...narrowed], deadlineAt })
     .then((read) => ({ provider, ...read }));
 }
 

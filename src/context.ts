@@ -5,11 +5,19 @@ import type { AppRuntime, TenantRuntime } from './tenants.js';
 export interface RequestContext {
   tenant: TenantRuntime;
   loaders: { balances: BalanceLoader };
+  /** When every provider read of this request must be over (a `performance.now()` time). */
+  deadlineAt: number;
 }
 
 /** A new context, with new loaders, for one GraphQL request of one tenant. */
-export function createRequestContext(runtime: AppRuntime, tenantId: string): RequestContext {
+export function createRequestContext(
+  runtime: AppRuntime,
+  tenantId: string,
+  /** The request's whole budget; default 15 s. */
+  requestTimeoutMs = 15_000,
+): RequestContext {
   const tenant = runtime.tenants.get(tenantId);
   if (tenant === undefined) throw new Error(`unknown tenant "${tenantId}"`);
-  return { tenant, loaders: { balances: createBalanceLoader(tenant) } };
+  const deadlineAt = performance.now() + requestTimeoutMs;
+  return { tenant, deadlineAt, loaders: { balances: createBalanceLoader(tenant, deadlineAt) } };
 }

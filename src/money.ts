@@ -17,32 +17,55 @@ const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 /** What a client may send as a Decimal: plain notation only. */
 const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
 
+/** A plain-notation JSON number: printed as it came, but "-0.00" as "0.00". */
+const PLAIN_NUMBER = /^-?\d+(?:\.(\d+))?$/;
+const NEGATIVE_ZERO = /^-0(?:\.0+)?$/;
+
 /**
  * An exact amount of money: a decimal.js value and the number of decimal places it was given
  * with, so that "12386.00" prints back as "12386.00" and never as "12386" or "1.2386e+4".
+ * An amount read in plain notation keeps its text and builds its decimal.js value only when
+ * arithmetic needs it: most amounts are only ever printed.
  */
 export class Amount {
-  private constructor(
-    readonly value: Decimal,
-    readonly scale: number,
-  ) {}
+  private decimal: Decimal | undefined;
+  private text: string | undefined;
 
-  static readonly ZERO = new Amount(new Decimal(0), 0);
+  private constructor(
+    source: { text: string } | { value: Decimal },
+    readonly scale: number,
+  ) {
+    if ('text' in source) this.text = source.text;
+    else this.decimal = source.value;
+  }
+
+  static readonly ZERO = new Amount({ text: '0' }, 0);
+
+  /** The decimal.js value, for arithmetic and comparison. */
+  get value(): Decimal {
+    this.decimal ??= new Decimal(this.text as string);
+    return this.decimal;
+  }
 
   /** Parses an upstream number's text (JSON number grammar, exponents allowed). */
   static fromJsonNumberText(text: string): Amount | undefined {
     const trimmed = text.trim();
+    const plain = PLAIN_NUMBER.exec(trimmed);
+    if (plain !== null) {
+      // JSON allows no leading zeros ("01"); neither do amounts.
+      if (!JSON_NUMBER.test(trimmed)) return undefined;
+      const canonical = NEGATIVE_ZERO.test(trimmed) ? trimmed.slice(1) : trimmed;
+      return new Amount({ text: canonical }, plain[1]?.length ?? 0);
+    }
     if (!JSON_NUMBER.test(trimmed)) return undefined;
     const value = new Decimal(trimmed);
-    const plain = trimmed.match(/^-?\d+(?:\.(\d+))?$/);
-    const scale = plain ? (plain[1]?.length ?? 0) : value.decimalPlaces();
-    return new Amount(value, scale);
+    return new Amount({ value }, value.decimalPlaces());
   }
 
   /** Parses what a client sent; only plain decimal notation is accepted. */
   static fromPlainString(text: string): Amount | undefined {
     if (!PLAIN_DECIMAL.test(text)) return undefined;
-    return new Amount(new Decimal(text), text.split('.')[1]?.length ?? 0);
+    return new Amount({ value: new Decimal(text) }, text.split('.')[1]?.length ?? 0);
   }
 
   /**
@@ -51,17 +74,20 @@ export class Amount {
    */
   static fromScaledInteger(units: Amount, digits: number): Amount {
     const value = units.value.div(new Decimal(10).pow(digits));
-    return new Amount(value, value.decimalPlaces());
+    return new Amount({ value }, value.decimalPlaces());
   }
 
   plus(other: Amount): Amount {
-    return new Amount(this.value.plus(other.value), Math.max(this.scale, other.scale));
+    return new Amount({ value: this.value.plus(other.value) }, Math.max(this.scale, other.scale));
   }
 
   /** Plain notation with the amount's own scale; never exponent notation, never "-0". */
   toString(): string {
-    const value = this.value.isZero() ? this.value.abs() : this.value;
-    return value.toFixed(this.scale);
+    if (this.text === undefined) {
+      const value = this.value.isZero() ? this.value.abs() : this.value;
+      this.text = value.toFixed(this.scale);
+    }
+    return this.text;
   }
 
   toJSON(): string {

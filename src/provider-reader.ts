@@ -1,9 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { type BulkheadPolicy, bulkhead } from 'cockatiel';
 import type { ProviderConfig } from './config.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
 import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
-import { remainingMs, withDeadline } from './upstream/deadline.js';
 import { UpstreamError } from './upstream/errors.js';
 
 /** One upstream read of a provider and what it covered. */
@@ -41,8 +39,8 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
   const cap: BulkheadPolicy = bulkhead(config.maxConcurrency, Number.MAX_SAFE_INTEGER);
 
   /** Waits for a free slot no longer than the deadline, then reads. */
-  function capped(query: BalanceQuery): Promise<NormalizedAccount[]> {
-    const left = Math.ceil(remainingMs() ?? config.timeoutMs);
+  function capped(query: BalanceQuery & { deadlineAt: number }): Promise<NormalizedAccount[]> {
+    const left = Math.max(1, Math.ceil(query.deadlineAt - performance.now()));
     let started = false;
     let gaveUp = false;
     const timers: NodeJS.Timeout[] = [];
@@ -67,14 +65,14 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     });
     // No abort signal for the bulkhead: a cancelled task would end its queue's progress. A slot
     // given to a caller that has stopped waiting is handed back at once instead.
-    // Bound to this caller's async context: a queued read is started by whichever read frees
-    // the slot, and must keep its own deadline, not inherit that one's.
-    const start = AsyncLocalStorage.bind(() => {
+    // The read carries its own deadline: a queued read is started by whichever read frees the
+    // slot, and must not inherit that one's.
+    const start = () => {
       if (gaveUp) return Promise.reject(timeout(''));
       started = true;
       // The breaker judges the provider by its answers, not by time spent waiting here.
       return breaker.run(() => adapter.fetchAccounts(query));
-    });
+    };
     const read = cap.execute(start);
     read.catch(() => {});
     return Promise.race([read, expired]).finally(() => {
@@ -83,8 +81,10 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
   }
 
   function readUpstream(query: BalanceQuery): Promise<ProviderRead> {
-    return withDeadline(config.timeoutMs, async () => ({
-      accounts: await capped(query),
+    const own = performance.now() + config.timeoutMs;
+    const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
+    return capped({ ...query, deadlineAt }).then((accounts) => ({
+      accounts,
       fetchedAt: new Date(),
       coverage: query.currencies === null ? null : new Set(query.currencies),
     }));

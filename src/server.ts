@@ -14,7 +14,6 @@ import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
 import { useCallerAuth } from './graphql/use-caller-auth.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
-import { useRequestDeadline } from './graphql/use-request-deadline.js';
 import { useRequestLog } from './graphql/use-request-log.js';
 import type { Logger } from './logger.js';
 import type { AppRuntime } from './tenants.js';
@@ -83,7 +82,6 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
     useRejectedQueryStatus(),
     useGraphQlJit() as Plugin,
-    useRequestDeadline(server.requestTimeoutMs),
   ];
   const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
   const callerAuth = useCallerAuth(authenticator);
@@ -139,7 +137,7 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
           extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
         });
       }
-      return createRequestContext(options.runtime, tenantId);
+      return createRequestContext(options.runtime, tenantId, server.requestTimeoutMs);
     },
     graphiql: server.graphiql ? { title: 'balance-api', defaultQuery: DASHBOARD_QUERY } : false,
     // GraphiQL's scripts and styles are served inline from the package, never from a CDN. The

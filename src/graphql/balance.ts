@@ -1,6 +1,7 @@
 import { builder } from '../builder.js';
 import type { Amount } from '../money.js';
 import type { BalanceComponentKind } from '../providers/adapter.js';
+import { toRawJson } from '../upstream/json.js';
 import { AccountRef, BalanceRef } from './refs.js';
 
 export const BalanceComponentKindEnum = builder.enumType('BalanceComponentKind', {
@@ -65,7 +66,7 @@ BalanceRef.implement({
     raw: t.field({
       type: 'JSON',
       description: "The provider's own record, for what the normalized fields leave out.",
-      resolve: (view) => view.balance.raw,
+      resolve: (view) => toRawJson(view.balance.raw),
     }),
   }),
 });

@@ -23,7 +23,10 @@ export interface NormalizedBalance {
   depositAddresses: { network: string; address: string; memo: string | undefined }[];
   /** When the provider says the balance last changed, where it says. */
   updatedAt: Date | undefined;
-  /** The provider's own record, numbers as exact decimal strings. */
+  /**
+   * The provider's own record as parsed, numbers still lossless; `Balance.raw` turns them into
+   * exact decimal strings when (and only when) a client asks for it.
+   */
   raw: unknown;
 }
 
@@ -42,6 +45,11 @@ export interface NormalizedAccount {
  */
 export interface BalanceQuery {
   currencies: readonly string[] | null;
+  /**
+   * When the read must be over (a `performance.now()` time): the provider's `timeoutMs` from the
+   * read's start, or the request's own deadline if sooner. Undefined: each call's `timeoutMs`.
+   */
+  deadlineAt?: number | undefined;
 }
 
 /** What a kind can do beyond reading everything, declared so the loaders can plan one call. */

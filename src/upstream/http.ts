@@ -1,7 +1,6 @@
 import { DelegateBackoff, handleWhen, retry, TaskCancelledError } from 'cockatiel';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Logger } from '../logger.js';
-import { remainingMs } from './deadline.js';
 import { UpstreamError } from './errors.js';
 
 /** Largest upstream body read before the call fails with UPSTREAM_BAD_RESPONSE. */
@@ -70,7 +69,21 @@ export interface UpstreamHttpOptions {
 /** Sends requests to one provider's base URL under its deadline, size cap and retry policy. */
 export interface UpstreamHttp {
   send(upstreamRequest: UpstreamRequest): Promise<UpstreamResponse>;
+  /**
+   * The same transport, bounded by a deadline (a `performance.now()` time) as well as by each
+   * call's `timeoutMs`: what one provider read uses, so that its login, calls and retries all end
+   * by the read's deadline.
+   */
+  within(deadlineAt: number | undefined): UpstreamHttp;
 }
+
+/** Milliseconds left before `deadlineAt`, never below zero; undefined without a deadline. */
+function leftUntil(deadlineAt: number | undefined): number | undefined {
+  return deadlineAt === undefined ? undefined : Math.max(0, deadlineAt - performance.now());
+}
+
+/** Where a failed attempt records the deadline it ran under, for the retry policy to read. */
+const deadlineOfAttempt = new WeakMap<object, number | undefined>();
 
 /** HTTP statuses worth another try: the upstream or a gateway before it is briefly unwell. */
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
@@ -105,7 +118,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       if (!transient) return false;
       // Past the cap, or past what is left of the deadline, the answer is returned at once.
       const retryAfter = retryAfterOf(error);
-      const left = remainingMs() ?? options.timeoutMs;
+      const left = leftUntil(deadlineOfAttempt.get(error)) ?? options.timeoutMs;
       return retryAfter === undefined || (retryAfter <= maxRetryAfterMs && retryAfter < left);
     }),
     {
@@ -119,8 +132,15 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     },
   );
 
-  async function attempt(upstreamRequest: UpstreamRequest, url: URL, body: string | undefined) {
-    const timeoutMs = Math.ceil(Math.min(options.timeoutMs, remainingMs() ?? options.timeoutMs));
+  async function attempt(
+    upstreamRequest: UpstreamRequest,
+    url: URL,
+    body: string | undefined,
+    deadlineAt: number | undefined,
+  ) {
+    const timeoutMs = Math.ceil(
+      Math.min(options.timeoutMs, leftUntil(deadlineAt) ?? options.timeoutMs),
+    );
     if (timeoutMs <= 0) throw timeoutError(providerId, options.timeoutMs);
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -130,12 +150,15 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     };
     let status: number | undefined;
+    // One timer for the whole call, cleared when it ends (AbortSignal.timeout would fire later
+    // for every call, long after it mattered).
+    const deadline = deadlineSignal(timeoutMs);
     try {
       const response = await request(url, {
         method: upstreamRequest.method,
         headers,
         body,
-        signal: AbortSignal.timeout(Math.ceil(timeoutMs)),
+        signal: deadline.signal,
         dispatcher: options.dispatcher,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -145,11 +168,13 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       return { status, headers: response.headers, text };
     } catch (error) {
       throw toUpstreamError(error, providerId, options.timeoutMs, status);
+    } finally {
+      deadline.clear();
     }
   }
 
-  return {
-    async send(upstreamRequest) {
+  async function send(upstreamRequest: UpstreamRequest, deadlineAt: number | undefined) {
+    {
       const url = new URL(base + upstreamRequest.path);
       for (const [key, value] of Object.entries(upstreamRequest.query ?? {})) {
         url.searchParams.set(key, value);
@@ -163,29 +188,29 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       try {
         if (upstreamRequest.retry === 'never' || maxRetries === 0) {
           attempts = 1;
-          const response = await attempt(upstreamRequest, url, body);
+          const response = await attempt(upstreamRequest, url, body, deadlineAt);
           status = response.status;
           return response;
         }
         let last: unknown;
-        const deadline = remainingMs();
+        const deadline = leftUntil(deadlineAt);
         try {
-          const response = await readPolicy.execute(
-            async () => {
+          const wait = deadline === undefined ? undefined : deadlineSignal(deadline);
+          const response = await readPolicy
+            .execute(async () => {
               attempts += 1;
               try {
-                const response = await attempt(upstreamRequest, url, body);
+                const response = await attempt(upstreamRequest, url, body, deadlineAt);
                 if (TRANSIENT_STATUSES.has(response.status)) throw new TransientStatus(response);
                 return response;
               } catch (error) {
                 last = error;
+                if (typeof error === 'object' && error !== null)
+                  deadlineOfAttempt.set(error, deadlineAt);
                 throw error;
               }
-            },
-            deadline === undefined
-              ? undefined
-              : AbortSignal.timeout(Math.max(1, Math.ceil(deadline))),
-          );
+            }, wait?.signal)
+            .finally(() => wait?.clear());
           status = response.status;
           return response;
         } catch (error) {
@@ -214,8 +239,29 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
           'upstream call',
         );
       }
-    },
-  };
+    }
+  }
+
+  const bounded = (deadlineAt: number | undefined): UpstreamHttp => ({
+    send: (upstreamRequest) => send(upstreamRequest, deadlineAt),
+    within: (next) =>
+      bounded(
+        deadlineAt === undefined || next === undefined
+          ? (next ?? deadlineAt)
+          : Math.min(deadlineAt, next),
+      ),
+  });
+  return bounded(undefined);
+}
+
+/** An abort signal that fires after `ms`, and a way to cancel its timer. */
+function deadlineSignal(ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('The operation timed out.', 'TimeoutError')),
+    Math.max(1, Math.ceil(ms)),
+  );
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
 async function readCapped(

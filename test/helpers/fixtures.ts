@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { NormalizedAccount } from '../../src/providers/adapter.js';
-import { parseLosslessJson } from '../../src/upstream/json.js';
+import { parseLosslessJson, toRawJson } from '../../src/upstream/json.js';
 
 /**
  * A normalization fixture: test/fixtures/<kind>/<name>.json holds
@@ -22,9 +22,16 @@ export function loadFixture(kind: string, name: string): NormalizationFixture {
   return { ...fixture, expected: JSON.parse(text).expected, options: JSON.parse(text).options };
 }
 
-/** Normalized accounts as plain JSON: amounts as their exact strings, dates as ISO strings. */
+/**
+ * Normalized accounts as plain JSON: amounts as their exact strings, dates as ISO strings, and
+ * `raw` as `Balance.raw` shows it (numbers as exact decimal strings).
+ */
 export function plainAccounts(accounts: NormalizedAccount[]): unknown {
+  const shown = accounts.map((account) => ({
+    ...account,
+    balances: account.balances.map((balance) => ({ ...balance, raw: toRawJson(balance.raw) })),
+  }));
   return JSON.parse(
-    JSON.stringify(accounts, (_key, value: unknown) => (value === undefined ? null : value)),
+    JSON.stringify(shown, (_key, value: unknown) => (value === undefined ? null : value)),
   );
 }

@@ -18,18 +18,20 @@ export function createAssetAccountsAdapter(
   options: AdapterOptions<'asset-accounts'>,
 ): ProviderAdapter {
   const { config, tokens, now } = options;
-  const http = createProviderHttp(options);
+  const transport = createProviderHttp(options);
   const otp = createOtpSource(config, now);
-  const login = () => loginToAssetAccounts(http, config, otp, now);
   return {
     kind: 'asset-accounts',
     capabilities: { currencyFilter: 'none' },
-    fetchAccounts: () =>
-      callWithSessionToken(
+    fetchAccounts: (query) => {
+      // Every call of this read, the login included, ends by the read's deadline.
+      const http = transport.within(query.deadlineAt);
+      return callWithSessionToken(
         tokens,
-        login,
+        () => loginToAssetAccounts(http, config, otp, now),
         (token) => fetchAssetAccountBalances(http, config, token, otp),
         config.id,
-      ),
+      );
+    },
   };
 }

@@ -5,7 +5,6 @@ import {
   expectRecord,
   readAmount,
   readString,
-  toRawJson,
 } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
 
@@ -49,7 +48,7 @@ export function normalizeAssetAccountDetail(value: unknown, where: string): Norm
         components: [{ kind: 'PENDING', amount: readAmount(detail, 'pendingBalance', where) }],
         depositAddresses: [],
         updatedAt: undefined,
-        raw: toRawJson(detail),
+        raw: detail,
       },
     ],
   };

@@ -25,18 +25,20 @@ const DEFAULT_SESSION_LIFETIME_MS = 1_800_000;
  */
 export function createMerchantAdapter(options: AdapterOptions<'merchant'>): ProviderAdapter {
   const { config, tokens, now } = options;
-  const http = createProviderHttp(options);
+  const transport = createProviderHttp(options);
   // A rotated token lives as long as the last login said sessions live.
   let sessionLifetimeMs = DEFAULT_SESSION_LIFETIME_MS;
-  const login = async () => {
-    const session = await getMerchantSessionToken(http, config, now);
-    sessionLifetimeMs = session.lifetimeMs;
-    return session.token;
-  };
   return {
     kind: 'merchant',
     capabilities: { currencyFilter: 'none' },
-    fetchAccounts() {
+    fetchAccounts(query) {
+      // Every call of this read, the login included, ends by the read's deadline.
+      const http = transport.within(query.deadlineAt);
+      const login = async () => {
+        const session = await getMerchantSessionToken(http, config, now);
+        sessionLifetimeMs = session.lifetimeMs;
+        return session.token;
+      };
       return callWithSessionToken(
         tokens,
         login,

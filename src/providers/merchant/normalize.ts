@@ -6,7 +6,6 @@ import {
   readAmount,
   readOptionalString,
   readString,
-  toRawJson,
 } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
 
@@ -33,7 +32,7 @@ export function normalizeMerchantEntry(value: unknown, where: string): Normalize
         components: [{ kind: 'RESERVED', amount: readAmount(entry, 'ReservedAmount', where) }],
         depositAddresses: [],
         updatedAt: undefined,
-        raw: toRawJson(entry),
+        raw: entry,
       },
     ],
   };

@@ -17,12 +17,14 @@ export {
  */
 export function createPikAdapter(options: AdapterOptions<'pik'>): ProviderAdapter {
   const { config, tokens, now } = options;
-  const http = createProviderHttp(options);
-  const login = () => loginToPik(http, config, now);
+  const transport = createProviderHttp(options);
   return {
     kind: 'pik',
     capabilities: { currencyFilter: 'one' },
     fetchAccounts(query) {
+      // Every call of this read, the login included, ends by the read's deadline.
+      const http = transport.within(query.deadlineAt);
+      const login = () => loginToPik(http, config, now);
       const single = query.currencies?.length === 1 ? query.currencies[0] : undefined;
       return callWithSessionToken(
         tokens,

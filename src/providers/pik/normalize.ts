@@ -7,7 +7,6 @@ import {
   readOptionalDate,
   readOptionalString,
   readString,
-  toRawJson,
 } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
 
@@ -50,7 +49,7 @@ export function normalizePikRecord(value: unknown, where: string): NormalizedAcc
         ],
         depositAddresses: [],
         updatedAt: readOptionalDate(record, 'lastChangeTime'),
-        raw: toRawJson(record),
+        raw: record,
       },
     ],
   };

@@ -15,11 +15,12 @@ export {
  */
 export function createPrepaidAdapter(options: AdapterOptions<'prepaid'>): ProviderAdapter {
   const { config } = options;
-  const http = createProviderHttp(options);
+  const transport = createProviderHttp(options);
   const authorization = prepaidAuthorization(config);
   return {
     kind: 'prepaid',
     capabilities: { currencyFilter: 'none' },
-    fetchAccounts: () => fetchPrepaidBalance(http, config, authorization),
+    fetchAccounts: (query) =>
+      fetchPrepaidBalance(transport.within(query.deadlineAt), config, authorization),
   };
 }

@@ -1,6 +1,6 @@
 import { Amount } from '../../money.js';
 import { ContractViolation } from '../../upstream/errors.js';
-import { expectRecord, readOptionalAmount, toRawJson } from '../../upstream/json.js';
+import { expectRecord, readOptionalAmount } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
 
 /** The `*10000` fields are the amount times ten thousand. */
@@ -41,7 +41,7 @@ export function normalizePrepaidBalance(body: unknown, currency: string): Normal
           components: gift === undefined ? [] : [{ kind: 'GIFT', amount: gift }],
           depositAddresses: [],
           updatedAt: undefined,
-          raw: toRawJson(record),
+          raw: record,
         },
       ],
     },

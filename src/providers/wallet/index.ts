@@ -23,7 +23,7 @@ export {
  */
 export function createWalletAdapter(options: AdapterOptions<'wallet'>): ProviderAdapter {
   const { config, tokens, now } = options;
-  const http = createProviderHttp(options);
+  const transport = createProviderHttp(options);
   const credentials = walletCredentials(config);
 
   if (credentials.mode === 'api-key') {
@@ -35,18 +35,20 @@ export function createWalletAdapter(options: AdapterOptions<'wallet'>): Provider
     return {
       kind: 'wallet',
       capabilities: { currencyFilter: 'many' },
-      fetchAccounts: (query) => fetchWalletBalances(http, config, auth, query.currencies),
+      fetchAccounts: (query) =>
+        fetchWalletBalances(transport.within(query.deadlineAt), config, auth, query.currencies),
     };
   }
 
-  const login = () => loginToWallet(http, config, credentials, now);
   return {
     kind: 'wallet',
     capabilities: { currencyFilter: 'many' },
-    fetchAccounts: (query) =>
-      callWithSessionToken(
+    fetchAccounts: (query) => {
+      // Every call of this read, the login included, ends by the read's deadline.
+      const http = transport.within(query.deadlineAt);
+      return callWithSessionToken(
         tokens,
-        login,
+        () => loginToWallet(http, config, credentials, now),
         (token) =>
           fetchWalletBalances(
             http,
@@ -55,6 +57,7 @@ export function createWalletAdapter(options: AdapterOptions<'wallet'>): Provider
             query.currencies,
           ),
         config.id,
-      ),
+      );
+    },
   };
 }

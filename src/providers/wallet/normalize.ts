@@ -6,7 +6,6 @@ import {
   readOptionalAmount,
   readOptionalString,
   readString,
-  toRawJson,
 } from '../../upstream/json.js';
 import type { BalanceComponentKind, NormalizedAccount, NormalizedBalance } from '../adapter.js';
 
@@ -67,7 +66,7 @@ export function normalizeWalletAsset(value: unknown, where: string): NormalizedB
     components,
     depositAddresses: normalizeDepositAddresses(entry.depositAddress, `${where}.depositAddress`),
     updatedAt: undefined,
-    raw: toRawJson(entry),
+    raw: entry,
   };
 }
 
