@@ -73,8 +73,20 @@ export class Amount {
    * places it needs ("2", "14.3456").
    */
   static fromScaledInteger(units: Amount, digits: number): Amount {
-    const value = units.value.div(new Decimal(10).pow(digits));
-    return new Amount({ value }, value.decimalPlaces());
+    const text = units.toString();
+    const integer = /^(-?)(\d+)$/.exec(text);
+    if (integer === null) {
+      const value = units.value.div(new Decimal(10).pow(digits));
+      return new Amount({ value }, value.decimalPlaces());
+    }
+    // Moving the decimal point is exact and needs no arithmetic: "143456" -> "14.3456".
+    const [, sign = '', digitsText = ''] = integer;
+    const padded = digitsText.padStart(digits + 1, '0');
+    const whole = padded.slice(0, padded.length - digits);
+    const fraction = padded.slice(padded.length - digits).replace(/0+$/, '');
+    const zero = /^0*$/.test(whole) && fraction === '';
+    const shifted = `${zero ? '' : sign}${whole}${fraction === '' ? '' : `.${fraction}`}`;
+    return new Amount({ text: shifted }, fraction.length);
   }
 
   plus(other: Amount): Amount {

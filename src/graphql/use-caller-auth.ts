@@ -19,6 +19,8 @@ export function useCallerAuth(authenticator: CallerAuthenticator): CallerAuthPlu
     tenantOf: (request) => tenants.get(request),
     plugin: {
       async onRequest({ request, url, endResponse }) {
+        // Without an auth section every request is the default tenant's: nothing to check.
+        if (!authenticator.required) return;
         if (request.method === 'OPTIONS' || isGraphiQLPage(request, url)) return;
         const result = await authenticator.authenticate(request.headers.get('authorization'));
         if (result.ok) {

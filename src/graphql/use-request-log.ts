@@ -42,6 +42,7 @@ export function useRequestLog(log: Logger): Plugin {
       };
     },
     onResponse({ request, response }) {
+      if (!log.isLevelEnabled('info')) return;
       const record = records.get(request);
       log.info(
         {

@@ -164,7 +164,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         bodyTimeout: timeoutMs,
       });
       status = response.statusCode;
-      const text = await readCapped(response.body, maxBytes, providerId);
+      const text = await readCapped(response, maxBytes, providerId);
       return { status, headers: response.headers, text };
     } catch (error) {
       throw toUpstreamError(error, providerId, options.timeoutMs, status);
@@ -226,18 +226,20 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         if (error instanceof UpstreamError) failure = error;
         throw error;
       } finally {
-        options.log?.info(
-          {
-            providerId,
-            route: upstreamRequest.route,
-            method: upstreamRequest.method,
-            status: status ?? null,
-            ...(failure === undefined ? {} : { error: failure.code }),
-            retries: Math.max(0, attempts - 1),
-            durationMs: Math.round((performance.now() - started) * 10) / 10,
-          },
-          'upstream call',
-        );
+        if (options.log?.isLevelEnabled('info')) {
+          options.log.info(
+            {
+              providerId,
+              route: upstreamRequest.route,
+              method: upstreamRequest.method,
+              status: status ?? null,
+              ...(failure === undefined ? {} : { error: failure.code }),
+              retries: Math.max(0, attempts - 1),
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+            },
+            'upstream call',
+          );
+        }
       }
     }
   }
@@ -265,10 +267,14 @@ function deadlineSignal(ms: number): { signal: AbortSignal; clear(): void } {
 }
 
 async function readCapped(
-  body: Dispatcher.ResponseData['body'],
+  response: Dispatcher.ResponseData,
   maxBytes: number,
   providerId: string,
 ): Promise<string> {
+  const { body } = response;
+  const declared = Number(response.headers['content-length']);
+  // A declared length within the cap is read whole, the fast way; undici enforces the length.
+  if (Number.isInteger(declared) && declared <= maxBytes) return body.text();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -28,6 +28,7 @@ export function createOtpSource(
   now: () => number,
 ): OtpSource {
   const secret = parseOtpSecret(config.credentials.otpSecret ?? '');
+  let cached: { step: number; code: string } | undefined;
   return () => {
     if (secret === undefined) {
       throw new UpstreamError(
@@ -36,7 +37,12 @@ export function createOtpSource(
         { providerId: config.id },
       );
     }
-    return generateOtp(secret, now());
+    // One HMAC per 30-second step: the code is the same for every request within it.
+    const step = Math.floor(now() / 30_000);
+    if (cached === undefined || cached.step !== step) {
+      cached = { step, code: generateOtp(secret, now()) };
+    }
+    return cached.code;
   };
 }
 
