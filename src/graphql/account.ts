@@ -1,5 +1,6 @@
 import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
+import { balancesArguments } from './balances-arguments.js';
 import { orClientError } from './errors.js';
 import { AccountRef, BalanceRef, ProviderRef } from './refs.js';
 
@@ -24,17 +25,7 @@ AccountRef.implement({
     }),
     balances: t.field({
       type: [BalanceRef],
-      args: {
-        currencies: t.arg.stringList({
-          required: false,
-          description: 'Only these currency codes, matched without regard to case.',
-        }),
-        minTotal: t.arg({
-          type: 'Decimal',
-          required: false,
-          description: 'Only balances whose total is at least this, e.g. "0.01" to hide dust.',
-        }),
-      },
+      args: balancesArguments(t),
       resolve: (view, args) =>
         view.account.balances
           .filter(balanceMatcher(args))

@@ -1,6 +1,7 @@
 import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
 import type { ProviderKind } from '../config.js';
+import { balancesArguments } from './balances-arguments.js';
 import { orClientError } from './errors.js';
 import { AccountRef, BalanceRef, ProviderRef } from './refs.js';
 
@@ -37,17 +38,7 @@ ProviderRef.implement({
       nullable: true,
       description:
         'All balances of all its accounts, optionally only these currencies (matched without regard to case).',
-      args: {
-        currencies: t.arg.stringList({
-          required: false,
-          description: 'Only these currency codes, matched without regard to case.',
-        }),
-        minTotal: t.arg({
-          type: 'Decimal',
-          required: false,
-          description: 'Only balances whose total is at least this, e.g. "0.01" to hide dust.',
-        }),
-      },
+      args: balancesArguments(t),
       resolve: async (provider, args, context) => {
         const currencies = args.currencies ?? null;
         const snapshot = await orClientError(

@@ -1,14 +1,28 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
+/** The same error as a request error: HTTP 400 and a code (its own, if it has one). */
+function asBadRequest(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: {
+      ...error.extensions,
+      code: error.extensions?.code ?? code,
+      http: { status: 400 },
+    },
+  });
+}
+
 /**
- * Query-limit rejections (depth, aliases, cost, directives) are validation errors: mark them so,
- * so that clients get HTTP 400 and the code GRAPHQL_VALIDATION_FAILED like any invalid query.
+ * Errors that reject a request before it runs answer HTTP 400 with a code, whichever part of the
+ * stack raised them.
  */
 export function useRejectedQueryStatus(): Plugin {
   return {
     // A result with errors and no data at all is a request error (e.g. a variable that does not
-    // coerce): HTTP 400, whichever executor produced it.
+    // coerce), whichever executor produced it.
     onExecute() {
       return {
         onExecuteDone({ result, setResult }) {
@@ -16,42 +30,22 @@ export function useRejectedQueryStatus(): Plugin {
           setResult({
             ...result,
             errors: result.errors.map((error) =>
-              error.extensions?.http !== undefined
-                ? error
-                : new GraphQLError(error.message, {
-                    nodes: error.nodes,
-                    source: error.source,
-                    positions: error.positions,
-                    extensions: {
-                      ...error.extensions,
-                      code: error.extensions?.code ?? 'BAD_USER_INPUT',
-                      http: { status: 400 },
-                    },
-                  }),
+              error.extensions?.http !== undefined ? error : asBadRequest(error, 'BAD_USER_INPUT'),
             ),
           });
         },
       };
     },
+    // Query-limit rejections (depth, aliases, cost, directives) are validation errors: marked so,
+    // they get the code GRAPHQL_VALIDATION_FAILED like any invalid query.
     onValidate() {
       return ({ result, setResult }) => {
-        if (result.length === 0 || result.every((error) => error.extensions?.code !== undefined)) {
-          return;
-        }
+        if (result.every((error) => error.extensions?.code !== undefined)) return;
         setResult(
           result.map((error) =>
             error.extensions?.code !== undefined
               ? error
-              : new GraphQLError(error.message, {
-                  nodes: error.nodes,
-                  source: error.source,
-                  positions: error.positions,
-                  extensions: {
-                    ...error.extensions,
-                    code: 'GRAPHQL_VALIDATION_FAILED',
-                    http: { status: 400 },
-                  },
-                }),
+              : asBadRequest(error, 'GRAPHQL_VALIDATION_FAILED'),
           ),
         );
       };
