@@ -17,6 +17,15 @@ export function parseLosslessJson(text: string): LosslessJson {
   }
 }
 
+/** An error body's JSON, read only to map the error: undefined when it is not JSON. */
+export function tryParseLosslessJson(text: string): LosslessJson | undefined {
+  try {
+    return parseLosslessJson(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

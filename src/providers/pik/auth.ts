@@ -7,6 +7,7 @@ import {
   parseLosslessJson,
   readCode,
   readString,
+  tryParseLosslessJson,
 } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
 import { badResponse } from '../bad-response.js';
@@ -34,7 +35,9 @@ export async function loginToPik(
     retry: 'never',
   });
   const body =
-    response.status === 200 || response.status === 401 ? safeParse(response.text) : undefined;
+    response.status === 200 || response.status === 401
+      ? tryParseLosslessJson(response.text)
+      : undefined;
   const code = readCode((body as { code?: unknown } | undefined)?.code);
   if (response.status === 401 || (response.status === 200 && code === 401)) {
     throw new UpstreamError(
@@ -60,13 +63,5 @@ export async function loginToPik(
     return { value: accessToken, expiresAt: now() + expiresIn * 1000 };
   } catch (error) {
     throw badResponse(providerId, 'the login', error);
-  }
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return parseLosslessJson(text);
-  } catch {
-    return undefined;
   }
 }

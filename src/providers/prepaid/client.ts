@@ -1,7 +1,7 @@
 import type { ProviderConfigOf } from '../../config.js';
 import { UpstreamError } from '../../upstream/errors.js';
 import { errorForStatus, type UpstreamHttp } from '../../upstream/http.js';
-import { parseLosslessJson, readCode } from '../../upstream/json.js';
+import { parseLosslessJson, readCode, tryParseLosslessJson } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
 import { badResponse } from '../bad-response.js';
 import { normalizePrepaidBalance } from './normalize.js';
@@ -32,7 +32,7 @@ export async function fetchPrepaidBalance(
       throw badResponse(providerId, 'the balance', error);
     }
   }
-  const code = readCode(safeCode(response.text));
+  const code = readCode((tryParseLosslessJson(response.text) as { code?: unknown } | null)?.code);
   if (response.status === 401) {
     const reason =
       code === 2002
@@ -53,12 +53,4 @@ export async function fetchPrepaidBalance(
     );
   }
   throw errorForStatus(providerId, response, 'the balance');
-}
-
-function safeCode(text: string): unknown {
-  try {
-    return (parseLosslessJson(text) as { code?: unknown } | null)?.code;
-  } catch {
-    return undefined;
-  }
 }
