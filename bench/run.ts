@@ -13,7 +13,8 @@
  * provider, the server's peak RSS, and the ratio to the baseline; writes bench/results/latest.json
  * and the table in BENCHMARKS.md. A benchmark, not a test: nothing here asserts a time.
  *
- * Options: --latency 5,20  --concurrency 1,10,50  --seconds 8  --soak (2 minutes at 50, RSS over time)
+ * Options: --latency 5,20  --concurrency 1,10,50  --seconds 8  --soak (2 minutes at 50, RSS over
+ * time)  --node-flags=--max-semi-space-size=64 (given to balance-api and the baseline alike)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,9 +32,12 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     soak: { type: 'boolean', default: false },
     'soak-seconds': { type: 'string', default: '120' },
+    /** Node flags for balance-api and the baseline alike (`--node-flags=...`); default none. */
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const latencies = values.latency.split(',').map(Number);
+const nodeFlags = values['node-flags'].split(' ').filter((flag) => flag !== '');
 const concurrencies = values.concurrency.split(',').map(Number);
 const seconds = Number(values.seconds);
 const warmupSeconds = Number(values.warmup);
@@ -51,7 +55,8 @@ interface Running {
 
 /** Starts a process and waits for the line that says where it listens. */
 function start(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, args, {
+  const flags = args[0] === 'bin/balance-api.js' && args[1] === 'sandbox' ? [] : nodeFlags;
+  const child = spawn(process.execPath, [...flags, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
