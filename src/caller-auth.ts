@@ -110,7 +110,8 @@ function createKeySet(jwt: NonNullable<AuthConfig['jwt']>): JWTVerifyGetKey {
   }
   // A file is read again when a token names a key it lacks (a rotation), at most once a cooldown.
   const file = jwt.jwks.file;
-  let local = createLocalJWKSet(readJwksFile(file) as Parameters<typeof createLocalJWKSet>[0]);
+  type KeySet = Parameters<typeof createLocalJWKSet>[0];
+  let local = createLocalJWKSet({ keys: jwt.jwks.keys } as KeySet);
   let readAt = performance.now();
   return async (header, token) => {
     try {
@@ -119,7 +120,7 @@ function createKeySet(jwt: NonNullable<AuthConfig['jwt']>): JWTVerifyGetKey {
       if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
       if (performance.now() - readAt < jwt.jwksRefreshCooldownMs) throw error;
       readAt = performance.now();
-      local = createLocalJWKSet(readJwksFile(file) as Parameters<typeof createLocalJWKSet>[0]);
+      local = createLocalJWKSet(readJwksFile(file) as KeySet);
       return local(header, token);
     }
   };

@@ -27,7 +27,15 @@ const commonProviderFields = {
   /** Display name; defaults to a name for the kind. */
   name: z.string().min(1).optional(),
   /** The upstream's base URL; the paths of PROVIDERS.md are appended to it. */
-  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  baseUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    // A URL is logged and shown in places a secret must never reach.
+    .refine(
+      (url) => URL.canParse(url) && new URL(url).username === '' && new URL(url).password === '',
+      {
+        error: 'must not carry a user name or password; give them under "credentials"',
+      },
+    ),
   /**
    * Deadline for one read of the provider: its login, its calls and their retries, connecting,
    * headers and body included. Default 5000.
@@ -286,7 +294,8 @@ export interface AuthConfig {
   apiKeys: { tenant: string; sha256: string }[];
   jwt:
     | {
-        jwks: { file: string } | { url: string };
+        /** A file (with the keys read at start) or a URL. */
+        jwks: { file: string; keys: Record<string, unknown>[] } | { url: string };
         issuer: string;
         audience: string;
         tenantClaim: string;
@@ -505,12 +514,13 @@ function resolveAuth(
     const { jwks } = auth.jwt;
     if ('file' in jwks) {
       const file = resolve(options.baseDir, jwks.file);
+      let keys: Record<string, unknown>[] = [];
       try {
-        readJwksFile(file);
+        keys = readJwksFile(file).keys;
       } catch (error) {
         problems.push(`auth.jwt.jwks.file: ${(error as Error).message}`);
       }
-      jwt = { ...auth.jwt, jwks: { file } };
+      jwt = { ...auth.jwt, jwks: { file, keys } };
     } else {
       jwt = { ...auth.jwt, jwks: { url: jwks.url } };
     }

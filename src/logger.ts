@@ -60,8 +60,3 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
-
-/** A logger that writes nothing, for tests and library use. */
-export function createSilentLogger(): Logger {
-  return pino({ level: 'silent' });
-}

@@ -158,6 +158,14 @@ describe('configuration file', () => {
     ]);
   });
 
+  it('refuses credentials inside a base URL, without echoing them', () => {
+    expect(
+      problemsOf({ providers: [pik({ baseUrl: `https://user:${SECRET_CANARY}@pik.example` })] }),
+    ).toEqual([
+      'providers[0] "pik-main": baseUrl: must not carry a user name or password; give them under "credentials"',
+    ]);
+  });
+
   it('reports unknown keys at every level', () => {
     expect(
       problemsOf({

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { ProviderConfig, ProviderConfigOf, ProviderKind } from '../config.js';
+import type { ProviderConfigOf, ProviderKind } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Amount } from '../money.js';
 import type { TokenSlot } from '../upstream/token-cache.js';
@@ -86,5 +86,3 @@ export interface AdapterOptions<K extends ProviderKind = ProviderKind> {
 export type AdapterFactory<K extends ProviderKind> = (
   options: AdapterOptions<K>,
 ) => ProviderAdapter;
-
-export type AnyProviderConfig = ProviderConfig;

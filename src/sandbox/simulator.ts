@@ -1,5 +1,5 @@
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
-import { isLosslessNumber, LosslessNumber, stringify } from 'lossless-json';
+import { LosslessNumber, stringify } from 'lossless-json';
 import type { ProviderKind } from '../config.js';
 
 /** A request as a simulator sees it: the path is relative to the kind's mount point. */
@@ -93,5 +93,3 @@ export function jsonObjectBody(request: SimRequest): Record<string, unknown> | u
 export function randomToken(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().replaceAll('-', '')}`;
 }
-
-export { isLosslessNumber };

@@ -1,4 +1,4 @@
-import { isLosslessNumber, LosslessNumber, parse } from 'lossless-json';
+import { isLosslessNumber, parse } from 'lossless-json';
 import { Amount } from '../money.js';
 import { ContractViolation } from './errors.js';
 
@@ -141,5 +141,3 @@ export function toRawJson(value: unknown): unknown {
   }
   return value;
 }
-
-export { LosslessNumber };

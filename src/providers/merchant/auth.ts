@@ -1,9 +1,10 @@
 import type { ProviderConfigOf } from '../../config.js';
 import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
-import { expectRecord, isJsonNumber, readCode, readString } from '../../upstream/json.js';
+import { expectRecord, isJsonNumber } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
 import { badResponse } from '../bad-response.js';
+import { readSessionGrant } from '../session-grant.js';
 import { merchantErrorFor, readMerchantOutcome } from './envelope.js';
 
 /** The assumed Get Session Token path; overridable per provider as `paths.session`. */
@@ -59,20 +60,13 @@ export async function getMerchantSessionToken(
       throw new ContractViolation('session body.ResponseCode: expected 200 in a successful answer');
     }
     const data = expectRecord(envelope.ResponseData, 'session body.ResponseData');
-    const sessionToken = readString(data, 'SessionToken', 'session body.ResponseData');
-    if (sessionToken === '') {
-      throw new ContractViolation(
-        'session body.ResponseData.SessionToken: expected a token, received ""',
-      );
-    }
-    const expiresIn = readCode(data.ExpiresIn);
-    if (expiresIn === undefined || !(expiresIn > 0) || !Number.isFinite(expiresIn)) {
-      throw new ContractViolation(
-        'session body.ResponseData.ExpiresIn: expected a positive number of seconds',
-      );
-    }
-    const lifetimeMs = expiresIn * 1000;
-    return { token: { value: sessionToken, expiresAt: now() + lifetimeMs }, lifetimeMs };
+    const { token, lifetimeMs } = readSessionGrant(
+      data,
+      'SessionToken',
+      'ExpiresIn',
+      'session body.ResponseData',
+    );
+    return { token: { value: token, expiresAt: now() + lifetimeMs }, lifetimeMs };
   } catch (error) {
     throw badResponse(providerId, 'the login', error);
   }

@@ -6,11 +6,11 @@ import {
   isJsonNumber,
   parseLosslessJson,
   readCode,
-  readString,
   tryParseLosslessJson,
 } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
 import { badResponse } from '../bad-response.js';
+import { readSessionGrant } from '../session-grant.js';
 
 /** PIK's assumed login path; overridable per provider as `paths.login`. */
 export const PIK_LOGIN_PATH = '/api/v1/auth/token';
@@ -53,14 +53,8 @@ export async function loginToPik(
       throw new ContractViolation('login body.code: expected 200 in a successful answer');
     }
     const data = expectRecord(envelope.data, 'login body.data');
-    const accessToken = readString(data, 'accessToken', 'login body.data');
-    const expiresIn = readCode(data.expiresIn);
-    if (expiresIn === undefined || !(expiresIn > 0)) {
-      throw new ContractViolation(
-        'login body.data.expiresIn: expected a positive number of seconds',
-      );
-    }
-    return { value: accessToken, expiresAt: now() + expiresIn * 1000 };
+    const grant = readSessionGrant(data, 'accessToken', 'expiresIn', 'login body.data');
+    return { value: grant.token, expiresAt: now() + grant.lifetimeMs };
   } catch (error) {
     throw badResponse(providerId, 'the login', error);
   }

@@ -1,9 +1,10 @@
 import type { ProviderConfigOf } from '../../config.js';
-import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
+import { UpstreamError } from '../../upstream/errors.js';
 import { errorForStatus, type UpstreamHttp } from '../../upstream/http.js';
-import { expectRecord, parseLosslessJson, readCode, readString } from '../../upstream/json.js';
+import { expectRecord, parseLosslessJson } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
 import { badResponse } from '../bad-response.js';
+import { readSessionGrant } from '../session-grant.js';
 
 /** The wallet's assumed login path; overridable per provider as `paths.login`. */
 export const WALLET_LOGIN_PATH = '/v2/auth/login';
@@ -69,17 +70,8 @@ export async function loginToWallet(
   try {
     const body = expectRecord(parseLosslessJson(response.text), 'login body');
     const data = expectRecord(body.data, 'login body.data');
-    const accessToken = readString(data, 'accessToken', 'login body.data');
-    if (accessToken === '') {
-      throw new ContractViolation('login body.data.accessToken: expected a token, received ""');
-    }
-    const expiresIn = readCode(data.expiresIn);
-    if (expiresIn === undefined || !(expiresIn > 0)) {
-      throw new ContractViolation(
-        'login body.data.expiresIn: expected a positive number of seconds',
-      );
-    }
-    return { value: accessToken, expiresAt: now() + expiresIn * 1000 };
+    const grant = readSessionGrant(data, 'accessToken', 'expiresIn', 'login body.data');
+    return { value: grant.token, expiresAt: now() + grant.lifetimeMs };
   } catch (error) {
     throw badResponse(providerId, 'the login', error);
   }
