@@ -31,7 +31,9 @@ const commonProviderFields = {
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
     // A URL is logged and shown in places a secret must never reach.
     .refine(
-      (url) => URL.canParse(url) && new URL(url).username === '' && new URL(url).password === '',
+      (url) =>
+        // An invalid URL is already reported above.
+        !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''),
       {
         error: 'must not carry a user name or password; give them under "credentials"',
       },
