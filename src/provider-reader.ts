@@ -38,31 +38,34 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
   const recent = new Map<string, { read: ProviderRead; until: number }>();
   const cap: BulkheadPolicy = bulkhead(config.maxConcurrency, Number.MAX_SAFE_INTEGER);
 
-  /** Waits for a free slot no longer than the deadline, then reads. */
+  /**
+   * Waits for a free slot no longer than the deadline, then reads. One timer and one abort
+   * signal per read: at the deadline a read still queued gives up, and a read under way has all
+   * its upstream calls aborted (they share the signal rather than each arming a timer).
+   */
   function capped(query: BalanceQuery & { deadlineAt: number }): Promise<NormalizedAccount[]> {
     const left = Math.max(1, Math.ceil(query.deadlineAt - performance.now()));
+    const controller = new AbortController();
     let started = false;
     let gaveUp = false;
-    const timers: NodeJS.Timeout[] = [];
+    let backstop: NodeJS.Timeout | undefined;
+    let expire: (error: UpstreamError) => void = () => {};
     const timeout = (detail: string) =>
       new UpstreamError(
         'UPSTREAM_TIMEOUT',
         `${config.id}: no answer within ${config.timeoutMs} ms${detail}`,
         { providerId: config.id },
       );
-    const expired = new Promise<never>((_, reject) => {
-      timers.push(
-        setTimeout(() => {
-          if (!started) {
-            gaveUp = true;
-            reject(timeout(` (waited for one of its ${config.maxConcurrency} concurrent reads)`));
-            return;
-          }
-          // A read under way has its own deadline on each call; this is only a backstop.
-          timers.push(setTimeout(() => reject(timeout('')), 250));
-        }, left),
-      );
-    });
+    const timer = setTimeout(() => {
+      if (!started) {
+        gaveUp = true;
+        expire(timeout(` (waited for one of its ${config.maxConcurrency} concurrent reads)`));
+        return;
+      }
+      controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+      // The aborted calls end the read; this is only a backstop.
+      backstop = setTimeout(() => expire(timeout('')), 250);
+    }, left);
     // No abort signal for the bulkhead: a cancelled task would end its queue's progress. A slot
     // given to a caller that has stopped waiting is handed back at once instead.
     // The read carries its own deadline: a queued read is started by whichever read frees the
@@ -71,12 +74,16 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       if (gaveUp) return Promise.reject(timeout(''));
       started = true;
       // The breaker judges the provider by its answers, not by time spent waiting here.
-      return breaker.run(() => adapter.fetchAccounts(query));
+      return breaker.run(() => adapter.fetchAccounts({ ...query, signal: controller.signal }));
     };
     const read = cap.execute(start);
     read.catch(() => {});
+    const expired = new Promise<never>((_, reject) => {
+      expire = reject;
+    });
     return Promise.race([read, expired]).finally(() => {
-      for (const timer of timers) clearTimeout(timer);
+      clearTimeout(timer);
+      clearTimeout(backstop);
     });
   }
 

@@ -50,6 +50,8 @@ export interface BalanceQuery {
    * read's start, or the request's own deadline if sooner. Undefined: each call's `timeoutMs`.
    */
   deadlineAt?: number | undefined;
+  /** Fires at `deadlineAt`: every call of the read is aborted then. */
+  signal?: AbortSignal | undefined;
 }
 
 /** What a kind can do beyond reading everything, declared so the loaders can plan one call. */

@@ -72,9 +72,17 @@ export interface UpstreamHttp {
   /**
    * The same transport, bounded by a deadline (a `performance.now()` time) as well as by each
    * call's `timeoutMs`: what one provider read uses, so that its login, calls and retries all end
-   * by the read's deadline.
+   * by the read's deadline. A read that owns an abort signal firing at that deadline passes it
+   * too: its calls then share that one signal instead of arming a timer each.
    */
-  within(deadlineAt: number | undefined): UpstreamHttp;
+  within(bound: ReadBound): UpstreamHttp;
+}
+
+/** What bounds the calls of one provider read. */
+export interface ReadBound {
+  deadlineAt?: number | undefined;
+  /** Aborts at `deadlineAt` (with a TimeoutError), or sooner when the read is given up. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Milliseconds left before `deadlineAt`, never below zero; undefined without a deadline. */
@@ -136,8 +144,9 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     upstreamRequest: UpstreamRequest,
     url: URL,
     body: string | undefined,
-    deadlineAt: number | undefined,
+    bound: ReadBound,
   ) {
+    const { deadlineAt } = bound;
     const timeoutMs = Math.ceil(
       Math.min(options.timeoutMs, leftUntil(deadlineAt) ?? options.timeoutMs),
     );
@@ -150,9 +159,13 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     };
     let status: number | undefined;
-    // One timer for the whole call, cleared when it ends (AbortSignal.timeout would fire later
-    // for every call, long after it mattered).
-    const deadline = deadlineSignal(timeoutMs);
+    // The read's signal fires at its deadline, which is never later than this call's own
+    // (`within` only narrows). Without one, one timer for the whole call, cleared when it ends
+    // (AbortSignal.timeout would fire later for every call, long after it mattered).
+    const deadline =
+      bound.signal !== undefined && deadlineAt !== undefined
+        ? { signal: bound.signal, clear: noop }
+        : deadlineSignal(timeoutMs);
     try {
       const response = await request(url, {
         method: upstreamRequest.method,
@@ -173,88 +186,140 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     }
   }
 
-  async function send(upstreamRequest: UpstreamRequest, deadlineAt: number | undefined) {
-    {
-      const url = new URL(base + upstreamRequest.path);
-      for (const [key, value] of Object.entries(upstreamRequest.query ?? {})) {
-        url.searchParams.set(key, value);
-      }
-      const body =
-        upstreamRequest.json === undefined ? undefined : JSON.stringify(upstreamRequest.json);
-      const started = performance.now();
-      let attempts = 0;
-      let status: number | undefined;
-      let failure: UpstreamError | undefined;
-      try {
-        if (upstreamRequest.retry === 'never' || maxRetries === 0) {
-          attempts = 1;
-          const response = await attempt(upstreamRequest, url, body, deadlineAt);
-          status = response.status;
-          return response;
-        }
-        let last: unknown;
-        const deadline = leftUntil(deadlineAt);
+  /** The first try: no retry machinery is armed unless it fails in a way worth another. */
+  async function firstAttempt(
+    upstreamRequest: UpstreamRequest,
+    url: URL,
+    body: string | undefined,
+    bound: ReadBound,
+  ): Promise<UpstreamResponse | { retryable: unknown }> {
+    try {
+      const response = await attempt(upstreamRequest, url, body, bound);
+      return TRANSIENT_STATUSES.has(response.status)
+        ? { retryable: new TransientStatus(response) }
+        : response;
+    } catch (error) {
+      if (!(error instanceof UpstreamError && error.code === 'UPSTREAM_UNAVAILABLE')) throw error;
+      return { retryable: error };
+    }
+  }
+
+  /**
+   * The tries after a first that failed transiently, through the retry policy. The policy's own
+   * first run replays that failure, so its predicate, backoff and `Retry-After` judge it.
+   */
+  async function retryAfterFailure(
+    upstreamRequest: UpstreamRequest,
+    url: URL,
+    body: string | undefined,
+    bound: ReadBound,
+    firstFailure: unknown,
+    countAttempt: () => void,
+  ): Promise<UpstreamResponse> {
+    let last: unknown = firstFailure;
+    let replay: unknown = firstFailure;
+    const left = leftUntil(bound.deadlineAt);
+    const wait =
+      bound.signal !== undefined
+        ? { signal: bound.signal, clear: noop }
+        : left === undefined
+          ? undefined
+          : deadlineSignal(left);
+    try {
+      return await readPolicy.execute(async () => {
         try {
-          const wait = deadline === undefined ? undefined : deadlineSignal(deadline);
-          const response = await readPolicy
-            .execute(async () => {
-              attempts += 1;
-              try {
-                const response = await attempt(upstreamRequest, url, body, deadlineAt);
-                if (TRANSIENT_STATUSES.has(response.status)) throw new TransientStatus(response);
-                return response;
-              } catch (error) {
-                last = error;
-                if (typeof error === 'object' && error !== null)
-                  deadlineOfAttempt.set(error, deadlineAt);
-                throw error;
-              }
-            }, wait?.signal)
-            .finally(() => wait?.clear());
-          status = response.status;
+          if (replay !== undefined) {
+            const failed = replay;
+            replay = undefined;
+            throw failed;
+          }
+          countAttempt();
+          const response = await attempt(upstreamRequest, url, body, bound);
+          if (TRANSIENT_STATUSES.has(response.status)) throw new TransientStatus(response);
           return response;
         } catch (error) {
-          // Out of tries, or out of time while waiting to try again: the last answer stands.
-          const final = error instanceof TaskCancelledError && last !== undefined ? last : error;
-          if (final instanceof TransientStatus) {
-            status = final.response.status;
-            return final.response;
-          }
-          throw final;
+          last = error;
+          if (typeof error === 'object' && error !== null)
+            deadlineOfAttempt.set(error, bound.deadlineAt);
+          throw error;
         }
-      } catch (error) {
-        if (error instanceof UpstreamError) failure = error;
-        throw error;
-      } finally {
-        if (options.log?.isLevelEnabled('info')) {
-          options.log.info(
-            {
-              providerId,
-              route: upstreamRequest.route,
-              method: upstreamRequest.method,
-              status: status ?? null,
-              ...(failure === undefined ? {} : { error: failure.code }),
-              retries: Math.max(0, attempts - 1),
-              durationMs: Math.round((performance.now() - started) * 10) / 10,
-            },
-            'upstream call',
-          );
-        }
+      }, wait?.signal);
+    } catch (error) {
+      // Out of tries, or out of time while waiting to try again: the last answer stands.
+      const final = error instanceof TaskCancelledError ? last : error;
+      if (final instanceof TransientStatus) return final.response;
+      throw final;
+    } finally {
+      wait?.clear();
+    }
+  }
+
+  async function send(upstreamRequest: UpstreamRequest, bound: ReadBound) {
+    const url = new URL(base + upstreamRequest.path);
+    for (const [key, value] of Object.entries(upstreamRequest.query ?? {})) {
+      url.searchParams.set(key, value);
+    }
+    const body =
+      upstreamRequest.json === undefined ? undefined : JSON.stringify(upstreamRequest.json);
+    const started = performance.now();
+    let attempts = 1;
+    let status: number | undefined;
+    let failure: UpstreamError | undefined;
+    try {
+      if (upstreamRequest.retry === 'never' || maxRetries === 0) {
+        const response = await attempt(upstreamRequest, url, body, bound);
+        status = response.status;
+        return response;
+      }
+      const first = await firstAttempt(upstreamRequest, url, body, bound);
+      const response =
+        'retryable' in first
+          ? await retryAfterFailure(upstreamRequest, url, body, bound, first.retryable, () => {
+              attempts += 1;
+            })
+          : first;
+      status = response.status;
+      return response;
+    } catch (error) {
+      if (error instanceof UpstreamError) failure = error;
+      throw error;
+    } finally {
+      if (options.log?.isLevelEnabled('info')) {
+        options.log.info(
+          {
+            providerId,
+            route: upstreamRequest.route,
+            method: upstreamRequest.method,
+            status: status ?? null,
+            ...(failure === undefined ? {} : { error: failure.code }),
+            retries: attempts - 1,
+            durationMs: Math.round((performance.now() - started) * 10) / 10,
+          },
+          'upstream call',
+        );
       }
     }
   }
 
-  const bounded = (deadlineAt: number | undefined): UpstreamHttp => ({
-    send: (upstreamRequest) => send(upstreamRequest, deadlineAt),
-    within: (next) =>
-      bounded(
-        deadlineAt === undefined || next === undefined
-          ? (next ?? deadlineAt)
-          : Math.min(deadlineAt, next),
-      ),
+  const bounded = (outer: ReadBound): UpstreamHttp => ({
+    send: (upstreamRequest) => send(upstreamRequest, outer),
+    within: (next) => bounded(narrower(outer, next)),
   });
-  return bounded(undefined);
+  return bounded({});
 }
+
+/**
+ * The sooner of two bounds. A signal is kept only with the deadline it fires at: a signal of a
+ * later deadline would fire too late for the sooner one.
+ */
+function narrower(a: ReadBound, b: ReadBound): ReadBound {
+  if (a.deadlineAt === undefined) return b;
+  if (b.deadlineAt === undefined) return a;
+  return b.deadlineAt <= a.deadlineAt ? b : a;
+}
+
+function noop(): void {}
+
 
 /** An abort signal that fires after `ms`, and a way to cancel its timer. */
 function deadlineSignal(ms: number): { signal: AbortSignal; clear(): void } {
@@ -275,21 +340,32 @@ async function readCapped(
   const declared = Number(response.headers['content-length']);
   // A declared length within the cap is read whole, the fast way; undici enforces the length.
   if (Number.isInteger(declared) && declared <= maxBytes) return body.text();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      body.destroy();
-      throw new UpstreamError(
-        'UPSTREAM_BAD_RESPONSE',
-        `${providerId}: the response body is larger than ${maxBytes} bytes`,
-        { providerId },
-      );
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
+  // Otherwise (chunked, or declared too large) counted as it arrives, and cut off past the cap.
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        body.destroy();
+        reject(
+          new UpstreamError(
+            'UPSTREAM_BAD_RESPONSE',
+            `${providerId}: the response body is larger than ${maxBytes} bytes`,
+            { providerId },
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    body.on('error', reject);
+    // After 'end' this is a no-op; without one, the body was cut off.
+    body.on('close', () =>
+      reject(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })),
+    );
+  });
 }
 
 const TIMEOUT_CODES = new Set([

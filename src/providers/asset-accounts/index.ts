@@ -25,7 +25,7 @@ export function createAssetAccountsAdapter(
     capabilities: { currencyFilter: 'none' },
     fetchAccounts: (query) => {
       // Every call of this read, the login included, ends by the read's deadline.
-      const http = transport.within(query.deadlineAt);
+      const http = transport.within(query);
       return callWithSessionToken(
         tokens,
         () => loginToAssetAccounts(http, config, otp, now),

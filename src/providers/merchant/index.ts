@@ -33,7 +33,7 @@ export function createMerchantAdapter(options: AdapterOptions<'merchant'>): Prov
     capabilities: { currencyFilter: 'none' },
     fetchAccounts(query) {
       // Every call of this read, the login included, ends by the read's deadline.
-      const http = transport.within(query.deadlineAt);
+      const http = transport.within(query);
       const login = async () => {
         const session = await getMerchantSessionToken(http, config, now);
         sessionLifetimeMs = session.lifetimeMs;

@@ -23,7 +23,7 @@ export function createPikAdapter(options: AdapterOptions<'pik'>): ProviderAdapte
     capabilities: { currencyFilter: 'one' },
     fetchAccounts(query) {
       // Every call of this read, the login included, ends by the read's deadline.
-      const http = transport.within(query.deadlineAt);
+      const http = transport.within(query);
       const login = () => loginToPik(http, config, now);
       const single = query.currencies?.length === 1 ? query.currencies[0] : undefined;
       return callWithSessionToken(

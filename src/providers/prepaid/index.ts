@@ -21,6 +21,6 @@ export function createPrepaidAdapter(options: AdapterOptions<'prepaid'>): Provid
     kind: 'prepaid',
     capabilities: { currencyFilter: 'none' },
     fetchAccounts: (query) =>
-      fetchPrepaidBalance(transport.within(query.deadlineAt), config, authorization),
+      fetchPrepaidBalance(transport.within(query), config, authorization),
   };
 }

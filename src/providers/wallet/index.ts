@@ -36,7 +36,7 @@ export function createWalletAdapter(options: AdapterOptions<'wallet'>): Provider
       kind: 'wallet',
       capabilities: { currencyFilter: 'many' },
       fetchAccounts: (query) =>
-        fetchWalletBalances(transport.within(query.deadlineAt), config, auth, query.currencies),
+        fetchWalletBalances(transport.within(query), config, auth, query.currencies),
     };
   }
 
@@ -45,7 +45,7 @@ export function createWalletAdapter(options: AdapterOptions<'wallet'>): Provider
     capabilities: { currencyFilter: 'many' },
     fetchAccounts: (query) => {
       // Every call of this read, the login included, ends by the read's deadline.
-      const http = transport.within(query.deadlineAt);
+      const http = transport.within(query);
       return callWithSessionToken(
         tokens,
         () => loginToWallet(http, config, credentials, now),
