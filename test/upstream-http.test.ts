@@ -76,6 +76,33 @@ describe('the upstream deadline (timeoutMs) covers the whole call', () => {
   });
 });
 
+describe("a provider read's own signal", () => {
+  it("ends every call of the read when it fires, with no timer of the call's own", async () => {
+    const url = await listen(createTcpServer(() => {}));
+    const controller = new AbortController();
+    const http = client(url, 60_000).within({
+      deadlineAt: performance.now() + 60_000,
+      signal: controller.signal,
+    });
+    const reason = new DOMException('The operation timed out.', 'TimeoutError');
+    setTimeout(() => controller.abort(reason), 100);
+    const error = await failure(http.send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    // The call and the deadline allowed 60 s: it is the read's signal that ended it.
+    expect(error.cause).toBe(reason);
+  });
+
+  it('is not used for a sooner deadline it does not fire at', async () => {
+    const url = await listen(createTcpServer(() => {}));
+    const never = new AbortController().signal;
+    const http = client(url, 60_000)
+      .within({ deadlineAt: performance.now() + 60_000, signal: never })
+      .within({ deadlineAt: performance.now() + 150 });
+    const error = await failure(http.send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+  });
+});
+
 describe('transport failures', () => {
   it('a refused connection is UPSTREAM_UNAVAILABLE', async () => {
     const url = await listen(createTcpServer());
@@ -103,6 +130,19 @@ describe('transport failures', () => {
     );
     expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', retryable: false });
     expect(error.message).toBe('p1: the response body is larger than 1024 bytes');
+  });
+
+  it('a body without a length that breaks off is UPSTREAM_BAD_RESPONSE', async () => {
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"code":200,"data":[');
+        setTimeout(() => res.socket?.destroy(), 20);
+      }),
+    );
+    const error = await failure(client(url, 5000).send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(error.message).toMatch(/^p1: the response body was cut off before its end/);
   });
 
   it('joins the base URL path and the request path, and sends JSON bodies as application/json', async () => {
