@@ -320,7 +320,6 @@ function narrower(a: ReadBound, b: ReadBound): ReadBound {
 
 function noop(): void {}
 
-
 /** An abort signal that fires after `ms`, and a way to cancel its timer. */
 function deadlineSignal(ms: number): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();

@@ -20,7 +20,6 @@ export function createPrepaidAdapter(options: AdapterOptions<'prepaid'>): Provid
   return {
     kind: 'prepaid',
     capabilities: { currencyFilter: 'none' },
-    fetchAccounts: (query) =>
-      fetchPrepaidBalance(transport.within(query), config, authorization),
+    fetchAccounts: (query) => fetchPrepaidBalance(transport.within(query), config, authorization),
   };
 }
