@@ -1,4 +1,4 @@
-import { isLosslessNumber, parse } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, parse } from 'lossless-json';
 import { Amount } from '../money.js';
 import { ContractViolation } from './errors.js';
 
@@ -9,7 +9,7 @@ export type LosslessJson = unknown;
 export function parseLosslessJson(text: string): LosslessJson {
   if (text.trim() === '') throw new ContractViolation('the body is empty, expected JSON');
   try {
-    return parse(text);
+    return parseNativeLossless(text) ?? parse(text);
   } catch (error) {
     // lossless-json's message names the position, never the body itself.
     const reason = error instanceof Error ? error.message : 'unknown reason';
@@ -138,6 +138,76 @@ export function toRawJson(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) out[key] = toRawJson(item);
     return out;
+  }
+  return value;
+}
+
+/**
+ * A JSON string token, or a JSON number token outside strings. Scanning left to right, a string
+ * is always consumed whole, so a number matched here is never inside one.
+ */
+const STRING_OR_NUMBER = /"[^"\\]*(?:\\.[^"\\]*)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/** U+0000 marks a number turned into a string; no decoded JSON string can hold it then. */
+const MARK = 0;
+
+/**
+ * lossless-json's result, by the native parser: every number token is first quoted with a mark,
+ * `JSON.parse` does the rest, and marked strings become LosslessNumbers holding the exact text.
+ * It is several times faster than lossless-json's parser and allocates far less, on every
+ * upstream body. Undefined (lossless-json decides) when the body could carry a mark of its own
+ * (an escaped U+0000), is not valid JSON, or repeats a key: lossless-json refuses a repeated key
+ * with another value, where `JSON.parse` would keep the last one silently.
+ */
+function parseNativeLossless(text: string): LosslessJson | undefined {
+  if (text.includes('\\u0000')) return undefined;
+  let keysInText = 0;
+  const marked = text.replace(STRING_OR_NUMBER, (token: string, offset: number) => {
+    if (token.charCodeAt(0) !== 34) return `"\\u0000${token}"`;
+    if (isKey(text, offset + token.length)) keysInText += 1;
+    return token;
+  });
+  let value: unknown;
+  try {
+    value = JSON.parse(marked);
+  } catch {
+    return undefined;
+  }
+  const counter = { keys: 0, valid: true };
+  const result = unmark(value, counter);
+  // Fewer keys than in the text: a key was repeated. A marked key: a number stood as a key.
+  return counter.valid && counter.keys === keysInText ? result : undefined;
+}
+
+/** True when the token that ended at `end` is followed by a colon: an object key. */
+function isKey(text: string, end: number): boolean {
+  for (let i = end; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 58) return true;
+    if (code !== 32 && code !== 10 && code !== 13 && code !== 9) return false;
+  }
+  return false;
+}
+
+function unmark(value: unknown, counter: { keys: number; valid: boolean }): unknown {
+  if (typeof value === 'string') {
+    return value.charCodeAt(0) === MARK ? new LosslessNumber(value.slice(1)) : value;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) value[i] = unmark(value[i], counter);
+    return value;
+  }
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      counter.keys += 1;
+      if (key.charCodeAt(0) === MARK) counter.valid = false;
+      const item = record[key];
+      const next = unmark(item, counter);
+      if (next === item) continue;
+      if (key !== '__proto__') record[key] = next;
+      // An own "__proto__" property, as JSON.parse made it, not the prototype setter.
+      else Object.defineProperty(record, key, { value: next, enumerable: true, writable: true });
+    }
   }
   return value;
 }
