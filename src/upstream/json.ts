@@ -142,11 +142,8 @@ export function toRawJson(value: unknown): unknown {
   return value;
 }
 
-/**
- * A JSON string token, or a JSON number token outside strings. Scanning left to right, a string
- * is always consumed whole, so a number matched here is never inside one.
- */
-const STRING_OR_NUMBER = /"[^"\\]*(?:\\.[^"\\]*)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/** The JSON number grammar, for a token the scanner took for a number. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 /** U+0000 marks a number turned into a string; no decoded JSON string can hold it then. */
 const MARK = 0;
 
@@ -160,22 +157,67 @@ const MARK = 0;
  */
 function parseNativeLossless(text: string): LosslessJson | undefined {
   if (text.includes('\\u0000')) return undefined;
-  let keysInText = 0;
-  const marked = text.replace(STRING_OR_NUMBER, (token: string, offset: number) => {
-    if (token.charCodeAt(0) !== 34) return `"\\u0000${token}"`;
-    if (isKey(text, offset + token.length)) keysInText += 1;
-    return token;
-  });
+  const marked = markNumbers(text);
+  if (marked === undefined) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(marked);
+    value = JSON.parse(marked.text);
   } catch {
     return undefined;
   }
   const counter = { keys: 0, valid: true };
   const result = unmark(value, counter);
   // Fewer keys than in the text: a key was repeated. A marked key: a number stood as a key.
-  return counter.valid && counter.keys === keysInText ? result : undefined;
+  return counter.valid && counter.keys === marked.keys ? result : undefined;
+}
+
+/**
+ * The text with every number token outside strings quoted behind a mark, and how many object
+ * keys the text holds (strings followed by a colon). Strings are skipped whole, escapes included,
+ * so nothing inside one is touched. Undefined for a number token that breaks JSON's grammar.
+ */
+function markNumbers(text: string): { text: string; keys: number } | undefined {
+  let out = '';
+  let copied = 0;
+  let keys = 0;
+  let i = 0;
+  const end = text.length;
+  while (i < end) {
+    const code = text.charCodeAt(i);
+    if (code === 34) {
+      i += 1;
+      while (i < end) {
+        const inner = text.charCodeAt(i);
+        if (inner === 34) break;
+        i += inner === 92 ? 2 : 1;
+      }
+      i += 1;
+      if (isKey(text, i)) keys += 1;
+    } else if (code === 45 || (code >= 48 && code <= 57)) {
+      const start = i;
+      i += 1;
+      while (i < end && isNumberCharacter(text.charCodeAt(i))) i += 1;
+      const token = text.slice(start, i);
+      if (!JSON_NUMBER.test(token)) return undefined;
+      out += `${text.slice(copied, start)}"\\u0000${token}"`;
+      copied = i;
+    } else {
+      i += 1;
+    }
+  }
+  return { text: copied === 0 ? text : out + text.slice(copied), keys };
+}
+
+/** Digits, sign, point and exponent: what can continue a number token. */
+function isNumberCharacter(code: number): boolean {
+  return (
+    (code >= 48 && code <= 57) ||
+    code === 46 ||
+    code === 101 ||
+    code === 69 ||
+    code === 43 ||
+    code === 45
+  );
 }
 
 /** True when the token that ended at `end` is followed by a colon: an object key. */
