@@ -2,26 +2,21 @@ import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
 import { balancesArguments } from './balances-arguments.js';
 import { orClientError } from './errors.js';
-import { AccountRef, BalanceRef, ProviderRef } from './refs.js';
+import { AccountRef, accountView, BalanceRef, balanceView, ProviderRef } from './refs.js';
 
 AccountRef.implement({
   description: 'An account at a provider: a balance number, an asset account, a wallet.',
   fields: (t) => ({
-    id: t.id({
+    id: t.exposeID('id', {
       description: 'Unique across providers: "<provider id>:<upstream id>".',
-      resolve: (view) => `${view.provider.id}:${view.account.upstreamId}`,
     }),
-    upstreamId: t.string({
-      description: "The provider's own id.",
-      resolve: (view) => view.account.upstreamId,
-    }),
-    provider: t.field({ type: ProviderRef, resolve: (view) => view.provider }),
-    name: t.string({ nullable: true, resolve: (view) => view.account.name ?? null }),
-    type: t.string({ nullable: true, resolve: (view) => view.account.type ?? null }),
-    status: t.string({ nullable: true, resolve: (view) => view.account.status ?? null }),
-    suppressed: t.boolean({
+    upstreamId: t.exposeString('upstreamId', { description: "The provider's own id." }),
+    provider: t.expose('provider', { type: ProviderRef }),
+    name: t.exposeString('name', { nullable: true }),
+    type: t.exposeString('type', { nullable: true }),
+    status: t.exposeString('status', { nullable: true }),
+    suppressed: t.exposeBoolean('suppressed', {
       description: 'True when the provider has disabled the use of this account.',
-      resolve: (view) => view.account.suppressed,
     }),
     balances: t.field({
       type: [BalanceRef],
@@ -29,7 +24,7 @@ AccountRef.implement({
       resolve: (view, args) =>
         view.account.balances
           .filter(balanceMatcher(args))
-          .map((balance) => ({ account: view, balance })),
+          .map((balance) => balanceView(view, balance)),
     }),
   }),
 });
@@ -47,6 +42,6 @@ builder.asEntity(AccountRef, {
       context.loaders.balances.load({ providerId: provider.id, currencies: null }),
     );
     const account = snapshot.accounts.find((candidate) => candidate.upstreamId === upstreamId);
-    return account === undefined ? null : { provider, account, snapshot };
+    return account === undefined ? null : accountView(provider, account, snapshot);
   },
 });

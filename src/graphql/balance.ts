@@ -21,8 +21,8 @@ const BalanceComponentRef = builder
   .objectRef<{ kind: BalanceComponentKind; amount: Amount }>('BalanceComponent')
   .implement({
     fields: (t) => ({
-      kind: t.field({ type: BalanceComponentKindEnum, resolve: (component) => component.kind }),
-      amount: t.field({ type: 'Decimal', resolve: (component) => component.amount }),
+      kind: t.expose('kind', { type: BalanceComponentKindEnum }),
+      amount: t.expose('amount', { type: 'Decimal' }),
     }),
   });
 
@@ -32,41 +32,33 @@ const DepositAddressRef = builder
     fields: (t) => ({
       network: t.exposeString('network'),
       address: t.exposeString('address'),
-      memo: t.string({ nullable: true, resolve: (deposit) => deposit.memo ?? null }),
+      memo: t.exposeString('memo', { nullable: true }),
     }),
   });
 
 BalanceRef.implement({
   description: 'The balance of one currency (on one network) in one account.',
   fields: (t) => ({
-    currency: t.string({ resolve: (view) => view.balance.currency }),
-    network: t.string({ nullable: true, resolve: (view) => view.balance.network ?? null }),
-    total: t.field({ type: 'Decimal', resolve: (view) => view.balance.total }),
-    available: t.field({ type: 'Decimal', resolve: (view) => view.balance.available }),
-    components: t.field({
-      type: [BalanceComponentRef],
-      resolve: (view) => view.balance.components,
-    }),
-    depositAddresses: t.field({
-      type: [DepositAddressRef],
-      resolve: (view) => view.balance.depositAddresses,
-    }),
-    updatedAt: t.field({
+    currency: t.exposeString('currency'),
+    network: t.exposeString('network', { nullable: true }),
+    total: t.expose('total', { type: 'Decimal' }),
+    available: t.expose('available', { type: 'Decimal' }),
+    components: t.expose('components', { type: [BalanceComponentRef] }),
+    depositAddresses: t.expose('depositAddresses', { type: [DepositAddressRef] }),
+    updatedAt: t.expose('updatedAt', {
       type: 'DateTime',
       nullable: true,
       description: 'When the provider says the balance last changed, where it says.',
-      resolve: (view) => view.balance.updatedAt ?? null,
     }),
-    fetchedAt: t.field({
+    fetchedAt: t.expose('fetchedAt', {
       type: 'DateTime',
       description: 'When this process read it from the provider.',
-      resolve: (view) => view.account.snapshot.fetchedAt,
     }),
-    account: t.field({ type: AccountRef, resolve: (view) => view.account }),
+    account: t.expose('account', { type: AccountRef }),
     raw: t.field({
       type: 'JSON',
       description: "The provider's own record, for what the normalized fields leave out.",
-      resolve: (view) => toRawJson(view.balance.raw),
+      resolve: (view) => toRawJson(view.raw),
     }),
   }),
 });

@@ -3,7 +3,7 @@ import { builder } from '../builder.js';
 import type { ProviderKind } from '../config.js';
 import { balancesArguments } from './balances-arguments.js';
 import { orClientError } from './errors.js';
-import { AccountRef, BalanceRef, ProviderRef } from './refs.js';
+import { AccountRef, accountView, BalanceRef, balanceView, ProviderRef } from './refs.js';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', {
   description: 'The kinds of upstream provider balance-api can read.',
@@ -20,7 +20,7 @@ ProviderRef.implement({
   description: "One configured upstream provider of the caller's tenant.",
   fields: (t) => ({
     id: t.exposeID('id'),
-    kind: t.field({ type: ProviderKindEnum, resolve: (provider) => provider.kind }),
+    kind: t.expose('kind', { type: ProviderKindEnum }),
     name: t.exposeString('name'),
     accounts: t.field({
       type: [AccountRef],
@@ -30,7 +30,7 @@ ProviderRef.implement({
         const snapshot = await orClientError(
           context.loaders.balances.load({ providerId: provider.id, currencies: null }),
         );
-        return snapshot.accounts.map((account) => ({ provider, account, snapshot }));
+        return snapshot.accounts.map((account) => accountView(provider, account, snapshot));
       },
     }),
     balances: t.field({
@@ -45,11 +45,10 @@ ProviderRef.implement({
           context.loaders.balances.load({ providerId: provider.id, currencies }),
         );
         const matches = balanceMatcher(args);
-        return snapshot.accounts.flatMap((account) =>
-          account.balances
-            .filter(matches)
-            .map((balance) => ({ account: { provider, account, snapshot }, balance })),
-        );
+        return snapshot.accounts.flatMap((account) => {
+          const view = accountView(provider, account, snapshot);
+          return account.balances.filter(matches).map((balance) => balanceView(view, balance));
+        });
       },
     }),
   }),

@@ -4,16 +4,45 @@ import type { Amount } from '../money.js';
 import type { NormalizedAccount, NormalizedBalance } from '../providers/adapter.js';
 import type { ProviderRuntime } from '../tenants.js';
 
-/** An account as read in one snapshot of its provider. */
+/**
+ * An account as read in one snapshot of its provider. Its scalar fields are properties under
+ * their GraphQL names, so they are read without a resolver call (see src/graphql/index.ts).
+ */
 export interface AccountView {
+  id: string;
+  upstreamId: string;
+  name: string | undefined;
+  type: string | undefined;
+  status: string | undefined;
+  suppressed: boolean;
   provider: ProviderRuntime;
   account: NormalizedAccount;
   snapshot: ProviderSnapshot;
 }
 
-export interface BalanceView {
-  account: AccountView;
-  balance: NormalizedBalance;
+/** A balance with what its fields need beyond the provider's record: its account and read time. */
+export type BalanceView = NormalizedBalance & { account: AccountView; fetchedAt: Date };
+
+export function accountView(
+  provider: ProviderRuntime,
+  account: NormalizedAccount,
+  snapshot: ProviderSnapshot,
+): AccountView {
+  return {
+    id: `${provider.id}:${account.upstreamId}`,
+    upstreamId: account.upstreamId,
+    name: account.name,
+    type: account.type,
+    status: account.status,
+    suppressed: account.suppressed,
+    provider,
+    account,
+    snapshot,
+  };
+}
+
+export function balanceView(account: AccountView, balance: NormalizedBalance): BalanceView {
+  return { ...balance, account, fetchedAt: account.snapshot.fetchedAt };
 }
 
 export interface TotalsView {

@@ -8,22 +8,20 @@ const CurrencyTotalRef = builder
   .implement({
     fields: (t) => ({
       currency: t.exposeString('currency'),
-      total: t.field({ type: 'Decimal', resolve: (row) => row.total }),
-      available: t.field({ type: 'Decimal', resolve: (row) => row.available }),
+      total: t.expose('total', { type: 'Decimal' }),
+      available: t.expose('available', { type: 'Decimal' }),
     }),
   });
 
 TotalsRef.implement({
   fields: (t) => ({
-    complete: t.boolean({
+    complete: t.exposeBoolean('complete', {
       description: 'False when a provider could not be read.',
-      resolve: (totals) => totals.complete,
     }),
-    missingProviders: t.idList({ resolve: (totals) => totals.missingProviders }),
-    currencies: t.field({
+    missingProviders: t.exposeIDList('missingProviders'),
+    currencies: t.expose('currencies', {
       type: [CurrencyTotalRef],
       description: 'Summed exactly across all accounts, by currency code; sorted by code.',
-      resolve: (totals) => totals.currencies,
     }),
   }),
 });
