@@ -41,8 +41,20 @@ export function accountView(
   };
 }
 
+/** Property by property, not by spreading: one object shape whatever the kind of provider. */
 export function balanceView(account: AccountView, balance: NormalizedBalance): BalanceView {
-  return { ...balance, account, fetchedAt: account.snapshot.fetchedAt };
+  return {
+    currency: balance.currency,
+    network: balance.network,
+    total: balance.total,
+    available: balance.available,
+    components: balance.components,
+    depositAddresses: balance.depositAddresses,
+    updatedAt: balance.updatedAt,
+    raw: balance.raw,
+    account,
+    fetchedAt: account.snapshot.fetchedAt,
+  };
 }
 
 export interface TotalsView {
