@@ -66,6 +66,7 @@ describe('parseLosslessJson agrees with lossless-json', () => {
     ['digits and quotes inside strings', '{"id":"12\\"34","note":"5 apples, 6.5 kg","x":7}'],
     ['escapes and unicode', '{"s":"\\u0031\\u00e9\\n\\t\\\\","\\u006b":1,"é":"ü"}'],
     ['a colon inside a string value', '{"a":"b:","c":":","d":2}'],
+    ['backslashes before a closing quote', '{"a":"x\\\\","b":"y\\\\\\"1","c":3}'],
     ['"__proto__" as a key', '{"__proto__":1.50,"x":{"__proto__":{"y":2}}}'],
     ['a key repeated with the same value', '{"a":1.0,"a":1.0}'],
     ['whitespace everywhere', ' \n\t{ "a" :\r\n 1 , "b" : [ 2 , { } , [ ] ] } \n'],

@@ -358,12 +358,17 @@ async function readCapped(
       }
       chunks.push(chunk);
     });
-    body.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    let ended = false;
+    body.on('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks, size).toString('utf8'));
+    });
     body.on('error', reject);
-    // After 'end' this is a no-op; without one, the body was cut off.
-    body.on('close', () =>
-      reject(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })),
-    );
+    // Closed without an end (and without an error): the body was cut off.
+    body.on('close', () => {
+      if (!ended)
+        reject(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
   });
 }
 

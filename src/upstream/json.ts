@@ -185,13 +185,11 @@ function markNumbers(text: string): { text: string; keys: number } | undefined {
   while (i < end) {
     const code = text.charCodeAt(i);
     if (code === 34) {
-      i += 1;
-      while (i < end) {
-        const inner = text.charCodeAt(i);
-        if (inner === 34) break;
-        i += inner === 92 ? 2 : 1;
-      }
-      i += 1;
+      // The closing quote: the next one not escaped by an odd run of backslashes.
+      let close = text.indexOf('"', i + 1);
+      while (close !== -1 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+      if (close === -1) return undefined;
+      i = close + 1;
       if (isKey(text, i)) keys += 1;
     } else if (code === 45 || (code >= 48 && code <= 57)) {
       const start = i;
@@ -206,6 +204,13 @@ function markNumbers(text: string): { text: string; keys: number } | undefined {
     }
   }
   return { text: copied === 0 ? text : out + text.slice(copied), keys };
+}
+
+/** True when the quote at `at` follows an odd number of backslashes. */
+function isEscaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  for (let i = at - 1; text.charCodeAt(i) === 92; i -= 1) backslashes += 1;
+  return backslashes % 2 === 1;
 }
 
 /** Digits, sign, point and exponent: what can continue a number token. */
