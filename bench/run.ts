@@ -2,8 +2,10 @@
  * `npm run bench`: balance-api against the simplest alternative, side by side, in one run.
  *
  * - The sandbox simulators run in their own process, answering every call after a fixed latency.
- * - balance-api runs in its own process (`node bin/balance-api.js serve`), as a user runs it, once
- *   with cross-request coalescing off and once with it on.
+ * - balance-api runs in its own process (`balance-api serve`), as a user runs it, with the Node
+ *   flags of the command's launcher line (bin/balance-api.js), once with cross-request coalescing
+ *   off and once with it on.
+ * - The baseline gets the same Node flags, so that only the code differs.
  * - The baseline (bench/baseline-server.mjs) runs in its own process: plain node:http + undici,
  *   the same five upstream calls per request, the same JSON, no GraphQL.
  * - autocannon drives the dashboard query of schema/operations/ at each concurrency, after a
@@ -14,7 +16,7 @@
  * and the table in BENCHMARKS.md. A benchmark, not a test: nothing here asserts a time.
  *
  * Options: --latency 5,20  --concurrency 1,10,50  --seconds 8  --soak (2 minutes at 50, RSS over
- * time)  --node-flags=--max-semi-space-size=64 (given to balance-api and the baseline alike)
+ * time)  --node-flags=--max-semi-space-size=64 (added for balance-api and the baseline alike)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,7 +39,18 @@ const { values } = parseArgs({
   },
 });
 const latencies = values.latency.split(',').map(Number);
-const nodeFlags = values['node-flags'].split(' ').filter((flag) => flag !== '');
+/** The flags `balance-api` starts Node with: its launcher line, `#!/usr/bin/env -S node ...`. */
+const launcherFlags = (
+  readFileSync(new URL('../bin/balance-api.js', import.meta.url), 'utf8')
+    .split('\n')[0]
+    ?.match(/^#!\/usr\/bin\/env -S node(.*)$/)?.[1] ?? ''
+)
+  .split(' ')
+  .filter((flag) => flag !== '');
+const nodeFlags = [
+  ...launcherFlags,
+  ...values['node-flags'].split(' ').filter((flag) => flag !== ''),
+];
 const concurrencies = values.concurrency.split(',').map(Number);
 const seconds = Number(values.seconds);
 const warmupSeconds = Number(values.warmup);
@@ -317,7 +330,8 @@ async function main(): Promise<void> {
 }
 
 function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}`;
+  const flags = nodeFlags.length === 0 ? 'no Node flags' : `Node flags ${nodeFlags.join(' ')}`;
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${flags}`;
   const ratioOf = (row: Row) => {
     const baseline = rows.find(
       (candidate) =>
