@@ -132,6 +132,26 @@ describe('transport failures', () => {
     expect(error.message).toBe('p1: the response body is larger than 1024 bytes');
   });
 
+  it('a declared length over the cap is refused when the headers arrive, before the body', async () => {
+    let bodyWritten = false;
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        res.writeHead(200, { 'content-length': String(64 * 1024) });
+        res.write('x'.repeat(16));
+        // The rest would follow much later; the client must not wait for it.
+        setTimeout(() => {
+          bodyWritten = true;
+          res.end('x'.repeat(64 * 1024 - 16));
+        }, 3000).unref();
+      }),
+    );
+    const error = await failure(
+      client(url, 10_000, 1024).send({ method: 'GET', path: '/x', route: 'x' }),
+    );
+    expect(error.message).toBe('p1: the response body is larger than 1024 bytes');
+    expect(bodyWritten).toBe(false);
+  });
+
   it('a body without a length that breaks off is UPSTREAM_BAD_RESPONSE', async () => {
     const url = await listen(
       createHttpServer((_req, res) => {

@@ -1,5 +1,5 @@
 import { DelegateBackoff, handleWhen, retry, TaskCancelledError } from 'cockatiel';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import { UpstreamError } from './errors.js';
 
@@ -158,7 +158,6 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         : upstreamRequest.headers),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     };
-    let status: number | undefined;
     // The read's signal fires at its deadline, which is never later than this call's own
     // (`within` only narrows). Without one, one timer for the whole call, cleared when it ends
     // (AbortSignal.timeout would fire later for every call, long after it mattered).
@@ -167,20 +166,19 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         ? { signal: bound.signal, clear: noop }
         : deadlineSignal(timeoutMs);
     try {
-      const response = await request(url, {
-        method: upstreamRequest.method,
-        headers,
-        body,
-        signal: deadline.signal,
-        dispatcher: options.dispatcher,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      status = response.statusCode;
-      const text = await readCapped(response, maxBytes, providerId);
-      return { status, headers: response.headers, text };
-    } catch (error) {
-      throw toUpstreamError(error, providerId, options.timeoutMs, status);
+      return await exchange(
+        options.dispatcher,
+        url,
+        { method: upstreamRequest.method, headers, body, signal: deadline.signal, timeoutMs },
+        (error, status) => toUpstreamError(error, providerId, options.timeoutMs, status),
+        () =>
+          new UpstreamError(
+            'UPSTREAM_BAD_RESPONSE',
+            `${providerId}: the response body is larger than ${maxBytes} bytes`,
+            { providerId },
+          ),
+        maxBytes,
+      );
     } finally {
       deadline.clear();
     }
@@ -330,45 +328,92 @@ function deadlineSignal(ms: number): { signal: AbortSignal; clear(): void } {
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
-async function readCapped(
-  response: Dispatcher.ResponseData,
+/**
+ * One HTTP exchange through undici's dispatcher: the request, and the whole body as text. The
+ * handler collects the body's chunks itself (undici's `request` would wrap it in a stream first),
+ * cutting it off past `maxBytes`, whether the length was declared or not. The signal aborts it.
+ */
+function exchange(
+  dispatcher: Dispatcher,
+  url: URL,
+  call: {
+    method: 'GET' | 'POST';
+    headers: Record<string, string>;
+    body: string | undefined;
+    signal: AbortSignal;
+    timeoutMs: number;
+  },
+  failure: (error: unknown, status: number | undefined) => UpstreamError,
+  tooLarge: () => UpstreamError,
   maxBytes: number,
-  providerId: string,
-): Promise<string> {
-  const { body } = response;
-  const declared = Number(response.headers['content-length']);
-  // A declared length within the cap is read whole, the fast way; undici enforces the length.
-  if (Number.isInteger(declared) && declared <= maxBytes) return body.text();
-  // Otherwise (chunked, or declared too large) counted as it arrives, and cut off past the cap.
-  return new Promise<string>((resolve, reject) => {
+): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    const { signal } = call;
+    if (signal.aborted) {
+      reject(failure(signal.reason, undefined));
+      return;
+    }
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    let status: number | undefined;
+    let headers: UpstreamResponse['headers'] = {};
     const chunks: Buffer[] = [];
     let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        body.destroy();
-        reject(
-          new UpstreamError(
-            'UPSTREAM_BAD_RESPONSE',
-            `${providerId}: the response body is larger than ${maxBytes} bytes`,
-            { providerId },
-          ),
-        );
-        return;
-      }
-      chunks.push(chunk);
-    });
-    let ended = false;
-    body.on('end', () => {
-      ended = true;
-      resolve(Buffer.concat(chunks, size).toString('utf8'));
-    });
-    body.on('error', reject);
-    // Closed without an end (and without an error): the body was cut off.
-    body.on('close', () => {
-      if (!ended)
-        reject(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-    });
+    const onAbort = () => fail(signal.reason);
+    const settle = () => {
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+    };
+    /** Ends the exchange with an error; undici's own errors need no abort back. */
+    const fail = (error: unknown, fromUndici = false) => {
+      if (settled) return;
+      settle();
+      if (!fromUndici) controller?.abort(error instanceof Error ? error : new Error(String(error)));
+      reject(error instanceof UpstreamError ? error : failure(error, status));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    dispatcher.dispatch(
+      {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: call.method,
+        headers: call.headers,
+        body: call.body ?? null,
+        headersTimeout: call.timeoutMs,
+        bodyTimeout: call.timeoutMs,
+      },
+      {
+        onRequestStart(started) {
+          controller = started;
+          // Given up before undici handed over the controller: end the request now.
+          if (settled) started.abort(new Error('the call was given up'));
+        },
+        onResponseStart(_controller, statusCode, responseHeaders) {
+          status = statusCode;
+          headers = responseHeaders;
+          const declared = Number(responseHeaders['content-length']);
+          if (Number.isInteger(declared) && declared > maxBytes) fail(tooLarge());
+        },
+        onResponseData(_controller, chunk) {
+          if (settled) return;
+          size += chunk.length;
+          if (size > maxBytes) fail(tooLarge());
+          else chunks.push(chunk);
+        },
+        onResponseEnd() {
+          if (settled) return;
+          settle();
+          resolve({
+            status: status as number,
+            headers,
+            text: Buffer.concat(chunks, size).toString('utf8'),
+          });
+        },
+        onResponseError(_controller, error) {
+          fail(error, true);
+        },
+      },
+    );
   });
 }
 
