@@ -109,7 +109,8 @@ export class Amount {
 
 /** Sums amounts exactly; the scale of the sum is the largest scale of its terms. */
 export function sumAmounts(amounts: Iterable<Amount>): Amount {
-  let sum = Amount.ZERO;
-  for (const amount of amounts) sum = sum.plus(amount);
-  return sum;
+  let sum: Amount | undefined;
+  // A single term is its own sum: no arithmetic, and it prints the same.
+  for (const amount of amounts) sum = sum === undefined ? amount : sum.plus(amount);
+  return sum ?? Amount.ZERO;
 }

@@ -3,6 +3,7 @@ import type { ProviderConfig } from './config.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
 import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
 import { UpstreamError } from './upstream/errors.js';
+import { ReadStop } from './upstream/http.js';
 
 /** One upstream read of a provider and what it covered. */
 export interface ProviderRead {
@@ -45,7 +46,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
    */
   function capped(query: BalanceQuery & { deadlineAt: number }): Promise<NormalizedAccount[]> {
     const left = Math.max(1, Math.ceil(query.deadlineAt - performance.now()));
-    const controller = new AbortController();
+    const stop = new ReadStop();
     let started = false;
     let gaveUp = false;
     let backstop: NodeJS.Timeout | undefined;
@@ -62,7 +63,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
         expire(timeout(` (waited for one of its ${config.maxConcurrency} concurrent reads)`));
         return;
       }
-      controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+      stop.abort(new DOMException('The operation timed out.', 'TimeoutError'));
       // The aborted calls end the read; this is only a backstop.
       backstop = setTimeout(() => expire(timeout('')), 250);
     }, left);
@@ -74,7 +75,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       if (gaveUp) return Promise.reject(timeout(''));
       started = true;
       // The breaker judges the provider by its answers, not by time spent waiting here.
-      return breaker.run(() => adapter.fetchAccounts({ ...query, signal: controller.signal }));
+      return breaker.run(() => adapter.fetchAccounts({ ...query, signal: stop }));
     };
     const read = cap.execute(start);
     read.catch(() => {});

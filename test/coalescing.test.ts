@@ -195,6 +195,35 @@ describe('the concurrency cap of each provider (maxConcurrency)', () => {
   });
 });
 
+describe("a read's deadline", () => {
+  it('stops the calls of a read under way, through the signal the adapter is given', async () => {
+    const seen: { reason?: unknown } = {};
+    const read = createProviderReader({
+      adapter: {
+        kind: 'pik',
+        capabilities: { currencyFilter: 'one' },
+        // Ends only when its signal says so, as an upstream call does.
+        fetchAccounts: (query) =>
+          new Promise((_, reject) =>
+            query.signal?.addEventListener('abort', () => {
+              seen.reason = query.signal?.reason;
+              reject(new Error('stopped by the signal'));
+            }),
+          ),
+      },
+      breaker: createProviderCircuitBreaker({
+        providerId: 'p',
+        failureThreshold: 100,
+        cooldownMs: 1,
+      }),
+      config: { id: 'p', timeoutMs: 100, maxConcurrency: 1, coalesceReads: false, cacheTtlMs: 0 },
+    });
+    // The adapter's own end, not the reader's backstop 250 ms later.
+    await expect(read({ currencies: null })).rejects.toThrow('stopped by the signal');
+    expect(seen.reason).toMatchObject({ name: 'TimeoutError' });
+  });
+});
+
 describe('the concurrency cap under overload', () => {
   it('keeps serving after queued reads gave up: slots are not lost to callers that left', async () => {
     // The breaker is kept out of it: reads that start late and time out would open it.

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { ProviderConfigOf, ProviderKind } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Amount } from '../money.js';
+import type { StopSignal } from '../upstream/http.js';
 import type { TokenSlot } from '../upstream/token-cache.js';
 
 /** The component kinds of CONTRACT.md's BalanceComponentKind. */
@@ -51,7 +52,7 @@ export interface BalanceQuery {
    */
   deadlineAt?: number | undefined;
   /** Fires at `deadlineAt`: every call of the read is aborted then. */
-  signal?: AbortSignal | undefined;
+  signal?: StopSignal | undefined;
 }
 
 /** What a kind can do beyond reading everything, declared so the loaders can plan one call. */

@@ -82,7 +82,42 @@ export interface UpstreamHttp {
 export interface ReadBound {
   deadlineAt?: number | undefined;
   /** Aborts at `deadlineAt` (with a TimeoutError), or sooner when the read is given up. */
-  signal?: AbortSignal | undefined;
+  signal?: StopSignal | undefined;
+}
+
+/** What an upstream call listens to for being given up: an AbortSignal, or a ReadStop. */
+export interface StopSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * The stop of one provider read: what its calls need of an AbortSignal, without an EventTarget
+ * behind it. A read makes one, every read of every request; Node's AbortController costs several
+ * times as much.
+ */
+export class ReadStop implements StopSignal {
+  aborted = false;
+  reason: unknown;
+  private listeners: (() => void)[] = [];
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const index = this.listeners.indexOf(listener);
+    if (index >= 0) this.listeners.splice(index, 1);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    for (const listener of this.listeners.splice(0)) listener();
+  }
 }
 
 /** Milliseconds left before `deadlineAt`, never below zero; undefined without a deadline. */
@@ -161,7 +196,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     // The read's signal fires at its deadline, which is never later than this call's own
     // (`within` only narrows). Without one, one timer for the whole call, cleared when it ends
     // (AbortSignal.timeout would fire later for every call, long after it mattered).
-    const deadline =
+    const deadline: { signal: StopSignal; clear(): void } =
       bound.signal !== undefined && deadlineAt !== undefined
         ? { signal: bound.signal, clear: noop }
         : deadlineSignal(timeoutMs);
@@ -219,7 +254,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     const left = leftUntil(bound.deadlineAt);
     const wait =
       bound.signal !== undefined
-        ? { signal: bound.signal, clear: noop }
+        ? linkedSignal(bound.signal)
         : left === undefined
           ? undefined
           : deadlineSignal(left);
@@ -318,6 +353,16 @@ function narrower(a: ReadBound, b: ReadBound): ReadBound {
 
 function noop(): void {}
 
+/** An AbortSignal that fires with `stop` (cockatiel's retry waits on one), and its unlinking. */
+function linkedSignal(stop: StopSignal): { signal: AbortSignal; clear(): void } {
+  if (stop instanceof AbortSignal) return { signal: stop, clear: noop };
+  const controller = new AbortController();
+  const forward = () => controller.abort(stop.reason);
+  if (stop.aborted) forward();
+  else stop.addEventListener('abort', forward);
+  return { signal: controller.signal, clear: () => stop.removeEventListener('abort', forward) };
+}
+
 /** An abort signal that fires after `ms`, and a way to cancel its timer. */
 function deadlineSignal(ms: number): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();
@@ -340,7 +385,7 @@ function exchange(
     method: 'GET' | 'POST';
     headers: Record<string, string>;
     body: string | undefined;
-    signal: AbortSignal;
+    signal: StopSignal;
     timeoutMs: number;
   },
   failure: (error: unknown, status: number | undefined) => UpstreamError,
@@ -371,7 +416,7 @@ function exchange(
       if (!fromUndici) controller?.abort(error instanceof Error ? error : new Error(String(error)));
       reject(error instanceof UpstreamError ? error : failure(error, status));
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort);
     dispatcher.dispatch(
       {
         origin: url.origin,
