@@ -15,7 +15,11 @@
  * provider, the server's peak RSS, and the ratio to the baseline; writes bench/results/latest.json
  * and the table in BENCHMARKS.md. A benchmark, not a test: nothing here asserts a time.
  *
- * Options: --latency 5,20  --concurrency 1,10,50  --seconds 8  --soak (2 minutes at 50, RSS over
+ * Each figure is the median of --rounds rounds; a round measures the baseline and both
+ * balance-api servers one after the other, so a machine that speeds up or slows down during the
+ * run moves them together, and the ratio is taken within each round.
+ *
+ * Options: --latency 5,20  --concurrency 1,10,50  --seconds 5  --rounds 3  --soak (2 minutes at 50, RSS over
  * time)  --node-flags=--max-semi-space-size=64 (added for balance-api and the baseline alike)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -30,7 +34,8 @@ const { values } = parseArgs({
   options: {
     latency: { type: 'string', default: '5,20' },
     concurrency: { type: 'string', default: '1,10,50' },
-    seconds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
     soak: { type: 'boolean', default: false },
     'soak-seconds': { type: 'string', default: '120' },
@@ -53,6 +58,7 @@ const nodeFlags = [
 ];
 const concurrencies = values.concurrency.split(',').map(Number);
 const seconds = Number(values.seconds);
+const rounds = Math.max(1, Number(values.rounds));
 const warmupSeconds = Number(values.warmup);
 const DASHBOARD = readFileSync(
   new URL('../schema/operations/dashboard.graphql', import.meta.url),
@@ -159,6 +165,9 @@ interface Row {
   concurrency: number;
   server: string;
   requestsPerSecond: number;
+  /** Set on the rows of the report: each round's req/s, and each round's ratio to the baseline. */
+  roundsRequestsPerSecond?: number[];
+  ratios?: number[];
   p50Ms: number;
   p99Ms: number;
   callsPerRequestPerProvider: number;
@@ -175,8 +184,9 @@ async function measure(
   latencyMs: number,
   concurrency: number,
   providers: number,
+  warm: boolean,
 ): Promise<Row> {
-  await load(serverUrl, concurrency, warmupSeconds, GRAPHQL_BODY, true);
+  if (warm) await load(serverUrl, concurrency, warmupSeconds, GRAPHQL_BODY, true);
   await sandboxStats(sandboxUrl, true);
   const rss = watchRss(pid);
   const result = await load(serverUrl, concurrency, seconds, GRAPHQL_BODY, true);
@@ -197,6 +207,39 @@ async function measure(
     peakRssMb: Math.round(peakRssMb),
     errors: result.errors,
     non2xx: result.non2xx,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/**
+ * One row of the report from a server's rounds: the round of median throughput (its latencies
+ * and call counts), the highest peak RSS of any round, and the ratio to the baseline taken
+ * within each round.
+ */
+function summarize(serverRounds: Row[], baselineRounds: Row[]): Row {
+  const byThroughput = [...serverRounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  const middle = byThroughput[Math.floor((byThroughput.length - 1) / 2)] as Row;
+  const ratios = serverRounds.map(
+    (row, round) =>
+      Math.round((row.requestsPerSecond / (baselineRounds[round]?.requestsPerSecond ?? 1)) * 100) /
+      100,
+  );
+  return {
+    ...middle,
+    requestsPerSecond:
+      Math.round(median(serverRounds.map((row) => row.requestsPerSecond)) * 10) / 10,
+    peakRssMb: Math.max(...serverRounds.map((row) => row.peakRssMb)),
+    errors: serverRounds.reduce((total, row) => total + row.errors, 0),
+    non2xx: serverRounds.reduce((total, row) => total + row.non2xx, 0),
+    roundsRequestsPerSecond: serverRounds.map((row) => row.requestsPerSecond),
+    ratios,
   };
 }
 
@@ -307,20 +350,26 @@ async function main(): Promise<void> {
       for (const server of servers) running.push(await start(server.args, server.pattern));
       await checkSameAnswer(running[1]?.url as string, running[0]?.url as string);
       for (const concurrency of concurrencies) {
-        for (const [index, server] of servers.entries()) {
-          const target = running[index] as Running;
-          const row = await measure(
-            server.name,
-            target.url,
-            target.child.pid as number,
-            sandbox.url,
-            latencyMs,
-            concurrency,
-            providers,
-          );
-          rows.push(row);
-          console.log(JSON.stringify(row));
+        const measured: Row[][] = servers.map(() => []);
+        for (let round = 0; round < rounds; round += 1) {
+          for (const [index, server] of servers.entries()) {
+            const target = running[index] as Running;
+            const row = await measure(
+              server.name,
+              target.url,
+              target.child.pid as number,
+              sandbox.url,
+              latencyMs,
+              concurrency,
+              providers,
+              round === 0,
+            );
+            measured[index]?.push(row);
+            console.log(JSON.stringify({ round, ...row }));
+          }
         }
+        const baselineRounds = measured[0] ?? [];
+        for (const serverRounds of measured) rows.push(summarize(serverRounds, baselineRounds));
       }
       for (const server of running) await server.stop();
     }
@@ -332,19 +381,16 @@ async function main(): Promise<void> {
 function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   const flags = nodeFlags.length === 0 ? 'no Node flags' : `Node flags ${nodeFlags.join(' ')}`;
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${flags}`;
+  /** The median of the rounds' ratios, and their range when they differ. */
   const ratioOf = (row: Row) => {
-    const baseline = rows.find(
-      (candidate) =>
-        candidate.server === 'baseline' &&
-        candidate.latencyMs === row.latencyMs &&
-        candidate.concurrency === row.concurrency,
-    );
-    return baseline
-      ? Math.round((row.requestsPerSecond / baseline.requestsPerSecond) * 100) / 100
-      : 0;
+    const ratios = row.ratios ?? [];
+    const low = Math.min(...ratios);
+    const high = Math.max(...ratios);
+    const middle = Math.round(median(ratios) * 100) / 100;
+    return low === high ? `${middle}` : `${middle} (${low}–${high})`;
   };
   const lines = [
-    '| latency | concurrency | server | req/s | p50 ms | p99 ms | balance calls / request / provider | peak RSS MB | × baseline |',
+    '| latency | concurrency | server | req/s (median) | p50 ms | p99 ms | balance calls / request / provider | peak RSS MB | × baseline (median, range) |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (row) =>
@@ -362,7 +408,7 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   console.log(`\nbalance-api bench on ${machine}\n`);
   if (lines.length > 2) console.log(lines.join('\n'));
   if (soakLines.length > 0) console.log(soakLines.join('\n'));
-  const results = { date: new Date().toISOString(), machine, seconds, rows, soak };
+  const results = { date: new Date().toISOString(), machine, seconds, rounds, rows, soak };
   const file = new URL(values.soak ? 'results/soak.json' : 'results/latest.json', import.meta.url);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   const markdownPath = new URL('../BENCHMARKS.md', import.meta.url);
@@ -370,7 +416,7 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   const section = values.soak ? 'soak' : 'table';
   const begin = `<!-- bench:${section}:begin -->`;
   const end = `<!-- bench:${section}:end -->`;
-  const body = `${begin}\nMeasured ${results.date.slice(0, 10)} on ${machine}, ${values.soak ? `${values['soak-seconds']} s at concurrency 50, 5 ms latency` : `${seconds} s per row after a ${warmupSeconds} s warm-up`}.\n\n${(values.soak ? soakLines : lines).join('\n')}\n${end}`;
+  const body = `${begin}\nMeasured ${results.date.slice(0, 10)} on ${machine}, ${values.soak ? `${values['soak-seconds']} s at concurrency 50, 5 ms latency` : `the median of ${rounds} interleaved rounds of ${seconds} s per row, after a ${warmupSeconds} s warm-up`}.\n\n${(values.soak ? soakLines : lines).join('\n')}\n${end}`;
   markdown = markdown.includes(begin)
     ? markdown.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), body)
     : `${markdown.trimEnd()}\n\n${body}\n`;
