@@ -165,6 +165,8 @@ interface Row {
   concurrency: number;
   server: string;
   requestsPerSecond: number;
+  /** autocannon's mean latency, to a hundredth of a ms (its percentiles are whole ms). */
+  meanMs: number;
   /** Set on the rows of the report: each round's req/s, and each round's ratio to the baseline. */
   roundsRequestsPerSecond?: number[];
   ratios?: number[];
@@ -199,6 +201,7 @@ async function measure(
     concurrency,
     server: name,
     requestsPerSecond: Math.round((requests / result.duration) * 10) / 10,
+    meanMs: Math.round(result.latency.average * 100) / 100,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     // Requests sent, not only answered: reads of those still in flight at the end count too.
@@ -390,11 +393,11 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
     return low === high ? `${middle}` : `${middle} (${low}–${high})`;
   };
   const lines = [
-    '| latency | concurrency | server | req/s (median) | p50 ms | p99 ms | balance calls / request / provider | peak RSS MB | × baseline (median, range) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| latency | concurrency | server | req/s (median) | mean ms | p50 ms | p99 ms | balance calls / request / provider | peak RSS MB | × baseline (median, range) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (row) =>
-        `| ${row.latencyMs} ms | ${row.concurrency} | ${row.server} | ${row.requestsPerSecond} | ${row.p50Ms} | ${row.p99Ms} | ${row.callsPerRequestPerProvider} | ${row.peakRssMb} | ${row.server === 'baseline' ? '1' : ratioOf(row)} |`,
+        `| ${row.latencyMs} ms | ${row.concurrency} | ${row.server} | ${row.requestsPerSecond} | ${row.meanMs} | ${row.p50Ms} | ${row.p99Ms} | ${row.callsPerRequestPerProvider} | ${row.peakRssMb} | ${row.server === 'baseline' ? '1' : ratioOf(row)} |`,
     ),
   ];
   const soakLines =
