@@ -21,6 +21,7 @@
  *
  * Options: --latency 5,20  --concurrency 1,10,50  --seconds 5  --rounds 3  --soak (2 minutes at 50, RSS over
  * time)  --node-flags=--max-semi-space-size=64 (added for balance-api and the baseline alike)
+ * --plain-node (without the launcher's flags)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     'soak-seconds': { type: 'string', default: '120' },
     /** Node flags for balance-api and the baseline alike (`--node-flags=...`); default none. */
     'node-flags': { type: 'string', default: '' },
+    /** Leave out the launcher line's flags: Node's defaults, for comparison. */
+    'plain-node': { type: 'boolean', default: false },
   },
 });
 const latencies = values.latency.split(',').map(Number);
@@ -53,7 +56,7 @@ const launcherFlags = (
   .split(' ')
   .filter((flag) => flag !== '');
 const nodeFlags = [
-  ...launcherFlags,
+  ...(values['plain-node'] ? [] : launcherFlags),
   ...values['node-flags'].split(' ').filter((flag) => flag !== ''),
 ];
 const concurrencies = values.concurrency.split(',').map(Number);
@@ -134,6 +137,16 @@ function watchRss(pid: number): { stop(): number; samples: number[] } {
   };
 }
 
+/** A process's CPU time so far in ms, from /proc (clock ticks of 10 ms, as on Linux here). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function sandboxStats(sandboxUrl: string, reset = false) {
   const response = await fetch(`${sandboxUrl}/_sandbox/stats`, {
     method: reset ? 'DELETE' : 'GET',
@@ -167,6 +180,8 @@ interface Row {
   requestsPerSecond: number;
   /** autocannon's mean latency, to a hundredth of a ms (its percentiles are whole ms). */
   meanMs: number;
+  /** The server process's CPU time (user + system, all threads) per request answered. */
+  cpuMsPerRequest: number;
   /** Set on the rows of the report: each round's req/s, and each round's ratio to the baseline. */
   roundsRequestsPerSecond?: number[];
   ratios?: number[];
@@ -191,7 +206,9 @@ async function measure(
   if (warm) await load(serverUrl, concurrency, warmupSeconds, GRAPHQL_BODY, true);
   await sandboxStats(sandboxUrl, true);
   const rss = watchRss(pid);
+  const cpuBefore = cpuMsOf(pid);
   const result = await load(serverUrl, concurrency, seconds, GRAPHQL_BODY, true);
+  const cpuMs = cpuMsOf(pid) - cpuBefore;
   const peakRssMb = rss.stop();
   const stats = await sandboxStats(sandboxUrl);
   const reads = Object.values(stats).reduce((total, kind) => total + kind.reads, 0);
@@ -202,6 +219,7 @@ async function measure(
     server: name,
     requestsPerSecond: Math.round((requests / result.duration) * 10) / 10,
     meanMs: Math.round(result.latency.average * 100) / 100,
+    cpuMsPerRequest: Math.round((cpuMs / Math.max(1, result.requests.total)) * 1000) / 1000,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     // Requests sent, not only answered: reads of those still in flight at the end count too.
@@ -393,11 +411,11 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
     return low === high ? `${middle}` : `${middle} (${low}–${high})`;
   };
   const lines = [
-    '| latency | concurrency | server | req/s (median) | mean ms | p50 ms | p99 ms | balance calls / request / provider | peak RSS MB | × baseline (median, range) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| latency | concurrency | server | req/s (median) | mean ms | p50 ms | p99 ms | balance calls / request / provider | server CPU ms / request | peak RSS MB | × baseline (median, range) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (row) =>
-        `| ${row.latencyMs} ms | ${row.concurrency} | ${row.server} | ${row.requestsPerSecond} | ${row.meanMs} | ${row.p50Ms} | ${row.p99Ms} | ${row.callsPerRequestPerProvider} | ${row.peakRssMb} | ${row.server === 'baseline' ? '1' : ratioOf(row)} |`,
+        `| ${row.latencyMs} ms | ${row.concurrency} | ${row.server} | ${row.requestsPerSecond} | ${row.meanMs} | ${row.p50Ms} | ${row.p99Ms} | ${row.callsPerRequestPerProvider} | ${row.cpuMsPerRequest} | ${row.peakRssMb} | ${row.server === 'baseline' ? '1' : ratioOf(row)} |`,
     ),
   ];
   const soakLines =
