@@ -152,6 +152,19 @@ describe('transport failures', () => {
     expect(bodyWritten).toBe(false);
   });
 
+  it('a request undici refuses to send (a header with a line break) is an upstream error', async () => {
+    const url = await listen(createHttpServer((_req, res) => res.end('{}')));
+    const error = await failure(
+      client(url, 1000).send({
+        method: 'GET',
+        path: '/x',
+        headers: { authorization: 'Bearer a\r\nx-injected: 1' },
+        route: 'x',
+      }),
+    );
+    expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
+  });
+
   it('a body without a length that breaks off is UPSTREAM_BAD_RESPONSE', async () => {
     const url = await listen(
       createHttpServer((_req, res) => {
