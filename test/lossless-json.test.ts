@@ -95,6 +95,10 @@ describe('parseLosslessJson agrees with lossless-json', () => {
     expectSameAsLosslessJson(text);
   });
 
+  it.each([600, 9000])('on arrays nested %i deep', (depth) => {
+    expectSameAsLosslessJson(`${'['.repeat(depth)}1.50${']'.repeat(depth)}`);
+  });
+
   it('on thousands of generated documents', () => {
     // A small seeded generator, so a failure is reproducible.
     let seed = 20261121;

@@ -103,6 +103,29 @@ describe("a provider read's own signal", () => {
   });
 });
 
+describe('retries near the deadline', () => {
+  it('a wait for another try that would outlast the deadline ends there: the last answer stands', async () => {
+    let received = 0;
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        received += 1;
+        res.writeHead(503).end();
+      }),
+    );
+    const http = createUpstreamHttp({
+      providerId: 'p1',
+      baseUrl: url,
+      dispatcher,
+      timeoutMs: 60_000,
+      // A backoff far longer than the deadline allows.
+      retry: { maxRetries: 2, baseDelayMs: 100_000 },
+    }).within({ deadlineAt: performance.now() + 150 });
+    const response = await http.send({ method: 'GET', path: '/x', route: 'x' });
+    expect(response.status).toBe(503);
+    expect(received).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('transport failures', () => {
   it('a refused connection is UPSTREAM_UNAVAILABLE', async () => {
     const url = await listen(createTcpServer());
@@ -152,16 +175,51 @@ describe('transport failures', () => {
     expect(bodyWritten).toBe(false);
   });
 
-  it('a request undici refuses to send (a header with a line break) is an upstream error', async () => {
-    const url = await listen(createHttpServer((_req, res) => res.end('{}')));
+  it('a request undici refuses to send (a header with a line break) fails once, not retried', async () => {
+    let received = 0;
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        received += 1;
+        res.end('{}');
+      }),
+    );
+    let built = 0;
     const error = await failure(
       client(url, 1000).send({
         method: 'GET',
         path: '/x',
-        headers: { authorization: 'Bearer a\r\nx-injected: 1' },
+        headers: () => {
+          built += 1;
+          return { authorization: 'Bearer a\r\nx-injected: 1' };
+        },
         route: 'x',
       }),
     );
+    expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(error.message).toBe('p1: the request could not be sent (UND_ERR_INVALID_ARG)');
+    expect({ built, received }).toEqual({ built: 1, received: 0 });
+  });
+
+  it('an interim 1xx response is not the answer', async () => {
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        res.end('{"ok":1}');
+      }),
+    );
+    const response = await client(url, 1000).send({ method: 'GET', path: '/x', route: 'x' });
+    expect({ status: response.status, text: response.text }).toEqual({
+      status: 200,
+      text: '{"ok":1}',
+    });
+    // And a connection lost after one is lost before any answer: unavailable, not cut off.
+    const lost = await listen(
+      createHttpServer((_req, res) => {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        setTimeout(() => res.socket?.destroy(), 10);
+      }),
+    );
+    const error = await failure(client(lost, 1000).send({ method: 'GET', path: '/x', route: 'x' }));
     expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
   });
 

@@ -128,6 +128,9 @@ function leftUntil(deadlineAt: number | undefined): number | undefined {
 /** Where a failed attempt records the deadline it ran under, for the retry policy to read. */
 const deadlineOfAttempt = new WeakMap<object, number | undefined>();
 
+/** Thrown in the retry loop when the deadline has come before another try. */
+const OUT_OF_TIME = new Error('out of time for another try');
+
 /** HTTP statuses worth another try: the upstream or a gateway before it is briefly unwell. */
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 
@@ -170,7 +173,12 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         const failure = context.result;
         const retryAfter = 'error' in failure ? retryAfterOf(failure.error) : undefined;
         // Full jitter: a random wait up to 100, 200 ms..., so callers do not retry in step.
-        return retryAfter ?? Math.random() * baseDelayMs * 2 ** (context.attempt - 1);
+        const delay = retryAfter ?? Math.random() * baseDelayMs * 2 ** (context.attempt - 1);
+        // Never past the deadline: cockatiel's wait does not watch the abort signal, so a wait
+        // that outlasts the deadline ends at it, and the next try sees there is no time left.
+        const left =
+          'error' in failure ? leftUntil(deadlineOfAttempt.get(failure.error)) : undefined;
+        return left === undefined ? delay : Math.min(delay, left);
       }),
     },
   );
@@ -266,11 +274,16 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
             replay = undefined;
             throw failed;
           }
+          // Out of time after a wait: no further try; the last answer stands (below).
+          if (bound.deadlineAt !== undefined && (leftUntil(bound.deadlineAt) ?? 0) <= 0) {
+            throw OUT_OF_TIME;
+          }
           countAttempt();
           const response = await attempt(upstreamRequest, url, body, bound);
           if (TRANSIENT_STATUSES.has(response.status)) throw new TransientStatus(response);
           return response;
         } catch (error) {
+          if (error === OUT_OF_TIME) throw error;
           last = error;
           if (typeof error === 'object' && error !== null)
             deadlineOfAttempt.set(error, bound.deadlineAt);
@@ -279,7 +292,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       }, wait?.signal);
     } catch (error) {
       // Out of tries, or out of time while waiting to try again: the last answer stands.
-      const final = error instanceof TaskCancelledError ? last : error;
+      const final = error instanceof TaskCancelledError || error === OUT_OF_TIME ? last : error;
       if (final instanceof TransientStatus) return final.response;
       throw final;
     } finally {
@@ -434,6 +447,8 @@ function exchange(
           if (settled) started.abort(new Error('the call was given up'));
         },
         onResponseStart(_controller, statusCode, responseHeaders) {
+          // An interim answer (103 Early Hints, say) is not the answer; undici reports those too.
+          if (statusCode < 200) return;
           status = statusCode;
           headers = responseHeaders;
           const declared = Number(responseHeaders['content-length']);
@@ -500,6 +515,15 @@ function toUpstreamError(
   }
   const reason =
     typeof code === 'string' ? code : typeof causeCode === 'string' ? causeCode : 'network error';
+  // undici would not send it (a header value with a line break, from a token the provider gave):
+  // nothing reached the provider, and trying again would send the same.
+  if (reason === 'UND_ERR_INVALID_ARG') {
+    return new UpstreamError(
+      'UPSTREAM_BAD_RESPONSE',
+      `${providerId}: the request could not be sent (${reason})`,
+      { providerId, cause: error },
+    );
+  }
   if (status !== undefined) {
     return new UpstreamError(
       'UPSTREAM_BAD_RESPONSE',

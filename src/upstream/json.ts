@@ -168,6 +168,7 @@ function parseNativeLossless(text: string): LosslessJson | undefined {
   const counter = { keys: 0, valid: true };
   const result = unmark(value, counter);
   // Fewer keys than in the text: a key was repeated. A marked key: a number stood as a key.
+  // Too deep: lossless-json's to judge.
   return counter.valid && counter.keys === marked.keys ? result : undefined;
 }
 
@@ -235,12 +236,22 @@ function isKey(text: string, end: number): boolean {
   return false;
 }
 
-function unmark(value: unknown, counter: { keys: number; valid: boolean }): unknown {
+/**
+ * Deeper than this, lossless-json decides: its parser recurses, so it runs out of stack at some
+ * depth, and this road must not answer where it would refuse. Upstream bodies nest a few levels.
+ */
+const MAX_FAST_DEPTH = 256;
+
+function unmark(value: unknown, counter: { keys: number; valid: boolean }, depth = 0): unknown {
+  if (depth > MAX_FAST_DEPTH) {
+    counter.valid = false;
+    return value;
+  }
   if (typeof value === 'string') {
     return value.charCodeAt(0) === MARK ? new LosslessNumber(value.slice(1)) : value;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) value[i] = unmark(value[i], counter);
+    for (let i = 0; i < value.length; i += 1) value[i] = unmark(value[i], counter, depth + 1);
     return value;
   }
   if (value !== null && typeof value === 'object') {
@@ -249,7 +260,7 @@ function unmark(value: unknown, counter: { keys: number; valid: boolean }): unkn
       counter.keys += 1;
       if (key.charCodeAt(0) === MARK) counter.valid = false;
       const item = record[key];
-      const next = unmark(item, counter);
+      const next = unmark(item, counter, depth + 1);
       if (next === item) continue;
       if (key !== '__proto__') record[key] = next;
       // An own "__proto__" property, as JSON.parse made it, not the prototype setter.
