@@ -131,6 +131,14 @@ const deadlineOfAttempt = new WeakMap<object, number | undefined>();
 /** Thrown in the retry loop when the deadline has come before another try. */
 const OUT_OF_TIME = new Error('out of time for another try');
 
+/**
+ * True when a read's deadline has come, to the millisecond: timers round to whole milliseconds,
+ * so a wait capped at the time left may end a fraction early.
+ */
+function atDeadline(bound: ReadBound): boolean {
+  return bound.deadlineAt !== undefined && (leftUntil(bound.deadlineAt) ?? 0) < 1;
+}
+
 /** HTTP statuses worth another try: the upstream or a gateway before it is briefly unwell. */
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 
@@ -275,15 +283,20 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
             throw failed;
           }
           // Out of time after a wait: no further try; the last answer stands (below).
-          if (bound.deadlineAt !== undefined && (leftUntil(bound.deadlineAt) ?? 0) <= 0) {
-            throw OUT_OF_TIME;
-          }
+          if (atDeadline(bound)) throw OUT_OF_TIME;
           countAttempt();
           const response = await attempt(upstreamRequest, url, body, bound);
           if (TRANSIENT_STATUSES.has(response.status)) throw new TransientStatus(response);
           return response;
         } catch (error) {
           if (error === OUT_OF_TIME) throw error;
+          // A try cut off by the deadline tells less than the answer before it, which stands.
+          if (
+            error instanceof UpstreamError &&
+            error.code === 'UPSTREAM_TIMEOUT' &&
+            atDeadline(bound)
+          )
+            throw OUT_OF_TIME;
           last = error;
           if (typeof error === 'object' && error !== null)
             deadlineOfAttempt.set(error, bound.deadlineAt);
