@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
 
 /** The five provider kinds of PROVIDERS.md. */
@@ -378,12 +379,28 @@ export function loadConfigFromEnvironment(options: LoadConfigOptions): AppConfig
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : 'unknown reason';
-    throw new ConfigError(path, [`the file is not valid JSON (${reason})`]);
+  } catch {
+    throw new ConfigError(path, [`the file is not valid JSON (${whereJsonBreaks(text)})`]);
   }
   const config = parseConfig(json, { source: path, env, baseDir: dirname(resolve(path)) });
   return applyServerOverrides(config, { env, port: options.port, source: path });
+}
+
+/**
+ * Where a JSON text stops being JSON, as a line and column. Only the place: the parsers' own
+ * messages quote the text around it, which may be a secret typed without its quotes.
+ */
+function whereJsonBreaks(text: string): string {
+  let position: number | undefined;
+  try {
+    parseLossless(text);
+  } catch (error) {
+    const match = /at position (\d+)/.exec(error instanceof Error ? error.message : '');
+    position = match === null ? undefined : Number(match[1]);
+  }
+  if (position === undefined) return 'unreadable';
+  const before = text.slice(0, position).split('\n');
+  return `unexpected text at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
 /** PORT and HOST from the environment, then `--port`, override the file's server section. */

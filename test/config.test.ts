@@ -257,6 +257,18 @@ describe('configuration file', () => {
       expect((error as ConfigError).problems[0]).toMatch(/^the file is not valid JSON \(/);
       expect((error as ConfigError).message).not.toContain(SECRET_CANARY);
     }
+    // A secret typed without its quotes: the parser's message would quote the text around it.
+    const unquoted = join(dir, 'unquoted.json');
+    writeFileSync(unquoted, `{"providers": [{"credentials": {"appSecret": ${SECRET_CANARY}}}]}`);
+    try {
+      loadConfigFromEnvironment({ configPath: unquoted, env: {} });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'the file is not valid JSON (unexpected text at line 1, column 46)',
+      ]);
+      expect((error as ConfigError).message).not.toContain('canary');
+    }
   });
 });
 
