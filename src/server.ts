@@ -177,15 +177,34 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
           !(original instanceof GraphQLError) &&
           !isUpstreamError(original)
         ) {
-          log?.error(
-            { errorName: (original as Error)?.name, errorMessage: (original as Error)?.message },
-            'unexpected error',
-          );
+          log?.error(describeUnexpectedError(original), 'unexpected error');
         }
         return maskError(error, message, false);
       },
     },
   });
+}
+
+/**
+ * An unexpected error for the log: its name, its code and where it was thrown, not its message,
+ * which a third-party library may have written with its input (a token, a secret) in it.
+ */
+export function describeUnexpectedError(error: unknown): {
+  errorName: string;
+  errorCode: string | null;
+  at: string | null;
+} {
+  const { name, code, stack } = (error ?? {}) as {
+    name?: unknown;
+    code?: unknown;
+    stack?: unknown;
+  };
+  const frame = typeof stack === 'string' ? /\n\s+at (.*)/.exec(stack)?.[1] : undefined;
+  return {
+    errorName: typeof name === 'string' ? name : typeof error,
+    errorCode: typeof code === 'string' ? code : null,
+    at: frame ?? null,
+  };
 }
 
 export interface BalanceServer {

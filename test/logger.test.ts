@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, redactSecrets } from '../src/logger.js';
+import { describeUnexpectedError } from '../src/server.js';
 
 describe('log redaction', () => {
   it('redacts secret-named keys in any casing, at any depth', () => {
@@ -53,5 +54,17 @@ describe('log redaction', () => {
       b: ['x', { c: null }],
       route: 'login',
     });
+  });
+});
+
+describe('an unexpected error in the log', () => {
+  it('names the error and where it was thrown, never its message', () => {
+    const error = Object.assign(new TypeError(`bad input "${'canary-secret-7f3a9c'}"`), {
+      code: 'ERR_X',
+    });
+    const described = describeUnexpectedError(error);
+    expect(described).toMatchObject({ errorName: 'TypeError', errorCode: 'ERR_X' });
+    expect(described.at).toMatch(/logger\.test\.ts/);
+    expect(JSON.stringify(described)).not.toContain('canary');
   });
 });
