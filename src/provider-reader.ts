@@ -14,7 +14,16 @@ export interface ProviderRead {
   coverage: ReadonlySet<string> | null;
 }
 
-export type ReadProvider = (query: BalanceQuery) => Promise<ProviderRead>;
+export type ReadProvider = ((query: BalanceQuery) => Promise<ProviderRead>) & {
+  /** How many read shapes (currency sets) the freshness window holds now. */
+  cachedShapes(): number;
+};
+
+/**
+ * The most read shapes kept for `cacheTtlMs` per (tenant, provider). The currency sets come from
+ * clients' arguments, so without a bound a client could fill memory with distinct sets.
+ */
+export const MAX_CACHED_SHAPES = 32;
 
 export interface ProviderReaderOptions {
   adapter: ProviderAdapter;
@@ -98,32 +107,47 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     }));
   }
 
-  return (query) => {
+  const read = (query: BalanceQuery): Promise<ProviderRead> => {
     const key = query.currencies === null ? '*' : [...query.currencies].sort().join(',');
     const now = performance.now();
     for (const candidate of key === '*' ? ['*'] : ['*', key]) {
       const cached = recent.get(candidate);
-      if (cached !== undefined && cached.until > now) return Promise.resolve(cached.read);
+      if (cached !== undefined) {
+        if (cached.until > now) return Promise.resolve(cached.read);
+        recent.delete(candidate);
+      }
       if (config.coalesceReads) {
         const joined = inFlight.get(candidate);
         if (joined !== undefined) return joined;
       }
     }
-    const read = readUpstream(query);
+    const upstream = readUpstream(query);
     if (config.coalesceReads) {
-      inFlight.set(key, read);
+      inFlight.set(key, upstream);
       // Once settled the read is no longer joinable; a later caller reads afresh.
-      read.then(
+      upstream.then(
         () => inFlight.delete(key),
         () => inFlight.delete(key),
       );
     }
     if (config.cacheTtlMs > 0) {
-      read.then(
-        (value) => recent.set(key, { read: value, until: performance.now() + config.cacheTtlMs }),
+      upstream.then(
+        (value) => remember(key, value),
         () => {},
       );
     }
-    return read;
+    return upstream;
   };
+
+  /** Keeps a read for the freshness window; past the bound, the oldest shape goes first. */
+  function remember(key: string, value: ProviderRead): void {
+    recent.delete(key);
+    if (recent.size >= MAX_CACHED_SHAPES) {
+      const oldest = recent.keys().next();
+      if (oldest.done !== true) recent.delete(oldest.value);
+    }
+    recent.set(key, { read: value, until: performance.now() + config.cacheTtlMs });
+  }
+
+  return Object.assign(read, { cachedShapes: () => recent.size });
 }

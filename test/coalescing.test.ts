@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProviderReader } from '../src/provider-reader.js';
+import { createProviderReader, MAX_CACHED_SHAPES } from '../src/provider-reader.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { parseSandboxFault } from '../src/sandbox/faults.js';
 import { createProviderCircuitBreaker } from '../src/upstream/circuit-breaker.js';
@@ -192,6 +192,36 @@ describe('the concurrency cap of each provider (maxConcurrency)', () => {
       'p: no answer within 100 ms (waited for one of its 1 concurrent reads)',
     );
     expect(await holding).toBe('p: no answer within 100 ms');
+  });
+});
+
+describe('the freshness window', () => {
+  it('keeps a bounded number of read shapes, however many currency sets clients send', async () => {
+    const read = createProviderReader({
+      adapter: {
+        kind: 'wallet',
+        capabilities: { currencyFilter: 'many' },
+        fetchAccounts: async () => [],
+      },
+      breaker: createProviderCircuitBreaker({
+        providerId: 'p',
+        failureThreshold: 100,
+        cooldownMs: 1,
+      }),
+      config: {
+        id: 'p',
+        timeoutMs: 1000,
+        maxConcurrency: 4,
+        coalesceReads: false,
+        cacheTtlMs: 60_000,
+      },
+    });
+    for (let i = 0; i < MAX_CACHED_SHAPES * 3; i += 1) {
+      await read({ currencies: [`C${i}`] });
+      // The remembering happens once the read has settled.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(read.cachedShapes()).toBe(MAX_CACHED_SHAPES);
   });
 });
 
