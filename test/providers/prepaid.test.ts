@@ -13,7 +13,12 @@ import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
 const SECRET = 'canary-prepaid-secret-91c2';
 
 describe('prepaid normalization (fixtures)', () => {
-  for (const name of ['seed-example', 'floats-disagree', 'float-fallback']) {
+  for (const name of [
+    'seed-example',
+    'floats-disagree',
+    'float-fallback',
+    'total-from-integer-parts',
+  ]) {
     it(`normalizes ${name}`, () => {
       const fixture = loadFixture('prepaid', name);
       const currency = String(fixture.options?.currency);

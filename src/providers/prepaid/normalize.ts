@@ -14,11 +14,18 @@ const SCALE_DIGITS = 4;
  */
 export function normalizePrepaidBalance(body: unknown, currency: string): NormalizedAccount[] {
   const record = expectRecord(body, 'body');
-  const normal = scaledOrFloat(record, 'balance10000', 'balance');
-  const gift = scaledOrFloat(record, 'gift_balance10000', 'gift_balance');
-  // The total is normal + gift; where the upstream gives neither form of it, it is that sum.
+  const scaledNormal = scaled(record, 'balance10000');
+  const scaledGift = scaled(record, 'gift_balance10000');
+  const normal = scaledNormal ?? readOptionalAmount(record, 'balance', 'body');
+  const gift = scaledGift ?? readOptionalAmount(record, 'gift_balance', 'body');
+  // The total is normal + gift. Integers first: the total's own, then the sum of both parts'
+  // integers; only then the float total, then the sum of whatever the parts are.
   const total =
-    scaledOrFloat(record, 'total_balance10000', 'total_balance') ??
+    scaled(record, 'total_balance10000') ??
+    (scaledNormal !== undefined && scaledGift !== undefined
+      ? scaledNormal.plus(scaledGift)
+      : undefined) ??
+    readOptionalAmount(record, 'total_balance', 'body') ??
     (normal !== undefined && gift !== undefined ? normal.plus(gift) : undefined);
   if (total === undefined) {
     throw new ContractViolation(
@@ -48,17 +55,12 @@ export function normalizePrepaidBalance(body: unknown, currency: string): Normal
   ];
 }
 
-function scaledOrFloat(
-  record: Record<string, unknown>,
-  scaledField: string,
-  floatField: string,
-): Amount | undefined {
-  const scaled = readOptionalAmount(record, scaledField, 'body');
-  if (scaled !== undefined) {
-    if (!scaled.value.isInteger()) {
-      throw new ContractViolation(`body.${scaledField}: expected an integer, received a fraction`);
-    }
-    return Amount.fromScaledInteger(scaled, SCALE_DIGITS);
+/** A `*10000` integer field as its amount; undefined where it is missing. */
+function scaled(record: Record<string, unknown>, field: string): Amount | undefined {
+  const units = readOptionalAmount(record, field, 'body');
+  if (units === undefined) return undefined;
+  if (!units.value.isInteger()) {
+    throw new ContractViolation(`body.${field}: expected an integer, received a fraction`);
   }
-  return readOptionalAmount(record, floatField, 'body');
+  return Amount.fromScaledInteger(units, SCALE_DIGITS);
 }
