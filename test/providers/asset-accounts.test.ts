@@ -4,6 +4,7 @@ import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import { createOtpSource } from '../../src/providers/asset-accounts/auth.js';
 import {
   type AssetAccountsSimulator,
   type AssetAccountsSimulatorOptions,
@@ -703,3 +704,22 @@ function wireDetail(detail: Detail): Record<string, unknown> {
     bSuppressed: detail.bSuppressed ?? false,
   };
 }
+
+describe('the one-time code source', () => {
+  it('reads the clock once per code: at a step boundary the code belongs to the step it is cached under', () => {
+    // The clock moves on between two readings, from the end of one step into the next.
+    const readings = [29_999, 30_001, 30_002];
+    const now = () => readings.shift() ?? 30_003;
+    const config = {
+      id: 'ops',
+      credentials: { otpSecret: OTP_SECRET },
+    } as unknown as ProviderConfigOf<'asset-accounts'>;
+    const code = createOtpSource(config, now)();
+    const secret = Secret.fromBase32(OTP_SECRET);
+    expect(code).toBe(
+      new TOTP({ secret, digits: 6, period: 30, algorithm: 'SHA1' }).generate({
+        timestamp: 29_999,
+      }),
+    );
+  });
+});

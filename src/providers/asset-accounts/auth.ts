@@ -38,9 +38,11 @@ export function createOtpSource(
       );
     }
     // One HMAC per 30-second step: the code is the same for every request within it.
-    const step = Math.floor(now() / 30_000);
+    // One reading of the clock: a second one could fall in the next step.
+    const at = now();
+    const step = Math.floor(at / 30_000);
     if (cached === undefined || cached.step !== step) {
-      cached = { step, code: generateOtp(secret, now()) };
+      cached = { step, code: generateOtp(secret, at) };
     }
     return cached.code;
   };
