@@ -75,6 +75,22 @@ const balance = (
   fetchedAt,
 });
 
+/** One TOTP generator per provider, made on first use (as balance-api makes one per adapter). */
+const totps = new Map();
+function totpOf(p) {
+  let totp = totps.get(p.id);
+  if (totp === undefined) {
+    totp = new TOTP({
+      secret: Secret.fromBase32(p.credentials.otpSecret),
+      digits: 6,
+      period: 30,
+      algorithm: 'SHA1',
+    });
+    totps.set(p.id, totp);
+  }
+  return totp;
+}
+
 const readers = {
   async pik(p) {
     const bearer = await token(p, async () => {
@@ -115,12 +131,7 @@ const readers = {
     }));
   },
   async 'asset-accounts'(p) {
-    const totp = new TOTP({
-      secret: Secret.fromBase32(p.credentials.otpSecret),
-      digits: 6,
-      period: 30,
-      algorithm: 'SHA1',
-    });
+    const totp = totpOf(p);
     const bearer = await token(p, async () => {
       const otp = totp.generate();
       const { body } = await call(p.baseUrl, '/api/v1/public/auth/login', {
