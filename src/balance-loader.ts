@@ -27,9 +27,25 @@ export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string>;
  * if any field needs all, else just those, where the kind can narrow a read.
  */
 export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number): BalanceLoader {
-  // Reads already made or under way in this request, so a late need that an earlier read
-  // covers costs nothing.
-  const reads = new Map<string, Promise<ProviderSnapshot>[]>();
+  // Reads already made or under way in this request, with what each covers (known when it
+  // starts), so a late need that an earlier read covers costs nothing, and waits for nothing else.
+  const reads = new Map<string, RequestRead[]>();
+
+  /** A new read of the provider for `wanted`, remembered for later needs of this request. */
+  function startRead(providerId: string, wanted: Set<string> | null): Promise<ProviderSnapshot> {
+    const provider = tenant.byId.get(providerId);
+    const coverage = provider === undefined ? wanted : narrowed(provider, wanted);
+    const snapshot =
+      provider === undefined
+        ? Promise.reject(new Error(`unknown provider "${providerId}"`))
+        : provider
+            .read({ currencies: coverage === null ? null : [...coverage], deadlineAt })
+            .then((read) => ({ provider, ...read }));
+    // Handled by the slots below; this keeps an early rejection from going unobserved.
+    snapshot.catch(() => {});
+    reads.set(providerId, [...(reads.get(providerId) ?? []), { coverage, snapshot }]);
+    return snapshot;
+  }
 
   return new DataLoader<BalanceNeed, ProviderSnapshot, string>(
     async (needs) => {
@@ -42,21 +58,14 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
       const results = new Map<string, Promise<ProviderSnapshot>>();
       for (const [providerId, providerNeeds] of byProvider) {
         const wanted = unionOfCurrencies(providerNeeds);
-        const earlier = reads.get(providerId) ?? [];
-        const covering = await findCovering(earlier, wanted);
-        if (covering !== undefined) {
-          results.set(providerId, Promise.resolve(covering));
-          continue;
-        }
-        const provider = tenant.byId.get(providerId);
-        const read =
-          provider === undefined
-            ? Promise.reject(new Error(`unknown provider "${providerId}"`))
-            : readProvider(provider, wanted, deadlineAt);
-        // Handled by the slots below; this keeps an early rejection from going unobserved.
-        read.catch(() => {});
-        reads.set(providerId, [...earlier, read]);
-        results.set(providerId, read);
+        const covering = reads.get(providerId)?.find((earlier) => covers(earlier.coverage, wanted));
+        // A covering read is reused; should it fail, failures are not reused: a read of its own.
+        results.set(
+          providerId,
+          covering === undefined
+            ? startRead(providerId, wanted)
+            : covering.snapshot.catch(() => startRead(providerId, wanted)),
+        );
       }
       return Promise.all(
         needs.map((need) =>
@@ -74,32 +83,23 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
   );
 }
 
-function readProvider(
-  provider: ProviderRuntime,
-  wanted: Set<string> | null,
-  deadlineAt: number | undefined,
-): Promise<ProviderSnapshot> {
-  const filter = provider.adapter.capabilities.currencyFilter;
-  const narrowed =
-    wanted === null || filter === 'none' || (filter === 'one' && wanted.size !== 1) ? null : wanted;
-  return provider
-    .read({ currencies: narrowed === null ? null : [...narrowed], deadlineAt })
-    .then((read) => ({ provider, ...read }));
+/** One read of a request: what it covers (upper-case codes, or null for all), and its result. */
+interface RequestRead {
+  coverage: ReadonlySet<string> | null;
+  snapshot: Promise<ProviderSnapshot>;
 }
 
-/** The first earlier read that succeeded and covers `wanted`; failed reads are not reused. */
-async function findCovering(
-  earlier: Promise<ProviderSnapshot>[],
-  wanted: Set<string> | null,
-): Promise<ProviderSnapshot | undefined> {
-  for (const read of earlier) {
-    const snapshot = await read.catch(() => undefined);
-    if (snapshot === undefined) continue;
-    const { coverage } = snapshot;
-    if (coverage === null) return snapshot;
-    if (wanted !== null && [...wanted].every((currency) => coverage.has(currency))) return snapshot;
-  }
-  return undefined;
+/** What a read for `wanted` asks the provider for: all currencies where the kind cannot narrow. */
+function narrowed(provider: ProviderRuntime, wanted: Set<string> | null): Set<string> | null {
+  const filter = provider.adapter.capabilities.currencyFilter;
+  return wanted === null || filter === 'none' || (filter === 'one' && wanted.size !== 1)
+    ? null
+    : wanted;
+}
+
+function covers(coverage: ReadonlySet<string> | null, wanted: Set<string> | null): boolean {
+  if (coverage === null) return true;
+  return wanted !== null && [...wanted].every((currency) => coverage.has(currency));
 }
 
 function unionOfCurrencies(needs: BalanceNeed[]): Set<string> | null {
