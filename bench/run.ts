@@ -155,13 +155,7 @@ async function sandboxStats(sandboxUrl: string, reset = false) {
     .stats;
 }
 
-function load(
-  url: string,
-  connections: number,
-  duration: number,
-  body: string,
-  isGraphQL: boolean,
-) {
+function load(url: string, connections: number, duration: number, body: string) {
   return autocannon({
     url,
     connections,
@@ -169,7 +163,6 @@ function load(
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
-    ...(isGraphQL ? {} : {}),
   });
 }
 
@@ -203,11 +196,11 @@ async function measure(
   providers: number,
   warm: boolean,
 ): Promise<Row> {
-  if (warm) await load(serverUrl, concurrency, warmupSeconds, GRAPHQL_BODY, true);
+  if (warm) await load(serverUrl, concurrency, warmupSeconds, GRAPHQL_BODY);
   await sandboxStats(sandboxUrl, true);
   const rss = watchRss(pid);
   const cpuBefore = cpuMsOf(pid);
-  const result = await load(serverUrl, concurrency, seconds, GRAPHQL_BODY, true);
+  const result = await load(serverUrl, concurrency, seconds, GRAPHQL_BODY);
   const cpuMs = cpuMsOf(pid) - cpuBefore;
   const peakRssMb = rss.stop();
   const stats = await sandboxStats(sandboxUrl);
@@ -327,24 +320,21 @@ async function main(): Promise<void> {
     const plainConfig = writeConfig(sandbox.url, false);
     const coalesceConfig = writeConfig(sandbox.url, true);
     const providers = 5;
-    const servers: { name: string; args: string[]; pattern: RegExp; graphql: boolean }[] = [
+    const servers: { name: string; args: string[]; pattern: RegExp }[] = [
       {
         name: 'baseline',
         args: ['bench/baseline-server.mjs', plainConfig],
         pattern: /listening on (http:\/\/\S+)/,
-        graphql: false,
       },
       {
         name: 'balance-api',
         args: ['bin/balance-api.js', 'serve', '--config', plainConfig, '--port', '0'],
         pattern: /GraphiQL at (http:\/\/\S+\/graphql)/,
-        graphql: true,
       },
       {
         name: 'balance-api+coalescing',
         args: ['bin/balance-api.js', 'serve', '--config', coalesceConfig, '--port', '0'],
         pattern: /GraphiQL at (http:\/\/\S+\/graphql)/,
-        graphql: true,
       },
     ];
     if (values.soak) {
@@ -359,7 +349,7 @@ async function main(): Promise<void> {
           rssMb: Math.round(rss.samples.at(-1) ?? 0),
         });
       }, 5000);
-      const result = await load(server.url, 50, total, GRAPHQL_BODY, true);
+      const result = await load(server.url, 50, total, GRAPHQL_BODY);
       clearInterval(sampler);
       rss.stop();
       console.log(

@@ -140,8 +140,5 @@ function jwtFailure(error: unknown): string {
   ) {
     return 'the token is not signed by a trusted key';
   }
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError) {
-    return 'the token could not be verified';
-  }
   return 'the token could not be verified';
 }

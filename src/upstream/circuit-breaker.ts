@@ -1,7 +1,6 @@
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
-  CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
   handleWhen,
@@ -26,7 +25,6 @@ export interface CircuitBreakerOptions {
 /** One (tenant, provider)'s breaker: fail fast while the provider is down, then probe. */
 export interface ProviderCircuitBreaker {
   run<T>(read: () => Promise<T>): Promise<T>;
-  state(): 'closed' | 'open' | 'half-open';
 }
 
 export function createProviderCircuitBreaker(
@@ -67,16 +65,6 @@ export function createProviderCircuitBreaker(
           }`,
           { providerId: options.providerId, cause: error },
         );
-      }
-    },
-    state() {
-      switch (policy.state) {
-        case CircuitState.Closed:
-          return 'closed';
-        case CircuitState.HalfOpen:
-          return 'half-open';
-        default:
-          return 'open';
       }
     },
   };
