@@ -173,6 +173,11 @@ const limitsSchema = z.strictObject({
   maxCost: z.number().int().min(1).max(1_000_000).default(5000),
   /** Most directives in one operation; default 20. */
   maxDirectives: z.number().int().min(0).max(1000).default(20),
+  /**
+   * Most items in any list a request passes (variables and literals: `currencies`,
+   * `providerIds`, entity representations); default 500. The token limit does not see variables.
+   */
+  maxListItems: z.number().int().min(1).max(100_000).default(500),
 });
 export type QueryLimits = z.infer<typeof limitsSchema>;
 const DEFAULT_LIMITS: QueryLimits = {
@@ -181,7 +186,11 @@ const DEFAULT_LIMITS: QueryLimits = {
   maxTokens: 2000,
   maxCost: 5000,
   maxDirectives: 20,
+  maxListItems: 500,
 };
+
+/** pino's levels, for `logLevel` and LOG_LEVEL. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const serverSchema = z.strictObject({
   /** Default 127.0.0.1; the environment variable HOST overrides it. */
@@ -230,7 +239,28 @@ const serverSchema = z.strictObject({
    */
   allowAnonymous: z.boolean().default(false),
   /** Lines below this level are not logged; default "info" (LOG_LEVEL overrides it). */
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** A client must send a request's headers within this; default 10 000 (Node: 60 000). */
+  headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * A client must send a whole request, headers and body, within this (HTTP 408 and the
+   * connection closed after it); default 30 000 (Node: 300 000).
+   */
+  receiveTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  /** An idle keep-alive connection is closed after this; default 5000. */
+  keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
+  /** Open client connections at most; more are refused at once. Default 1000. */
+  maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
+  /**
+   * On SIGTERM, keep accepting for this long with /readyz answering 503, so a load balancer stops
+   * sending before the listener closes; default 0.
+   */
+  shutdownDelayMs: z.number().int().min(0).max(600_000).default(0),
+  /**
+   * On SIGTERM, requests under way get this long to finish; then the remaining connections are
+   * closed and the process exits. Default 10 000.
+   */
+  drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
 });
 type RawServerConfig = z.infer<typeof serverSchema>;
 
@@ -242,6 +272,12 @@ const DEFAULT_SERVER: RawServerConfig = {
   maxRequestBytes: 1024 * 1024,
   allowAnonymous: false,
   logLevel: 'info',
+  headersTimeoutMs: 10_000,
+  receiveTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5000,
+  maxConnections: 1000,
+  shutdownDelayMs: 0,
+  drainTimeoutMs: 10_000,
 };
 
 const idSchema = z
@@ -258,6 +294,8 @@ const authSchema = z.strictObject({
           error:
             'expected 64 hex digits: the SHA-256 of the key (balance-api hash-api-key prints it)',
         }),
+        /** This caller is a federation gateway: it may read `_service { sdl }`. Default false. */
+        federation: z.boolean().default(false),
       }),
     )
     .default([]),
@@ -279,6 +317,8 @@ const authSchema = z.strictObject({
       clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
       /** How soon a token with an unknown key id may make the JWKS be read again; default 30 s. */
       jwksRefreshCooldownMs: z.number().int().min(0).max(3_600_000).default(30_000),
+      /** A token must carry `exp`, at most this far ahead; default 86 400 (one day). */
+      maxExpiresInSeconds: z.number().int().min(60).max(31_536_000).default(86_400),
     })
     .optional(),
 });
@@ -294,7 +334,7 @@ const fileSchema = z.strictObject({
 
 /** Caller authentication, validated. */
 export interface AuthConfig {
-  apiKeys: { tenant: string; sha256: string }[];
+  apiKeys: { tenant: string; sha256: string; federation: boolean }[];
   jwt:
     | {
         /** A file (with the keys read at start) or a URL. */
@@ -304,6 +344,7 @@ export interface AuthConfig {
         tenantClaim: string;
         clockToleranceSeconds: number;
         jwksRefreshCooldownMs: number;
+        maxExpiresInSeconds: number;
       }
     | undefined;
 }
@@ -322,6 +363,12 @@ export interface ServerConfig {
   /** Hash to document, when only trusted documents are accepted. */
   trustedDocuments: ReadonlyMap<string, string> | undefined;
   logLevel: RawServerConfig['logLevel'];
+  headersTimeoutMs: number;
+  receiveTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  shutdownDelayMs: number;
+  drainTimeoutMs: number;
 }
 
 export interface TenantConfig {
