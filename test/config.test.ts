@@ -293,8 +293,8 @@ describe('tenants and auth in the configuration file', () => {
       ['acme', ['pik-main']],
     ]);
     expect(config.auth?.apiKeys).toEqual([
-      { tenant: 'acme', sha256: hex },
-      { tenant: 'default', sha256: 'b'.repeat(64) },
+      { tenant: 'acme', sha256: hex, federation: false },
+      { tenant: 'default', sha256: 'b'.repeat(64), federation: false },
     ]);
   });
 
