@@ -68,6 +68,11 @@ const commonProviderFields = {
   coalesceReads: z.boolean().default(true),
   /** Serve reads from a read this recent (ms); default 0: every request reads the provider. */
   cacheTtlMs: z.number().int().min(0).max(3_600_000).default(0),
+  /**
+   * Longest session token accepted from a login (bytes); a longer one, or one that cannot be sent
+   * in a header, fails the login as UPSTREAM_BAD_RESPONSE. Default 8192.
+   */
+  maxTokenBytes: z.number().int().min(64).max(65_536).default(8192),
   /** Largest upstream body accepted; default 8 MiB. */
   maxResponseBytes: z
     .number()
