@@ -285,9 +285,11 @@ const DEFAULT_SERVER: RawServerConfig = {
   drainTimeoutMs: 10_000,
 };
 
+/** Provider and tenant ids; only a value of this syntax is ever echoed in a message. */
+const ID_PATTERN = /^[a-z0-9-]+$/;
 const idSchema = z
   .string()
-  .regex(/^[a-z0-9-]+$/, { error: 'expected lower-case letters, digits and "-"' });
+  .regex(ID_PATTERN, { error: 'expected lower-case letters, digits and "-"' });
 
 const authSchema = z.strictObject({
   /** Callers that present an API key; only its SHA-256 is configured. */
@@ -467,7 +469,8 @@ export function applyServerOverrides(
   if (env.PORT) {
     const port = Number(env.PORT);
     if (/^\d+$/.test(env.PORT) && port <= 65_535) server.port = port;
-    else problems.push(`PORT: expected a port number from 0 to 65535, received "${env.PORT}"`);
+    // Not echoed: a value in the wrong variable may be a secret.
+    else problems.push('PORT: expected a port number from 0 to 65535');
   }
   if (options.port !== undefined) server.port = options.port;
   if (problems.length > 0) throw new ConfigError(options.source ?? 'environment', problems);
@@ -506,7 +509,8 @@ export function parseConfig(json: unknown, options: ParseConfigOptions): AppConf
         id?: unknown;
         providers?: unknown;
       };
-      if (typeof id !== 'string' || !Array.isArray(providers)) return;
+      // An id without the id syntax is reported by the schema, and never echoed.
+      if (typeof id !== 'string' || !ID_PATTERN.test(id) || !Array.isArray(providers)) return;
       const label = `tenants[${index}] "${id}": `;
       if (tenants.some((other) => other.id === id)) {
         problems.push(
@@ -632,7 +636,15 @@ function resolveServer(
   const { env } = options;
   const profile = server.profile ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
   const development = profile === 'development';
-  const logLevel = (env.LOG_LEVEL as RawServerConfig['logLevel'] | undefined) ?? server.logLevel;
+  let logLevel = server.logLevel;
+  if (env.LOG_LEVEL) {
+    if ((LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL)) {
+      logLevel = env.LOG_LEVEL as RawServerConfig['logLevel'];
+    } else {
+      // Not echoed: a value in the wrong variable may be a secret.
+      problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}`);
+    }
+  }
   let trustedDocuments: ServerConfig['trustedDocuments'];
   if (server.trustedDocuments !== undefined) {
     const file = resolve(options.baseDir, server.trustedDocuments.manifest.file);
@@ -688,8 +700,13 @@ function parseProvider(
   }
   const kind = (raw as { kind?: unknown }).kind;
   if (typeof kind !== 'string' || !(PROVIDER_KINDS as readonly string[]).includes(kind)) {
+    // The value is not echoed: a secret typed in the wrong field would be printed.
     const received =
-      typeof kind === 'string' ? `"${kind}"` : kind === undefined ? 'nothing' : typeof kind;
+      typeof kind === 'string'
+        ? 'a string that is none of them'
+        : kind === undefined
+          ? 'nothing'
+          : typeof kind;
     problems.push(
       `${label}: kind: expected one of ${PROVIDER_KINDS.join(', ')}, received ${received}`,
     );
@@ -706,7 +723,7 @@ function parseProvider(
 /** `providers[2] "ops"`, or `providers[2]` where the entry has no usable id. */
 function providerLabel(raw: unknown, index: number): string {
   const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
-  return typeof id === 'string' && /^[a-z0-9-]+$/.test(id)
+  return typeof id === 'string' && ID_PATTERN.test(id)
     ? `providers[${index}] "${id}"`
     : `providers[${index}]`;
 }
@@ -716,12 +733,24 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const path = issue.path;
   const field = path.length === 0 ? '(top level)' : formatPath(path);
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${formatPath([...path, key])}: unknown key`).join('; ');
+    // A key is named only when it looks like one: a secret pasted as a key is not echoed.
+    return issue.keys
+      .map((key) =>
+        KEY_PATTERN.test(key)
+          ? `${formatPath([...path, key])}: unknown key`
+          : `${path.length === 0 ? '' : `${formatPath(path)}: `}an unknown key (not shown: it is not a valid key name)`,
+      )
+      .join('; ');
   }
   if (isMissing(input, path)) return `${field}: is required`;
   if (issue.code === 'invalid_type') return `${field}: expected ${issue.expected}`;
   return `${field}: ${issue.message}`;
 }
+
+/** What a configuration key looks like; another unknown key is reported without its name. */
+const KEY_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/;
+/** What an environment variable's name looks like; only such a name is echoed. */
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** True when the document has no value at `path` (zod does not report the input itself). */
 function isMissing(input: unknown, path: PropertyKey[]): boolean {
@@ -767,7 +796,11 @@ function resolveSecret(
   if ('env' in reference) {
     const value = options.env[reference.env];
     if (value === undefined || value === '') {
-      problems.push(`${where}: environment variable ${reference.env} is not set`);
+      problems.push(
+        ENV_NAME_PATTERN.test(reference.env)
+          ? `${where}: environment variable ${reference.env} is not set`
+          : `${where}: the environment variable named there is not set (and its name is not a valid variable name)`,
+      );
       return undefined;
     }
     return value;

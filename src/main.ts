@@ -136,7 +136,8 @@ async function main(argv: string[]): Promise<void> {
 function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65_535) {
-    throw new UsageError(`--port: expected a port number from 0 to 65535, received "${text}"`);
+    // Not echoed: a value in the wrong place may be a secret.
+    throw new UsageError('--port: expected a port number from 0 to 65535');
   }
   return port;
 }

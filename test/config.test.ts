@@ -114,8 +114,65 @@ describe('configuration file', () => {
 
   it('reports an unknown kind naming the provider and the field', () => {
     expect(problemsOf({ providers: [pik({ kind: 'bank' })] })).toEqual([
-      'providers[0] "pik-main": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received "bank"',
+      'providers[0] "pik-main": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received a string that is none of them',
     ]);
+  });
+
+  it("never echoes a value typed in the wrong field: only values that have the field's syntax", () => {
+    // A secret pasted into `kind`, a tenant id, an env variable name or a key name.
+    expect(problemsOf({ providers: [pik({ kind: SECRET_CANARY })] })).toEqual([
+      'providers[0] "pik-main": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received a string that is none of them',
+    ]);
+    expect(
+      problemsOf({
+        auth: { apiKeys: [{ tenant: 'acme', sha256: 'a'.repeat(64) }] },
+        tenants: [{ id: `${SECRET_CANARY} !`, providers: [] }],
+      }),
+    ).toEqual(['tenants[0].id: expected lower-case letters, digits and "-"']);
+    expect(
+      problemsOf({
+        providers: [pik({ credentials: { appId: 'a', appSecret: { env: `${SECRET_CANARY}=x` } } })],
+      }),
+    ).toEqual([
+      'providers[0] "pik-main": credentials.appSecret: the environment variable named there is not set (and its name is not a valid variable name)',
+    ]);
+    expect(problemsOf({ providers: [pik({ [`${SECRET_CANARY} x`]: 1 })] })).toEqual([
+      'providers[0] "pik-main": an unknown key (not shown: it is not a valid key name)',
+    ]);
+  });
+
+  it('names an unknown key when it looks like a key', () => {
+    expect(problemsOf({ providers: [pik({ timeoutMS: 1 })] })).toEqual([
+      'providers[0] "pik-main": timeoutMS: unknown key',
+    ]);
+  });
+
+  it('refuses a PORT or LOG_LEVEL it cannot use, without echoing it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'balance-config-'));
+    const path = join(dir, 'config.json');
+    writeFileSync(path, JSON.stringify({ providers: [pik()] }));
+    const problems = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfigFromEnvironment({ configPath: path, env });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).message).not.toContain(SECRET_CANARY);
+        return (error as ConfigError).problems;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(problems({ PORT: SECRET_CANARY })).toEqual([
+      'PORT: expected a port number from 0 to 65535',
+    ]);
+    expect(problems({ LOG_LEVEL: SECRET_CANARY })).toEqual([
+      'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+    expect(problems({ LOG_LEVEL: 'bogus' })).toEqual([
+      'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+    expect(
+      loadConfigFromEnvironment({ configPath: path, env: { LOG_LEVEL: 'warn' } })?.server.logLevel,
+    ).toBe('warn');
   });
 
   it('reports a missing credential', () => {

@@ -163,7 +163,7 @@ describe('balance-api with a wrong configuration', () => {
       [
         'balance-api: the configuration is not valid.',
         `${configPath}: 2 problems`,
-        '  - providers[0] "a": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received "bank"',
+        '  - providers[0] "a": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received a string that is none of them',
         '  - providers[1] "b": baseUrl: expected an http:// or https:// URL',
         '',
       ].join('\n'),
