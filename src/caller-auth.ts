@@ -10,7 +10,15 @@ import { type AuthConfig, DEFAULT_TENANT_ID, readJwksFile } from './config.js';
 
 /** Who is calling: a tenant, or why the credentials were refused (safe to show the caller). */
 export type CallerAuthResult =
-  | { ok: true; tenantId: string }
+  | {
+      ok: true;
+      tenantId: string;
+      /**
+       * The caller is a federation gateway (an API key configured with `"federation": true`): it
+       * may read `_service { sdl }` when introspection is off. Absent: false.
+       */
+      federation?: boolean;
+    }
   | { ok: false; reason: string; invalidToken: boolean };
 
 export interface CallerAuthenticator {
@@ -24,8 +32,8 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /**
  * Maps `Authorization: Bearer <API key or JWT>` to a tenant. API keys are compared by their
  * SHA-256 in constant time; JWTs are verified with jose (signature, exp and nbf with a small
- * tolerance, issuer, audience) and name their tenant in a claim. Without an `auth` section every
- * caller gets the default tenant.
+ * tolerance, issuer, audience; exp required, at most `maxExpiresInSeconds` ahead) and name their
+ * tenant in a claim. Without an `auth` section every caller gets the default tenant.
  */
 export function createCallerAuthenticator(
   auth: AuthConfig | undefined,
@@ -39,6 +47,7 @@ export function createCallerAuthenticator(
   }
   const keyDigests = auth.apiKeys.map((key) => ({
     tenant: key.tenant,
+    federation: key.federation,
     digest: Buffer.from(key.sha256, 'hex'),
   }));
   const jwt = auth.jwt;
@@ -46,14 +55,14 @@ export function createCallerAuthenticator(
 
   function byApiKey(token: string): CallerAuthResult {
     const digest = createHash('sha256').update(token, 'utf8').digest();
-    let tenant: string | undefined;
+    let found: (typeof keyDigests)[number] | undefined;
     // Every configured key is compared, each in constant time, so timing says nothing of which.
     for (const key of keyDigests) {
-      if (timingSafeEqual(digest, key.digest) && tenant === undefined) tenant = key.tenant;
+      if (timingSafeEqual(digest, key.digest) && found === undefined) found = key;
     }
-    return tenant === undefined
+    return found === undefined
       ? { ok: false, reason: 'the API key is not valid', invalidToken: true }
-      : { ok: true, tenantId: tenant };
+      : { ok: true, tenantId: found.tenant, federation: found.federation };
   }
 
   async function byJwt(token: string): Promise<CallerAuthResult> {
@@ -65,7 +74,18 @@ export function createCallerAuthenticator(
         issuer: jwt.issuer,
         audience: jwt.audience,
         clockTolerance: jwt.clockToleranceSeconds,
+        // A token without exp would be valid forever.
+        requiredClaims: ['exp'],
       });
+      // jose checked that exp is a number in the future; it must not be too far in the future.
+      const ahead = (payload.exp as number) - Date.now() / 1000;
+      if (ahead > jwt.maxExpiresInSeconds + jwt.clockToleranceSeconds) {
+        return {
+          ok: false,
+          reason: `the token's "exp" claim is more than ${jwt.maxExpiresInSeconds} s ahead; at most ${jwt.maxExpiresInSeconds} s are accepted (auth.jwt.maxExpiresInSeconds)`,
+          invalidToken: true,
+        };
+      }
       const tenant = payload[jwt.tenantClaim];
       if (typeof tenant !== 'string' || !tenantIds.has(tenant)) {
         return {
@@ -76,7 +96,7 @@ export function createCallerAuthenticator(
       }
       return { ok: true, tenantId: tenant };
     } catch (error) {
-      return { ok: false, reason: jwtFailure(error), invalidToken: true };
+      return { ok: false, reason: jwtFailure(error, jwt.maxExpiresInSeconds), invalidToken: true };
     }
   }
 
@@ -127,9 +147,12 @@ function createKeySet(jwt: NonNullable<AuthConfig['jwt']>): JWTVerifyGetKey {
 }
 
 /** Why jose refused a token, in words that reveal nothing of the token or the keys. */
-function jwtFailure(error: unknown): string {
+function jwtFailure(error: unknown, maxExpiresInSeconds: number): string {
   if (error instanceof errors.JWTExpired) return 'the token has expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'exp' && error.reason === 'missing') {
+      return `the token has no "exp" claim: it must expire, at most ${maxExpiresInSeconds} s after it is presented`;
+    }
     return error.claim === 'nbf'
       ? 'the token is not valid yet'
       : `the token's "${error.claim}" claim is not accepted`;

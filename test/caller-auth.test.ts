@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rememberCallerAuth } from '../src/graphql/use-caller-auth.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { DASHBOARD_QUERY, startTestApp, type TestApp } from './helpers/app.js';
 
 const API_KEY = 'acme-key-7d1c0e';
 const ISSUER = 'https://id.example';
@@ -25,7 +26,8 @@ function sign(
   options: {
     issuer?: string;
     audience?: string;
-    expiresIn?: string | number;
+    /** null: no `exp` claim at all. */
+    expiresIn?: string | number | null;
     notBefore?: string | number;
   } = {},
 ) {
@@ -33,8 +35,8 @@ function sign(
     .setProtectedHeader({ alg: 'ES256', kid: key.jwk.kid as string })
     .setIssuer(options.issuer ?? ISSUER)
     .setAudience(options.audience ?? AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '5m');
+    .setIssuedAt();
+  if (options.expiresIn !== null) jwt = jwt.setExpirationTime(options.expiresIn ?? '5m');
   if (options.notBefore !== undefined) jwt = jwt.setNotBefore(options.notBefore);
   return jwt.sign(key.pair.privateKey);
 }
@@ -139,6 +141,25 @@ describe('caller authentication with API keys and a JWKS file', () => {
     );
   });
 
+  it('refuses a JWT without exp, which would be valid forever', async () => {
+    await refused(
+      `Bearer ${await sign(keyA, {}, { expiresIn: null })}`,
+      'the token has no "exp" claim: it must expire, at most 86400 s after it is presented',
+    );
+  });
+
+  it('refuses a JWT that expires further ahead than auth.jwt.maxExpiresInSeconds (one day)', async () => {
+    await refused(
+      `Bearer ${await sign(keyA, {}, { expiresIn: seconds() + 86_400 + 3600 })}`,
+      'the token\'s "exp" claim is more than 86400 s ahead; at most 86400 s are accepted (auth.jwt.maxExpiresInSeconds)',
+    );
+    // A day ahead, give or take the clock tolerance, is accepted.
+    const token = await sign(keyA, {}, { expiresIn: seconds() + 86_400 + 10 });
+    expect(
+      (await app.query(QUERY, undefined, { authorization: `Bearer ${token}` })).errors,
+    ).toBeUndefined();
+  });
+
   it('refuses a JWT that is not valid yet', async () => {
     await refused(
       `Bearer ${await sign(keyA, {}, { notBefore: seconds() + 600 })}`,
@@ -189,6 +210,39 @@ describe('caller authentication with API keys and a JWKS file', () => {
     expect(result.errors).toBeUndefined();
   });
 
+  it('takes the result of an authentication made before Yoga (rememberCallerAuth), once', async () => {
+    const ask = (nodeRequest: object, authorization: string) =>
+      app.yoga.fetch(
+        'http://balance-api.test/graphql',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify({ query: QUERY }),
+        },
+        { req: nodeRequest },
+      );
+    // Accepted before: the header is not checked again.
+    const accepted = {};
+    rememberCallerAuth(accepted, { ok: true, tenantId: 'acme' });
+    const served = await ask(accepted, 'Bearer not-checked-again');
+    expect(served.status).toBe(200);
+    expect(
+      ((await served.json()) as { data: { providers: unknown[] } }).data.providers,
+    ).toHaveLength(6);
+    // Refused before: the same 401 and challenge as Yoga's own refusal.
+    const refusedEarly = {};
+    rememberCallerAuth(refusedEarly, {
+      ok: false,
+      reason: 'the API key is not valid',
+      invalidToken: true,
+    });
+    const response = await ask(refusedEarly, `Bearer ${API_KEY}`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe(
+      'Bearer realm="balance-api", error="invalid_token", error_description="the API key is not valid"',
+    );
+  });
+
   it('serves the GraphiQL page without credentials (GraphiQL sends them with each query)', async () => {
     const page = await app.yoga.fetch('http://balance-api.test/graphql', {
       headers: { accept: 'text/html' },
@@ -202,6 +256,112 @@ describe('caller authentication with API keys and a JWKS file', () => {
       },
     );
     expect(get.status).toBe(401);
+  });
+});
+
+describe('every 401 carries a WWW-Authenticate challenge', () => {
+  const NO_CREDENTIALS =
+    'Unauthenticated: authentication is required: send "Authorization: Bearer <API key or JWT>"';
+  const QUERY_STRING = `query=${encodeURIComponent(QUERY)}`;
+  const PERSISTED = `extensions=${encodeURIComponent(
+    JSON.stringify({
+      persistedQuery: {
+        version: 1,
+        sha256Hash: createHash('sha256').update(DASHBOARD_QUERY).digest('hex'),
+      },
+    }),
+  )}`;
+  let development: TestApp;
+  let production: TestApp;
+
+  beforeAll(async () => {
+    const keyed = (server: Record<string, unknown>) => (baseUrl: (kind: string) => string) => ({
+      server,
+      auth: {
+        apiKeys: [
+          { tenant: 'default', sha256: createHash('sha256').update(API_KEY).digest('hex') },
+        ],
+      },
+      providers: createDemoConfigDocument(baseUrl).providers,
+    });
+    development = await startTestApp({ configDocument: keyed({}) });
+    production = await startTestApp({
+      sandbox: development.sandbox,
+      configDocument: keyed({
+        profile: 'production',
+        trustedDocuments: { manifest: { file: 'schema/operations/manifest.json' } },
+      }),
+    });
+  });
+  afterAll(async () => {
+    await production.close();
+    await development.close();
+  });
+
+  const CASES: [string, 'development' | 'production', string, RequestInit, string][] = [
+    ['a POST without credentials', 'development', '', { method: 'POST' }, 'none'],
+    ['a POST with a wrong key', 'development', '', { method: 'POST' }, 'Bearer nope'],
+    ['a GET for JSON', 'development', `?${QUERY_STRING}`, {}, 'none'],
+    ['a GET with a wrong key', 'development', `?${QUERY_STRING}`, {}, 'Bearer nope'],
+    ['a GET for server-sent events', 'development', `?${QUERY_STRING}`, {}, 'none'],
+    ['a POST for server-sent events', 'development', '', { method: 'POST' }, 'none'],
+    ['a GET for HTML with a query, GraphiQL off', 'production', `?${QUERY_STRING}`, {}, 'none'],
+    ['a GET for HTML without a query, GraphiQL off', 'production', '', {}, 'none'],
+    [
+      'a GET for HTML with a persisted query, GraphiQL off',
+      'production',
+      `?${PERSISTED}`,
+      {},
+      'none',
+    ],
+  ];
+
+  for (const [name, profile, search, init, authorization] of CASES) {
+    it(`answers ${name} with 401 and a challenge`, async () => {
+      const app = profile === 'development' ? development : production;
+      app.sandbox.clearCalls();
+      const accept = name.includes('events')
+        ? 'text/event-stream'
+        : name.includes('HTML')
+          ? 'text/html, application/json'
+          : 'application/json';
+      const response = await app.yoga.fetch(`http://balance-api.test/graphql${search}`, {
+        ...init,
+        headers: {
+          accept,
+          'x-graphql-yoga-csrf': '1',
+          ...(init.method === 'POST' ? { 'content-type': 'application/json' } : {}),
+          ...(authorization === 'none' ? {} : { authorization }),
+        },
+        ...(init.method === 'POST' ? { body: JSON.stringify({ query: QUERY }) } : {}),
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(
+        authorization === 'none'
+          ? 'Bearer realm="balance-api"'
+          : 'Bearer realm="balance-api", error="invalid_token", error_description="the API key is not valid"',
+      );
+      expect(await response.json()).toEqual({
+        errors: [
+          {
+            message:
+              authorization === 'none'
+                ? NO_CREDENTIALS
+                : 'Unauthenticated: the API key is not valid',
+            extensions: { code: 'UNAUTHENTICATED' },
+          },
+        ],
+      });
+      expect(app.sandbox.calls()).toHaveLength(0);
+    });
+  }
+
+  it('still serves the GraphiQL page itself without credentials where GraphiQL is on', async () => {
+    const page = await development.yoga.fetch(`http://balance-api.test/graphql?${QUERY_STRING}`, {
+      headers: { accept: 'text/html' },
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
   });
 });
 
