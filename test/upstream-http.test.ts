@@ -1,10 +1,20 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../src/upstream/errors.js';
-import { createUpstreamHttp } from '../src/upstream/http.js';
+import {
+  createUpstreamHttp,
+  errorForStatus,
+  MAX_RETRY_AFTER_SECONDS,
+  readRetryAfterSeconds,
+} from '../src/upstream/http.js';
 
 const dispatcher = new Agent();
 const servers: (Server | TcpServer)[] = [];
@@ -262,6 +272,112 @@ describe('transport failures', () => {
       url: '/pik/api/v1/auth/token?a=b+c',
       type: 'application/json',
       body: '{"appId":"x"}',
+    });
+  });
+});
+
+describe('a connection that ends in the middle of the body', () => {
+  /** Headers and part of a 100-byte body, then `end` once the client has read them. */
+  function partialBody(end: (socket: Socket) => void) {
+    return (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      // A reset that arrives while the client has not yet read the bytes before it can look like
+      // a clean close; one more turn of the event loop lets the client read them first.
+      res.write('{"code":200,"data":[', () =>
+        setImmediate(() => setImmediate(() => res.socket && end(res.socket))),
+      );
+    };
+  }
+
+  it('a reset (RST) is UPSTREAM_UNAVAILABLE and tried again, like a reset before the headers', async () => {
+    let received = 0;
+    const url = await listen(
+      createHttpServer((req, res) => {
+        received += 1;
+        partialBody((socket) => socket.resetAndDestroy())(req, res);
+      }),
+    );
+    const http = createUpstreamHttp({
+      providerId: 'p1',
+      baseUrl: url,
+      dispatcher,
+      timeoutMs: 5000,
+      retry: { maxRetries: 2, baseDelayMs: 1 },
+    });
+    const error = await failure(http.send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true, status: 200 });
+    expect(error.message).toBe(
+      'p1: the connection was reset before the response body ended (ECONNRESET)',
+    );
+    expect(received).toBe(3);
+  });
+
+  it('a clean close (FIN) short of the declared length is a cut-off body: UPSTREAM_BAD_RESPONSE, not tried again', async () => {
+    let received = 0;
+    const url = await listen(
+      createHttpServer((req, res) => {
+        received += 1;
+        partialBody((socket) => socket.destroy())(req, res);
+      }),
+    );
+    const error = await failure(client(url, 5000).send({ method: 'GET', path: '/x', route: 'x' }));
+    expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', retryable: false });
+    expect(error.message).toBe('p1: the response body was cut off before its end (UND_ERR_SOCKET)');
+    expect(received).toBe(1);
+  });
+});
+
+describe('Retry-After', () => {
+  const rateLimited = (retryAfter: string) =>
+    errorForStatus(
+      'p1',
+      { status: 429, headers: { 'retry-after': retryAfter }, text: '' },
+      'the read',
+    );
+
+  it('too large to represent is reported as the bound, a whole number of seconds', () => {
+    for (const huge of ['99999999999999999999999', '9'.repeat(400), '86401']) {
+      expect(readRetryAfterSeconds({ 'retry-after': huge })).toBe(MAX_RETRY_AFTER_SECONDS);
+      const error = rateLimited(huge);
+      expect(error.retryAfterSeconds).toBe(86_400);
+      expect(error.message).toBe('p1: the read was rate limited (HTTP 429); retry after 86400 s');
+    }
+    expect(readRetryAfterSeconds({ 'retry-after': '86400' })).toBe(86_400);
+    expect(readRetryAfterSeconds({ 'retry-after': '30' })).toBe(30);
+  });
+
+  it('as an HTTP date is read against the clock, and bounded the same way', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(readRetryAfterSeconds({ 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }, now)).toBe(30);
+    expect(readRetryAfterSeconds({ 'retry-after': 'Wed, 31 Dec 2025 23:00:00 GMT' }, now)).toBe(0);
+    expect(readRetryAfterSeconds({ 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' }, now)).toBe(
+      86_400,
+    );
+  });
+
+  it('that is neither form is not read at all', () => {
+    for (const unreadable of ['1e400', '-5', 'soon', '']) {
+      expect(readRetryAfterSeconds({ 'retry-after': unreadable })).toBeUndefined();
+    }
+    expect(rateLimited('1e400')).toMatchObject({
+      message: 'p1: the read was rate limited (HTTP 429)',
+      retryAfterSeconds: undefined,
+    });
+  });
+
+  it('over a socket: a 429 far beyond the cap is answered at once, with the bound', async () => {
+    let received = 0;
+    const url = await listen(
+      createHttpServer((_req, res) => {
+        received += 1;
+        res.writeHead(429, { 'retry-after': '99999999999999999999999' }).end('{}');
+      }),
+    );
+    const response = await client(url, 5000).send({ method: 'GET', path: '/x', route: 'x' });
+    expect(received).toBe(1);
+    expect(errorForStatus('p1', response, 'the read')).toMatchObject({
+      code: 'UPSTREAM_RATE_LIMITED',
+      retryAfterSeconds: 86_400,
     });
   });
 });

@@ -506,7 +506,8 @@ function timeoutError(providerId: string, timeoutMs: number, cause?: unknown): U
 
 /**
  * undici and socket failures in the contract's terms; the message names no secret. A body that
- * breaks off after its status arrived is a bad (truncated) response, not an unavailable upstream.
+ * ends early on a clean close after its status arrived is a bad (truncated) response; a reset
+ * connection is an unavailable upstream, before the status or after it.
  */
 function toUpstreamError(
   error: unknown,
@@ -537,6 +538,16 @@ function toUpstreamError(
       { providerId, cause: error },
     );
   }
+  // A reset (RST) after the status is the connection failing, as a reset before it is: the
+  // provider or a hop before it went away, and another try may well succeed. A clean close short
+  // of the body's end (undici: UND_ERR_SOCKET "other side closed") is a body cut off, below.
+  if (status !== undefined && reason === 'ECONNRESET') {
+    return new UpstreamError(
+      'UPSTREAM_UNAVAILABLE',
+      `${providerId}: the connection was reset before the response body ended (${reason})`,
+      { providerId, status, cause: error },
+    );
+  }
   if (status !== undefined) {
     return new UpstreamError(
       'UPSTREAM_BAD_RESPONSE',
@@ -551,17 +562,31 @@ function toUpstreamError(
   );
 }
 
-/** `Retry-After` in whole seconds, from either of its two forms; undefined when absent or unreadable. */
+/**
+ * The longest `Retry-After` reported, in seconds: one day. A provider that asks for longer (or for
+ * more seconds than a number holds) is reported as asking for a day, so clients see a whole number.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 86_400;
+
+/**
+ * `Retry-After` in whole seconds, at most MAX_RETRY_AFTER_SECONDS, from either of its two forms
+ * (delay-seconds, or an HTTP date, which starts with a day name); undefined when absent or
+ * unreadable.
+ */
 export function readRetryAfterSeconds(
   headers: UpstreamResponse['headers'],
   now: number = Date.now(),
 ): number | undefined {
   const raw = headers['retry-after'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
   if (value === undefined) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+  // Number() of a long run of digits is Infinity or a float beyond 2^53: both are bounded here.
+  if (/^\d+$/.test(value)) return Math.min(MAX_RETRY_AFTER_SECONDS, Number(value));
+  // Date.parse reads far more than HTTP dates ("-5" is a year); every HTTP date form starts
+  // with a day name.
+  const date = /^[A-Za-z]{3}\b/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(date)) return undefined;
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((date - now) / 1000)));
 }
 
 /**
