@@ -1,5 +1,5 @@
 import { isLosslessNumber, LosslessNumber, parse } from 'lossless-json';
-import { Amount } from '../money.js';
+import { AMOUNT_BOUNDS, Amount } from '../money.js';
 import { ContractViolation } from './errors.js';
 
 /** A JSON value as parsed losslessly: every number is a LosslessNumber holding its exact text. */
@@ -56,7 +56,10 @@ export function expectArray(value: unknown, where: string): unknown[] {
   return value;
 }
 
-/** An amount given as a JSON number or as a decimal string. */
+/**
+ * An amount given as a JSON number or as a decimal string, within the bounds of money.ts. A number
+ * outside them is refused by its field path, before any decimal is built, and never echoed.
+ */
 export function readAmount(record: Record<string, unknown>, field: string, where: string): Amount {
   const value = record[field];
   const text = isLosslessNumber(value)
@@ -64,13 +67,17 @@ export function readAmount(record: Record<string, unknown>, field: string, where
     : typeof value === 'string'
       ? value
       : undefined;
-  const amount = text === undefined ? undefined : Amount.fromJsonNumberText(text);
-  if (amount === undefined) {
-    const received =
-      typeof value === 'string' ? 'a string that is not a number' : describeJsonType(value);
-    throw new ContractViolation(`${where}.${field}: expected an amount, received ${received}`);
+  const amount = text === undefined ? 'not a number' : Amount.readJsonNumberText(text);
+  if (amount instanceof Amount) return amount;
+  if (amount === 'out of bounds') {
+    const received = typeof value === 'string' ? 'a string holding a number' : 'a number';
+    throw new ContractViolation(
+      `${where}.${field}: expected an amount of ${AMOUNT_BOUNDS}, received ${received} outside those bounds`,
+    );
   }
-  return amount;
+  const received =
+    typeof value === 'string' ? 'a string that is not a number' : describeJsonType(value);
+  throw new ContractViolation(`${where}.${field}: expected an amount, received ${received}`);
 }
 
 /** Like readAmount, but a missing or null field gives undefined. */
@@ -127,7 +134,8 @@ export function readOptionalDate(record: Record<string, unknown>, field: string)
 
 /**
  * The record as JSON for `Balance.raw`: numbers become strings holding their exact value in plain
- * notation, so no client ever parses them into floats.
+ * notation, so no client ever parses them into floats. A number outside the bounds of an amount
+ * keeps its own text (as short as the body it came in): it is never expanded.
  */
 export function toRawJson(value: unknown): unknown {
   if (isLosslessNumber(value)) {

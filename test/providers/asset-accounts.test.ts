@@ -215,6 +215,15 @@ describe('asset-accounts normalization (fixtures)', () => {
       'body: expected an object, received an array',
     );
   });
+
+  it('refuses a number outside the bounds of an amount by its path, without expanding it', () => {
+    const body = parseLosslessJson(
+      '{"id":0,"details":[{"id":1,"asset":"USD","totalBalance":1e9000000,"availableBalance":1,"pendingBalance":0}]}',
+    );
+    expect(() => normalizeAssetAccountBalances(body)).toThrow(
+      'body.details[0].totalBalance: expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds',
+    );
+  });
 });
 
 describe('asset-accounts login and one-time passwords', () => {

@@ -82,6 +82,15 @@ describe('merchant normalization (fixtures)', () => {
       normalizeMerchantBalances(parseLosslessJson('{"ResponseCode":"200","ResponseData":[]}')),
     ).toThrow('body.ResponseCode: expected 200 in a successful answer');
   });
+
+  it('refuses a number outside the bounds of an amount by its path, without expanding it', () => {
+    const body = parseLosslessJson(
+      '{"ResponseCode":200,"ResponseData":[{"Balance":"1","AvailableBalance":"1","ReservedAmount":1e9000000,"Currency":"USD","Name":"A","Id":"1"}]}',
+    );
+    expect(() => normalizeMerchantBalances(body)).toThrow(
+      'body.ResponseData[0].ReservedAmount: expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds',
+    );
+  });
 });
 
 interface Harness {

@@ -40,4 +40,21 @@ describe('pik normalization (fixtures)', () => {
       'body.data: expected an array, received an object',
     );
   });
+
+  it('refuses a number outside the bounds of an amount by its path, without expanding it', () => {
+    const record = (amounts: string) =>
+      `{"balanceNo":"B","currencyCode":"USD",${amounts},"frozenBalance":0,"pendingBalance":0}`;
+    const list = parseLosslessJson(
+      `{"code":200,"data":[${record('"balance":1,"availableBalance":1')},${record('"balance":1e9000000,"availableBalance":1')}]}`,
+    );
+    expect(() => normalizePikBalanceList(list)).toThrow(
+      'body.data[1].balance: expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds',
+    );
+    const single = parseLosslessJson(
+      `{"code":200,"data":${record('"balance":1,"availableBalance":-1e-9000000')}}`,
+    );
+    expect(() => normalizePikBalanceByCurrency(single)).toThrow(
+      'body.data.availableBalance: expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds',
+    );
+  });
 });

@@ -36,6 +36,21 @@ describe('prepaid normalization (fixtures)', () => {
       'body.total_balance10000: expected an amount, received nothing',
     );
   });
+
+  it('refuses a number outside the bounds of an amount by its path, scaled integers included', () => {
+    const normalize = (text: string) => () =>
+      normalizePrepaidBalance(parseLosslessJson(text), 'CNY');
+    expect(normalize('{"balance10000": 1e9000000, "gift_balance10000": 0}')).toThrow(
+      'body.balance10000: expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds',
+    );
+    // 10^41 units of 1/10000 would be 10^37, within the bounds, but the integer itself is not.
+    expect(normalize(`{"total_balance10000": 1${'0'.repeat(41)}}`)).toThrow(
+      'body.total_balance10000: expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds',
+    );
+    expect(normalize('{"total_balance": 1e9000000}')).toThrow(
+      'body.total_balance: expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds',
+    );
+  });
 });
 
 describe('prepaid against its simulator', () => {

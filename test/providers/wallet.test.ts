@@ -261,6 +261,15 @@ describe('wallet normalization (fixtures)', () => {
       normalize('{"data":[{"balance":"1","asset":"X","depositAddress":{"TRX":{"memo":null}}}]}'),
     ).toThrow('body.data[0].depositAddress.TRX.address: expected a string, received nothing');
   });
+
+  it('refuses a number outside the bounds of an amount by its path, without expanding it', () => {
+    const body = parseLosslessJson(
+      '{"data":[{"balance":"1","asset":"BTC"},{"balance":"1","asset":"USDT","holdBalance":1e9000000}]}',
+    );
+    expect(() => normalizeWalletBalances(body, 'w')).toThrow(
+      'body.data[1].holdBalance: expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds',
+    );
+  });
 });
 
 describe('wallet with an API key', () => {
