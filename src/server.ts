@@ -13,6 +13,7 @@ import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
 import { useCallerAuth } from './graphql/use-caller-auth.js';
+import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestLog } from './graphql/use-request-log.js';
 import type { Logger } from './logger.js';
@@ -80,6 +81,8 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     // A browser may not send a "simple" request (a GET, or a form-encoded or text/plain POST)
     // without this header; application/json POSTs from GraphiQL and gateways need nothing.
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+    // A subscription or mutation, which the schema has no type for, is a validation error.
+    useKnownOperationTypes(),
     useRejectedQueryStatus(),
     useGraphQlJit() as Plugin,
   ];
