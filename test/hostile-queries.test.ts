@@ -80,6 +80,16 @@ const CORPUS: [string, string, string | RegExp][] = [
   ],
   ['an unknown field', '{ balances { total } }', 'Cannot query field "balances" on type "Query".'],
   [
+    'a subscription, which the schema has no type for',
+    'subscription { __typename }',
+    'The schema has no subscription type: it runs query operations only.',
+  ],
+  [
+    'a mutation, which the schema has no type for',
+    'mutation M { __typename }',
+    'The schema has no mutation type: it runs query operations only.',
+  ],
+  [
     'a fragment cycle',
     '{ providers { ...A } } fragment A on Provider { accounts { provider { ...A } } }',
     /Cannot spread fragment "A" within itself|depth limit/,
@@ -101,10 +111,79 @@ describe('hostile and broken queries', () => {
     });
   }
 
-  it('rejects a JSON body that is not JSON', async () => {
-    const { status, json } = await post('{"query": "{ providers { id } }"');
-    expect(status).toBe(400);
-    expect(json.errors?.[0]?.message).toBe('POST body sent invalid JSON.');
+  it('rejects a JSON body that is not JSON, without quoting the body', async () => {
+    for (const body of ['{bad', '{"query": "{ providers { id } }", "token": "canary-7c1f']) {
+      const { status, json, text } = await post(body);
+      expect(status).toBe(400);
+      expect(json).toEqual({
+        errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+      });
+      expect(text).not.toMatch(/bad|canary|position|SyntaxError/);
+    }
+  });
+
+  it('rejects GET and form parameters that are not JSON with a 400, without quoting them', async () => {
+    const query = encodeURIComponent('{ providers { id } }');
+    const canary = encodeURIComponent('{"token": "canary-51d0');
+    for (const parameter of ['variables', 'extensions']) {
+      const response = await app.yoga.fetch(
+        `http://balance-api.test/graphql?query=${query}&${parameter}=${canary}`,
+        { headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' } },
+      );
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        errors: [
+          {
+            message: `Expected the "${parameter}" parameter to be JSON; received text that is not valid JSON.`,
+            extensions: { code: 'BAD_REQUEST' },
+          },
+        ],
+      });
+    }
+    const form = await app.yoga.fetch('http://balance-api.test/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/graphql-response+json',
+        'x-graphql-yoga-csrf': '1',
+      },
+      body: `query=${query}&variables=${canary}`,
+    });
+    expect(form.status).toBe(400);
+    const text = await form.text();
+    expect(JSON.parse(text)).toEqual({
+      errors: [
+        {
+          message:
+            'Expected the "variables" and "extensions" parameters to be JSON; received text that is not valid JSON.',
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ],
+    });
+    expect(text).not.toContain('canary');
+  });
+
+  it('answers a subscription asked for as server-sent events like any invalid query, not as a 500', async () => {
+    app.sandbox.clearCalls();
+    const response = await app.yoga.fetch('http://balance-api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { __typename }' }),
+    });
+    // Yoga streams every validation error as one event (an unknown field gets the same answer).
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const event = /event: next\ndata: (.*)\n/.exec(text)?.[1] ?? '';
+    expect(JSON.parse(event)).toEqual({
+      errors: [
+        {
+          message: 'The schema has no subscription type: it runs query operations only.',
+          locations: [{ line: 1, column: 1 }],
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+        },
+      ],
+    });
+    expect(app.sandbox.calls()).toHaveLength(0);
   });
 
   it('refuses a batch (an array of operations)', async () => {

@@ -15,12 +15,54 @@ function asBadRequest(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
+/** A request-parsing error as the client sees it: Yoga's message, never the text it could not parse. */
+function parseFailure(error: unknown, request: Request): unknown {
+  if (error instanceof GraphQLError) {
+    // Yoga adds the JSON parser's own message, which quotes the body, as extensions.originalError.
+    if (error.extensions?.originalError === undefined) return error;
+    const { originalError: _quoted, ...extensions } = error.extensions;
+    return new GraphQLError(error.message, { extensions });
+  }
+  // JSON.parse of a GET's or a form's `variables` or `extensions` (Yoga lets its error through).
+  if (!(error instanceof SyntaxError)) return error;
+  let names = ['variables', 'extensions'];
+  if (request.method === 'GET') {
+    const search = new URL(request.url).searchParams;
+    names = names.filter((name) => !isJson(search.get(name)));
+  }
+  return new GraphQLError(
+    `Expected the ${names.map((name) => `"${name}"`).join(' and ')} ${names.length === 1 ? 'parameter' : 'parameters'} to be JSON; received text that is not valid JSON.`,
+    { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+  );
+}
+
+function isJson(text: string | null): boolean {
+  if (!text) return true;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Errors that reject a request before it runs answer HTTP 400 with a code, whichever part of the
- * stack raised them.
+ * stack raised them, and never quote what the client sent.
  */
 export function useRejectedQueryStatus(): Plugin {
   return {
+    // Yoga's request parsers run inside this wrapper, so their errors can be rewritten.
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (requestParser === undefined) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          throw parseFailure(error, request);
+        }
+      });
+    },
     // A result with errors and no data at all is a request error (e.g. a variable that does not
     // coerce), whichever executor produced it.
     onExecute() {
