@@ -3,7 +3,7 @@ import DirectivesPlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { RequestContext } from './context.js';
-import { Amount } from './money.js';
+import { AMOUNT_BOUNDS, Amount } from './money.js';
 
 /** The Pothos builder: plugins and scalars only; types live in src/graphql/. */
 export const builder = new SchemaBuilder<{
@@ -33,11 +33,21 @@ builder.scalarType('Decimal', {
     parseDecimalInput(node.kind === Kind.STRING ? node.value : literalDescription(node)),
 });
 
-/** A client's Decimal: a string in plain notation, anything else a precise error. */
+/**
+ * A client's Decimal: a string in plain notation within the bounds of an amount (money.ts), judged
+ * by its lengths before any decimal is built; anything else a precise error.
+ */
 function parseDecimalInput(value: unknown): Amount {
   if (typeof value === 'string') {
-    const amount = Amount.fromPlainString(value);
-    if (amount !== undefined) return amount;
+    const amount = Amount.readPlainString(value);
+    if (amount instanceof Amount) return amount;
+    if (amount === 'out of bounds') {
+      // Sizes only: the digits could be a megabyte long.
+      const [integer = '', fraction = ''] = value.replace('-', '').split('.');
+      throw new GraphQLError(
+        `Decimal must be an amount of ${AMOUNT_BOUNDS}; received one outside those bounds (${digitCount(integer)} before the point, ${fraction.length} after)`,
+      );
+    }
     throw new GraphQLError(
       `Decimal must be a string in plain decimal notation such as "12.50" or "-0.001"; received a string that is not (${JSON.stringify(value.slice(0, 40))})`,
     );
@@ -53,6 +63,10 @@ function parseDecimalInput(value: unknown): Amount {
   throw new GraphQLError(
     `Decimal must be a string in plain decimal notation such as "12.50"; received ${received}`,
   );
+}
+
+function digitCount(digits: string): string {
+  return `${digits.length} digit${digits.length === 1 ? '' : 's'}`;
 }
 
 class LiteralDescription {

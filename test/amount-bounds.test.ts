@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AMOUNT_MAX_FRACTION_DIGITS,
   AMOUNT_MAX_INTEGER_DIGITS,
@@ -7,6 +7,7 @@ import {
 } from '../src/money.js';
 import { ContractViolation } from '../src/upstream/errors.js';
 import { parseLosslessJson, readAmount, toRawJson } from '../src/upstream/json.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
 
 const OUT_OF_BOUNDS =
   'expected an amount of at most 40 digits before the point and 40 after, received a number outside those bounds';
@@ -140,5 +141,64 @@ describe('sums inside the bounds', () => {
     // Repeated, so the sum also leaves the bounds of a single amount.
     const many = Array.from({ length: 5000 }, () => amounts).flat();
     expect(sumAmounts(many).toString()).toBe(scaled40(expected * 5000n));
+  });
+});
+
+describe('a Decimal argument outside the bounds, through the API', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  async function post(query: string, variables?: Record<string, unknown>) {
+    app.sandbox.clearCalls();
+    const response = await app.yoga.fetch('http://balance-api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { data?: unknown; errors?: { message: string }[] },
+    };
+  }
+
+  const MESSAGE =
+    'Decimal must be an amount of at most 40 digits before the point and 40 after; received one outside those bounds (41 digits before the point, 0 after)';
+
+  it('is refused with HTTP 400 before any upstream call, as a literal', async () => {
+    const { status, body } = await post(
+      `{ provider(id: "pik-main") { balances(minTotal: "${nines(41)}") { total } } }`,
+    );
+    expect(status).toBe(400);
+    expect(body.data).toBeUndefined();
+    expect(body.errors?.[0]?.message).toContain(MESSAGE);
+    expect(JSON.stringify(body)).not.toContain(nines(41));
+    expect(app.sandbox.calls()).toHaveLength(0);
+  });
+
+  it('is refused with HTTP 400 before any upstream call, as a variable', async () => {
+    const { status, body } = await post(
+      'query ($min: Decimal) { providers { balances(minTotal: $min) { total } } }',
+      { min: nines(41) },
+    );
+    expect(status).toBe(400);
+    expect(body.data).toBeUndefined();
+    // graphql-jit coerces variables itself and words the error as its own (the scalar's message
+    // is kept only as the cause): it names the variable and the type.
+    expect(body.errors?.[0]?.message).toMatch(/^Variable "\$min" got invalid value .*Decimal/);
+    expect(app.sandbox.calls()).toHaveLength(0);
+  });
+
+  it('is accepted at the bounds', async () => {
+    const { status, body } = await post(
+      'query ($min: Decimal) { provider(id: "pik-main") { balances(minTotal: $min) { total } } }',
+      { min: nines(40) },
+    );
+    expect(status).toBe(200);
+    expect(body).toEqual({ data: { provider: { balances: [] } } });
   });
 });

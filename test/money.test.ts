@@ -79,6 +79,28 @@ describe('Decimal', () => {
     expect(result.errors?.[0]?.message).toContain(message);
   });
 
+  it.each([
+    ['41 digits before the point', '9'.repeat(41), '41 digits before the point, 0 after'],
+    ['41 after it', `-0.${'1'.repeat(41)}`, '1 digit before the point, 41 after'],
+    ['a megabyte of digits', '1'.repeat(1_000_000), '1000000 digits before the point, 0 after'],
+  ])(
+    'refuses %s, as a literal and as a variable, without echoing it',
+    async (_name, text, sizes) => {
+      const message = `Decimal must be an amount of at most 40 digits before the point and 40 after; received one outside those bounds (${sizes})`;
+      for (const result of [await echo(JSON.stringify(text)), await echoVariable(text)]) {
+        expect(result.data).toBeUndefined();
+        expect(result.errors?.map((error) => error.message)).toEqual([
+          expect.stringContaining(message),
+        ]);
+      }
+    },
+  );
+
+  it('accepts 40 digits on each side of the point', async () => {
+    const text = `-${'9'.repeat(40)}.${'9'.repeat(40)}`;
+    expect((await echoVariable(text)).data).toEqual({ echoDecimal: text });
+  });
+
   it('rejects a JSON number in variables, which would already have lost digits', async () => {
     // A float already: what a client holding 9007199254740993.01 as a number would send.
     const result = await echoVariable(2 ** 53 + 2);
