@@ -14,6 +14,7 @@ import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
 import { useCallerAuth } from './graphql/use-caller-auth.js';
 import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
+import { useListLimits } from './graphql/use-list-limits.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestLog } from './graphql/use-request-log.js';
 import type { Logger } from './logger.js';
@@ -78,6 +79,8 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
       maxDirectives: { n: server.limits.maxDirectives, ...asValidationError },
       blockFieldSuggestion: { enabled: production },
     }),
+    // Every list a request passes (variables at any depth, literals), which maxTokens does not see.
+    useListLimits(server.limits.maxListItems),
     // A browser may not send a "simple" request (a GET, or a form-encoded or text/plain POST)
     // without this header; application/json POSTs from GraphiQL and gateways need nothing.
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
