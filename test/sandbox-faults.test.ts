@@ -1,3 +1,4 @@
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderKind } from '../src/config.js';
@@ -14,7 +15,10 @@ import {
   formatSandboxFault,
   parseSandboxFault,
   parseSandboxFaultArgument,
+  SANDBOX_BAD_TOKEN,
+  SANDBOX_DUPLICATE_KEY,
   type SandboxFault,
+  sandboxLongToken,
   validateSandboxFault,
 } from '../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
@@ -394,6 +398,172 @@ describe('auth-once faults', () => {
   });
 });
 
+describe('hostile answers', () => {
+  const lossless = (text: string) => parseLossless(text) as Record<string, unknown>;
+
+  it('huge-amount: the kind’s own successful answer with every amount a raw JSON number 1e9000000', async () => {
+    for (const kind of ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'] as const) {
+      sandbox.setFault(kind, parseSandboxFault('huge-amount'));
+    }
+    const answers = {
+      pik: await client.pikList(await client.pikToken()),
+      'asset-accounts': await client.assetBalances(await client.assetToken()),
+      merchant: await client.merchantBalance(await client.merchantToken()),
+      wallet: await client.walletBalance(),
+      prepaid: await client.prepaidBalance(),
+    };
+    const amountsOf: Record<keyof typeof answers, [string, number]> = {
+      // [an amount field, how many amount fields the answer holds]
+      pik: ['balance', 4 * 4],
+      'asset-accounts': ['totalBalance', 3 * 3],
+      merchant: ['Balance', 2 * 3],
+      wallet: ['balance', 4 * 4],
+      prepaid: ['total_balance10000', 6],
+    };
+    for (const [kind, answer] of Object.entries(answers) as [keyof typeof answers, Answer][]) {
+      const [field, count] = amountsOf[kind];
+      expect(answer.status, kind).toBe(200);
+      // Raw number tokens, never strings, wherever an amount was (strings included).
+      expect(answer.text.match(/:1e9000000[,}]/g), kind).toHaveLength(count);
+      expect(answer.text, kind).not.toContain('"1e9000000"');
+      const body = lossless(answer.text);
+      const records = (body.data ?? body.details ?? body.ResponseData ?? [body]) as Record<
+        string,
+        unknown
+      >[];
+      expect(isLosslessNumber(records[0]?.[field]), kind).toBe(true);
+      expect(String(records[0]?.[field]), kind).toBe('1e9000000');
+    }
+    // Everything else is the normal answer.
+    expect((lossless(answers.pik.text).data as { currencyCode: string }[])[0]?.currencyCode).toBe(
+      'USD',
+    );
+    // Only a success is altered; the fault counts every call it meets, as the others do.
+    const rejected = await client.pikList('no-such-token');
+    expect([rejected.status, bodyOf(rejected)]).toEqual([
+      401,
+      { code: 401, message: 'token expired', data: null },
+    ]);
+    expect(sandbox.calls('pik').map((call) => [call.status, call.fault])).toEqual([
+      [200, undefined],
+      [200, 'huge-amount'],
+      [401, 'huge-amount'],
+    ]);
+  });
+
+  it('duplicate-key: the successful answer repeats a 10 KB key at the top level with two values', async () => {
+    const token = await client.pikToken();
+    const normal = bodyOf(await client.pikList(token)) as Record<string, unknown>;
+    sandbox.setFault('pik', parseSandboxFault('duplicate-keyx1'));
+    const answer = await client.pikList(token);
+    expect(answer.status).toBe(200);
+    expect(SANDBOX_DUPLICATE_KEY.length).toBeGreaterThanOrEqual(10 * 1024);
+    const key = JSON.stringify(SANDBOX_DUPLICATE_KEY);
+    expect(answer.text.startsWith(`{${key}:"first",${key}:"second",`)).toBe(true);
+    // A lenient parser keeps the last value; the rest is the normal answer.
+    expect(bodyOf(answer)).toEqual({ [SANDBOX_DUPLICATE_KEY]: 'second', ...normal });
+    expect(() => parseLossless(answer.text)).toThrow(/Duplicate key/);
+    expect(sandbox.faults()).toEqual({});
+  });
+
+  it('reset-body: 200, its headers and part of its body, then a TCP reset', async () => {
+    sandbox.setFault('wallet', parseSandboxFault('reset-bodyx1'));
+    const response = await request(`${sandbox.baseUrl('wallet')}/v2/balance`, { method: 'POST' });
+    expect(response.statusCode).toBe(200);
+    expect(Number(response.headers['content-length'])).toBeGreaterThan(40);
+    await expect(response.body.text()).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(sandbox.calls('wallet').map((call) => [call.status, call.fault])).toEqual([
+      [200, 'reset-body'],
+    ]);
+    expect((await client.walletBalance()).status).toBe(200);
+  });
+
+  it('bad-token and long-token: a login succeeds with a token that cannot be sent; reads are untouched and not counted', async () => {
+    sandbox.setFault('pik', parseSandboxFault('bad-tokenx2'));
+    const token = await client.pikToken();
+    expect(token).toBe(SANDBOX_BAD_TOKEN);
+    expect(token).toMatch(/\r\n/);
+    expect(sandbox.faults()).toEqual({ pik: { type: 'bad-token', times: 1 } });
+    expect((await client.pikList('none')).status).toBe(401);
+    expect(sandbox.faults()).toEqual({ pik: { type: 'bad-token', times: 1 } });
+
+    sandbox.setFault('merchant', parseSandboxFault('long-token'));
+    const long = await client.merchantToken();
+    expect(long).toHaveLength(20_000);
+    expect(long).toBe(sandboxLongToken(20_000));
+    expect(long).toMatch(/^[\x21-\x7e]+$/);
+    sandbox.setFault('asset-accounts', parseSandboxFault('long-token:300'));
+    expect(await client.assetToken()).toBe(sandboxLongToken(300));
+    expect(sandbox.calls().map((call) => [call.kind, call.status, call.fault])).toEqual([
+      ['pik', 200, 'bad-token'],
+      ['pik', 401, undefined],
+      ['merchant', 200, 'long-token'],
+      ['asset-accounts', 200, 'long-token'],
+    ]);
+  });
+
+  it('long-token: the sandbox answers 431 to a request that carries it in a header', async () => {
+    const answer = await client.pikList(sandboxLongToken(20_000));
+    expect(answer.status).toBe(431);
+  });
+
+  it('token faults apply to the wallet’s login too, and not to kinds without one', async () => {
+    const data = createDemoSandboxData();
+    const credentials = { email: 'treasury@example.test', password: 'treasury-password' };
+    data.wallet.wallets = data.wallet.wallets.map((wallet) => ({ ...wallet, ...credentials }));
+    const withLogin = await startSandbox({ data });
+    try {
+      withLogin.setFault('wallet', parseSandboxFault('bad-token'));
+      const login = await call(`${withLogin.baseUrl('wallet')}/v2/auth/login`, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify(credentials),
+      });
+      expect(login.status).toBe(200);
+      expect(bodyOf(login)).toMatchObject({
+        data: { accessToken: SANDBOX_BAD_TOKEN, expiresIn: 900 },
+      });
+      // A refused login is passed through as it is.
+      const refused = await call(`${withLogin.baseUrl('wallet')}/v2/auth/login`, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ ...credentials, password: 'wrong' }),
+      });
+      expect([refused.status, bodyOf(refused)]).toEqual([401, { message: 'Unauthorized' }]);
+    } finally {
+      await withLogin.close();
+    }
+    expect(() => sandbox.setFault('prepaid', { type: 'bad-token' })).toThrow(
+      'a "bad-token" fault needs a kind that logs in (pik, asset-accounts, merchant, wallet); prepaid has no login',
+    );
+  });
+
+  it('rate-limit: a Retry-After beyond any number, or one that is not a number, is sent as it is', async () => {
+    sandbox.setFault('pik', parseSandboxFault('429:99999999999999999999999'));
+    expect(sandbox.faults()).toEqual({
+      pik: { type: 'rate-limit', retryAfter: '99999999999999999999999' },
+    });
+    const huge = await client.pikList();
+    expect([huge.status, huge.headers['retry-after']]).toEqual([429, '99999999999999999999999']);
+    sandbox.setFault('pik', { type: 'rate-limit', retryAfter: '1e400' });
+    expect((await client.pikList()).headers['retry-after']).toBe('1e400');
+  });
+
+  it('merchant rotations can hand out a token of the test’s choosing', async () => {
+    sandbox.simulators.merchant.setSessionTtlSeconds(60);
+    const token = await client.merchantToken();
+    sandbox.simulators.merchant.rotateWith('rotated\tcanary');
+    const rotated = await client.merchantBalance(token);
+    expect(rotated.headers['x-refresh-token']).toBe('rotated\tcanary');
+    expect(() => sandbox.simulators.merchant.rotateWith('a\r\nb')).toThrow(
+      'rotateWith: expected a value an HTTP header can carry (no CR, LF or other control character but tab)',
+    );
+    sandbox.simulators.merchant.rotateWith(undefined);
+    const fresh = await client.merchantBalance(token);
+    expect(fresh.headers['x-refresh-token']).toMatch(/^merchant-[0-9a-f]{32}$/);
+  });
+});
+
 describe('the control endpoint', () => {
   const control = (path: string, options: Parameters<typeof call>[1] = {}) =>
     call(`${sandbox.controlUrl}${path}`, options);
@@ -472,7 +642,7 @@ describe('the control endpoint', () => {
       'an unknown type',
       'pik',
       '{"type":"slow"}',
-      'fault.type: expected one of status, hang, reset, truncated, invalid-json, rate-limit, auth-once; received "slow"',
+      'fault.type: expected one of status, hang, reset, truncated, invalid-json, rate-limit, auth-once, reset-body, huge-amount, duplicate-key, bad-token, long-token; received "slow"',
     ],
     [
       'a status that is no error',
@@ -496,7 +666,7 @@ describe('the control endpoint', () => {
       'an unknown field',
       'pik',
       '{"type":"reset","delayMs":5}',
-      'fault.delayMs: unknown field; expected only type, status, retryAfterSeconds, times, includeLogin',
+      'fault.delayMs: unknown field; expected only type, status, retryAfterSeconds, retryAfter, tokenLength, times, includeLogin',
     ],
     [
       'a bad compact fault',
@@ -587,6 +757,24 @@ describe('faults given as values', () => {
     expect(() =>
       sandbox.setFault('pik', { type: 'hang', includeLogin: 'yes' } as unknown as SandboxFault),
     ).toThrow('fault.includeLogin: expected true or false, received "yes"');
+    expect(() =>
+      sandbox.setFault('pik', { type: 'rate-limit', retryAfter: '30', retryAfterSeconds: 30 }),
+    ).toThrow('fault.retryAfter: give either retryAfter or retryAfterSeconds, not both');
+    expect(() => sandbox.setFault('pik', { type: 'rate-limit', retryAfter: 'a\r\nb' })).toThrow(
+      'fault.retryAfter: expected a header value of 1 to 1000 printable ASCII characters, received a string with other characters',
+    );
+    expect(() => sandbox.setFault('pik', { type: 'hang', retryAfter: '1' })).toThrow(
+      'fault.retryAfter: only a "rate-limit" fault has a Retry-After; this one is "hang"',
+    );
+    expect(() => sandbox.setFault('pik', { type: 'hang', tokenLength: 5 })).toThrow(
+      'fault.tokenLength: only a "long-token" fault has a token length; this one is "hang"',
+    );
+    expect(() => sandbox.setFault('pik', { type: 'long-token', tokenLength: 0 })).toThrow(
+      'fault.tokenLength: expected a whole number of characters from 1 to 1048576, received 0',
+    );
+    expect(() => sandbox.setFault('pik', { type: 'bad-token', includeLogin: true })).toThrow(
+      'fault.includeLogin: a "bad-token" fault applies to logins, and only to them; drop includeLogin',
+    );
     expect(sandbox.faults()).toEqual({});
   });
 
@@ -623,6 +811,10 @@ describe('faults given as values', () => {
     });
     expect(validateSandboxFault({ type: 'auth-once' })).toEqual({ type: 'auth-once', times: 1 });
     expect(validateSandboxFault({ type: 'hang', includeLogin: false })).toEqual({ type: 'hang' });
+    expect(validateSandboxFault({ type: 'long-token' })).toEqual({
+      type: 'long-token',
+      tokenLength: 20_000,
+    });
   });
 });
 
@@ -640,6 +832,17 @@ describe('the compact fault syntax of --fault', () => {
     ['merchant=auth-once', 'merchant', { type: 'auth-once', times: 1 }],
     ['pik=auth-once+login', 'pik', { type: 'auth-once', times: 1, includeLogin: true }],
     ['pik=500x1+login', 'pik', { type: 'status', status: 500, times: 1, includeLogin: true }],
+    ['pik=reset-body', 'pik', { type: 'reset-body' }],
+    ['wallet=huge-amountx2', 'wallet', { type: 'huge-amount', times: 2 }],
+    ['merchant=duplicate-key+login', 'merchant', { type: 'duplicate-key', includeLogin: true }],
+    ['pik=bad-token', 'pik', { type: 'bad-token' }],
+    ['merchant=long-token', 'merchant', { type: 'long-token', tokenLength: 20_000 }],
+    ['merchant=long-token:9000x2', 'merchant', { type: 'long-token', tokenLength: 9000, times: 2 }],
+    [
+      'pik=429:99999999999999999999999',
+      'pik',
+      { type: 'rate-limit', retryAfter: '99999999999999999999999' },
+    ],
   ])('reads %s', (text, kind, fault) => {
     expect(parseSandboxFaultArgument(text)).toEqual({ kind, fault });
     // And writes it back the same way, defaults aside.
@@ -654,11 +857,11 @@ describe('the compact fault syntax of --fault', () => {
     ],
     [
       'pik=',
-      '"pik=": expected a fault: a status from 400 to 599, 429[:SECONDS], rate-limit[:SECONDS], hang, reset, truncated, invalid-json or auth-once, optionally followed by xN (N calls) and +login',
+      '"pik=": expected a fault: a status from 400 to 599, 429[:SECONDS], rate-limit[:SECONDS], hang, reset, reset-body, truncated, invalid-json, huge-amount, duplicate-key, auth-once, bad-token or long-token[:LENGTH], optionally followed by xN (N calls) and +login',
     ],
     [
       'pik=slow',
-      '"pik=slow": unknown fault; expected a status from 400 to 599, 429[:SECONDS], rate-limit[:SECONDS], hang, reset, truncated, invalid-json or auth-once, optionally followed by xN (N calls) and +login',
+      '"pik=slow": unknown fault; expected a status from 400 to 599, 429[:SECONDS], rate-limit[:SECONDS], hang, reset, reset-body, truncated, invalid-json, huge-amount, duplicate-key, auth-once, bad-token or long-token[:LENGTH], optionally followed by xN (N calls) and +login',
     ],
     ['pik=200', '"pik=200": status 200 is not an error; expected a status from 400 to 599'],
     ['pik=600x2', '"pik=600x2": status 600 is not an error; expected a status from 400 to 599'],
@@ -667,6 +870,18 @@ describe('the compact fault syntax of --fault', () => {
     [
       'wallet=429:soon',
       '"wallet=429:soon": expected Retry-After as whole seconds after ":", received "soon"',
+    ],
+    [
+      'pik=bad-token+login',
+      '"pik=bad-token+login": a "bad-token" fault applies to logins, and only to them; drop +login',
+    ],
+    [
+      'pik=long-token:0',
+      '"pik=long-token:0": expected the token length as whole characters after ":", received "0"',
+    ],
+    [
+      'pik=long-token:big',
+      '"pik=long-token:big": expected the token length as whole characters after ":", received "big"',
     ],
     [
       'pik=503+retry',

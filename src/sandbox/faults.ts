@@ -8,6 +8,11 @@ export const SANDBOX_FAULT_TYPES = [
   'invalid-json',
   'rate-limit',
   'auth-once',
+  'reset-body',
+  'huge-amount',
+  'duplicate-key',
+  'bad-token',
+  'long-token',
 ] as const;
 
 /**
@@ -18,9 +23,46 @@ export const SANDBOX_FAULT_TYPES = [
  * - `truncated`: 200 with a `content-length` larger than the bytes sent, then closes;
  * - `invalid-json`: 200 `application/json` with a body that is not JSON;
  * - `rate-limit`: 429 with `Retry-After`;
- * - `auth-once`: the kind's own "token rejected" answer (once, unless `times` says otherwise).
+ * - `auth-once`: the kind's own "token rejected" answer (once, unless `times` says otherwise);
+ * - `reset-body`: 200, its headers and part of its body, then a TCP reset (RST);
+ * - `huge-amount`: the kind's own successful answer with every amount the raw JSON number
+ *   `1e9000000` (a number token even where the kind sends amounts as strings);
+ * - `duplicate-key`: the kind's own successful answer with SANDBOX_DUPLICATE_KEY twice at its
+ *   top level, with two different values;
+ * - `bad-token`: a successful login whose token is SANDBOX_BAD_TOKEN (it holds CR LF);
+ * - `long-token`: a successful login whose token is `tokenLength` visible characters
+ *   (sandboxLongToken); at the default 20 000 the sandbox's own server answers 431 to a request
+ *   that carries it, as its header limit is Node's 16 KiB.
+ * The token faults apply to logins, and only to them, of the kinds that have one.
  */
 export type SandboxFaultType = (typeof SANDBOX_FAULT_TYPES)[number];
+
+/** Faults that change a login's token; they meet logins only. */
+const TOKEN_FAULT_TYPES: ReadonlySet<SandboxFaultType> = new Set(['bad-token', 'long-token']);
+
+/** Whether a fault changes the token of a login (and so meets logins only). */
+export function isTokenFault(fault: SandboxFault): boolean {
+  return TOKEN_FAULT_TYPES.has(fault.type);
+}
+
+/** The token `bad-token` logins hand out: a header line break, then a canary. */
+export const SANDBOX_BAD_TOKEN = 'canary-bad-token\r\nx-injected: canary-bad-token';
+
+/** The key `duplicate-key` repeats: over 10 KB, starting with a canary. */
+export const SANDBOX_DUPLICATE_KEY = `canary-duplicate-key-${'k'.repeat(10 * 1024)}`;
+
+/** The amount `huge-amount` writes, as a raw JSON number: a 9-million-digit integer. */
+export const SANDBOX_HUGE_AMOUNT = '1e9000000';
+
+/** The default `tokenLength` of `long-token`: more than Node's 16 KiB header limit. */
+export const DEFAULT_LONG_TOKEN_LENGTH = 20_000;
+const MAX_LONG_TOKEN_LENGTH = 1024 * 1024;
+
+/** The token `long-token` logins hand out: `length` visible ASCII characters, starting with a canary. */
+export function sandboxLongToken(length: number = DEFAULT_LONG_TOKEN_LENGTH): string {
+  const prefix = 'canary-long-token-';
+  return length <= prefix.length ? prefix.slice(0, length) : prefix.padEnd(length, 'x');
+}
 
 /** A fault of one kind's simulator, applied before the simulator sees the request. */
 export interface SandboxFault {
@@ -29,9 +71,16 @@ export interface SandboxFault {
   status?: number;
   /** For `rate-limit`: the `Retry-After` header in whole seconds; default 1. */
   retryAfterSeconds?: number;
+  /**
+   * For `rate-limit`, instead of `retryAfterSeconds`: the `Retry-After` header exactly as sent,
+   * for values no number holds (`99999999999999999999999`) or that are not numbers (`1e400`).
+   */
+  retryAfter?: string;
+  /** For `long-token`: the token's length in characters; default 20 000. */
+  tokenLength?: number;
   /** How many affected calls get the fault before it goes; default unlimited (auth-once: 1). */
   times?: number;
-  /** Whether logins (paths with `/auth/`) get the fault too; default false. */
+  /** Whether logins (paths with `/auth/`) get the fault too; default false (token faults: logins only). */
   includeLogin?: boolean;
 }
 
@@ -43,17 +92,30 @@ export class SandboxFaultError extends Error {
   override name = 'SandboxFaultError';
 }
 
-const FAULT_FIELDS = ['type', 'status', 'retryAfterSeconds', 'times', 'includeLogin'] as const;
+const FAULT_FIELDS = [
+  'type',
+  'status',
+  'retryAfterSeconds',
+  'retryAfter',
+  'tokenLength',
+  'times',
+  'includeLogin',
+] as const;
 const SIMPLE_SPECS: Partial<Record<string, SandboxFaultType>> = {
   hang: 'hang',
   reset: 'reset',
+  'reset-body': 'reset-body',
   truncated: 'truncated',
   'invalid-json': 'invalid-json',
+  'huge-amount': 'huge-amount',
+  'duplicate-key': 'duplicate-key',
   'auth-once': 'auth-once',
+  'bad-token': 'bad-token',
 };
 const SPEC_SYNTAX =
-  'a status from 400 to 599, 429[:SECONDS], rate-limit[:SECONDS], hang, reset, truncated, ' +
-  'invalid-json or auth-once, optionally followed by xN (N calls) and +login';
+  'a status from 400 to 599, 429[:SECONDS], rate-limit[:SECONDS], hang, reset, reset-body, ' +
+  'truncated, invalid-json, huge-amount, duplicate-key, auth-once, bad-token or ' +
+  'long-token[:LENGTH], optionally followed by xN (N calls) and +login';
 
 /** Whether a call to this path (relative to the kind's mount) is a login. */
 export function isLoginPath(path: string): boolean {
@@ -102,12 +164,30 @@ export function validateSandboxFault(value: unknown, label = 'fault'): SandboxFa
     fault.status = status as number;
   }
 
-  if (input.retryAfterSeconds !== undefined && type !== 'rate-limit') {
-    throw new SandboxFaultError(
-      `${label}.retryAfterSeconds: only a "rate-limit" fault has a Retry-After; this one is "${type}"`,
-    );
+  for (const field of ['retryAfterSeconds', 'retryAfter'] as const) {
+    if (input[field] !== undefined && type !== 'rate-limit') {
+      throw new SandboxFaultError(
+        `${label}.${field}: only a "rate-limit" fault has a Retry-After; this one is "${type}"`,
+      );
+    }
   }
-  if (type === 'rate-limit') {
+  if (type === 'rate-limit' && input.retryAfter !== undefined) {
+    if (input.retryAfterSeconds !== undefined) {
+      throw new SandboxFaultError(
+        `${label}.retryAfter: give either retryAfter or retryAfterSeconds, not both`,
+      );
+    }
+    // Anything a header can carry, hostile values included; Node refuses control characters.
+    const text = input.retryAfter;
+    if (typeof text !== 'string' || !/^[\x20-\x7e]{1,1000}$/.test(text) || text.trim() === '') {
+      throw new SandboxFaultError(
+        `${label}.retryAfter: expected a header value of 1 to 1000 printable ASCII characters, received ${
+          typeof text === 'string' ? 'a string with other characters' : describe(text)
+        }`,
+      );
+    }
+    fault.retryAfter = text;
+  } else if (type === 'rate-limit') {
     const seconds = input.retryAfterSeconds ?? 1;
     if (!Number.isInteger(seconds) || (seconds as number) < 0) {
       throw new SandboxFaultError(
@@ -115,6 +195,25 @@ export function validateSandboxFault(value: unknown, label = 'fault'): SandboxFa
       );
     }
     fault.retryAfterSeconds = seconds as number;
+  }
+
+  if (input.tokenLength !== undefined && type !== 'long-token') {
+    throw new SandboxFaultError(
+      `${label}.tokenLength: only a "long-token" fault has a token length; this one is "${type}"`,
+    );
+  }
+  if (type === 'long-token') {
+    const length = input.tokenLength ?? DEFAULT_LONG_TOKEN_LENGTH;
+    if (
+      !Number.isInteger(length) ||
+      (length as number) < 1 ||
+      (length as number) > MAX_LONG_TOKEN_LENGTH
+    ) {
+      throw new SandboxFaultError(
+        `${label}.tokenLength: expected a whole number of characters from 1 to ${MAX_LONG_TOKEN_LENGTH}, received ${describe(length)}`,
+      );
+    }
+    fault.tokenLength = length as number;
   }
 
   const times = input.times ?? (type === 'auth-once' ? 1 : undefined);
@@ -133,6 +232,11 @@ export function validateSandboxFault(value: unknown, label = 'fault'): SandboxFa
         `${label}.includeLogin: expected true or false, received ${describe(input.includeLogin)}`,
       );
     }
+    if (input.includeLogin && TOKEN_FAULT_TYPES.has(fault.type)) {
+      throw new SandboxFaultError(
+        `${label}.includeLogin: a "${type}" fault applies to logins, and only to them; drop includeLogin`,
+      );
+    }
     if (input.includeLogin) fault.includeLogin = true;
   }
   return fault;
@@ -140,8 +244,10 @@ export function validateSandboxFault(value: unknown, label = 'fault'): SandboxFa
 
 /**
  * Parses the compact form of one fault, as `--fault` and the control endpoint take it:
- * `503`, `503x2` (twice), `429:30` (rate-limit, Retry-After 30), `rate-limit`, `hang`, `reset`,
- * `truncated`, `invalid-json`, `auth-once`; `+login` at the end affects logins too.
+ * `503`, `503x2` (twice), `429:30` (rate-limit, Retry-After 30; digits beyond what a number
+ * holds are sent as they are), `rate-limit`, `hang`, `reset`, `reset-body`, `truncated`,
+ * `invalid-json`, `huge-amount`, `duplicate-key`, `auth-once`, `bad-token`, `long-token[:LENGTH]`;
+ * `+login` at the end affects logins too (token faults meet only logins, without it).
  */
 export function parseSandboxFault(spec: string): SandboxFault {
   return withPrefix(`fault "${spec}"`, () => faultOfSpec(spec));
@@ -172,6 +278,13 @@ function faultOfSpec(spec: string): SandboxFault {
   if (rest === '') throw new SandboxFaultError(`expected a fault: ${SPEC_SYNTAX}`);
   const includeLogin = rest.endsWith('+login');
   if (includeLogin) rest = rest.slice(0, -'+login'.length);
+  // Said here in the spec's own terms; validateSandboxFault would name the field instead.
+  const tokenFault = [...TOKEN_FAULT_TYPES].find((type) => rest.startsWith(type));
+  if (includeLogin && tokenFault !== undefined) {
+    throw new SandboxFaultError(
+      `a "${tokenFault}" fault applies to logins, and only to them; drop +login`,
+    );
+  }
   if (rest.includes('+')) {
     throw new SandboxFaultError(
       `"${rest.slice(rest.indexOf('+'))}" is not a modifier; the only one is +login, at the end`,
@@ -211,7 +324,24 @@ function baseFault(text: string): SandboxFault | undefined {
         `expected Retry-After as whole seconds after ":", received "${seconds}"`,
       );
     }
+    if (seconds !== undefined && !Number.isSafeInteger(Number(seconds))) {
+      // More seconds than a number holds: sent exactly as written.
+      return { type: 'rate-limit', retryAfter: seconds };
+    }
     return { type: 'rate-limit', retryAfterSeconds: seconds === undefined ? 1 : Number(seconds) };
+  }
+  const longToken = text.match(/^long-token(?::(.*))?$/);
+  if (longToken) {
+    const length = longToken[1];
+    if (length !== undefined && !/^[1-9]\d*$/.test(length)) {
+      throw new SandboxFaultError(
+        `expected the token length as whole characters after ":", received "${length}"`,
+      );
+    }
+    return {
+      type: 'long-token',
+      tokenLength: length === undefined ? DEFAULT_LONG_TOKEN_LENGTH : Number(length),
+    };
   }
   if (/^\d+$/.test(text)) {
     const status = Number(text);
@@ -242,8 +372,10 @@ export function formatSandboxFault(fault: SandboxFault): string {
     fault.type === 'status'
       ? String(fault.status ?? 503)
       : fault.type === 'rate-limit'
-        ? `429:${fault.retryAfterSeconds ?? 1}`
-        : fault.type;
+        ? `429:${fault.retryAfter ?? fault.retryAfterSeconds ?? 1}`
+        : fault.type === 'long-token'
+          ? `long-token:${fault.tokenLength ?? DEFAULT_LONG_TOKEN_LENGTH}`
+          : fault.type;
   const defaultTimes =
     fault.times === undefined || (fault.type === 'auth-once' && fault.times === 1);
   return `${base}${defaultTimes ? '' : `x${fault.times}`}${fault.includeLogin ? '+login' : ''}`;
@@ -263,7 +395,14 @@ export interface SandboxFaultRegistry {
   take(kind: ProviderKind, path: string): SandboxFault | undefined;
 }
 
-export function createSandboxFaultRegistry(kinds: readonly ProviderKind[]): SandboxFaultRegistry {
+/**
+ * The faults of the simulators of `kinds`; `loginKinds` are those with a login, the only ones a
+ * token fault can meet (default: all of `kinds`).
+ */
+export function createSandboxFaultRegistry(
+  kinds: readonly ProviderKind[],
+  loginKinds: readonly ProviderKind[] = kinds,
+): SandboxFaultRegistry {
   const faults = new Map<ProviderKind, SandboxFault>();
   return {
     set(kind, fault) {
@@ -272,14 +411,26 @@ export function createSandboxFaultRegistry(kinds: readonly ProviderKind[]): Sand
           `no simulator of kind ${describe(kind)} on this sandbox; it has ${kinds.join(', ') || 'none'}`,
         );
       }
-      if (fault === undefined) faults.delete(kind);
-      else faults.set(kind, validateSandboxFault(fault));
+      if (fault === undefined) {
+        faults.delete(kind);
+        return;
+      }
+      const valid = validateSandboxFault(fault);
+      if (isTokenFault(valid) && !loginKinds.includes(kind)) {
+        throw new SandboxFaultError(
+          `a "${valid.type}" fault needs a kind that logs in (${loginKinds.join(', ')}); ${kind} has no login`,
+        );
+      }
+      faults.set(kind, valid);
     },
     clear: () => faults.clear(),
     list: () => Object.fromEntries([...faults].map(([kind, fault]) => [kind, { ...fault }])),
     take(kind, path) {
       const fault = faults.get(kind);
-      if (fault === undefined || (isLoginPath(path) && !fault.includeLogin)) return undefined;
+      if (fault === undefined) return undefined;
+      const login = isLoginPath(path);
+      // A token fault meets logins only; the others meet logins only with includeLogin.
+      if (isTokenFault(fault) ? !login : login && !fault.includeLogin) return undefined;
       if (fault.times !== undefined) {
         fault.times -= 1;
         if (fault.times <= 0) faults.delete(kind);

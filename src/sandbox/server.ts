@@ -6,15 +6,24 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  LosslessNumber,
+  parse as parseLossless,
+  stringify as stringifyLossless,
+} from 'lossless-json';
 import type { ProviderKind } from '../config.js';
 import {
   createSandboxFaultRegistry,
   isLoginPath,
   parseSandboxFault,
+  SANDBOX_BAD_TOKEN,
+  SANDBOX_DUPLICATE_KEY,
+  SANDBOX_HUGE_AMOUNT,
   type SandboxFault,
   SandboxFaultError,
   type SandboxFaults,
   type SandboxFaultType,
+  sandboxLongToken,
   validateSandboxFault,
 } from './faults.js';
 import {
@@ -116,12 +125,25 @@ const TRUNCATED_BODY = JSON.stringify({
     { id: 'sandbox-2', currency: 'EUR', balance: '420.40', available: '420.40' },
   ],
 });
+/** Faults that answer with the simulator's own answer, altered, rather than instead of it. */
+const ALTERING_FAULTS: ReadonlySet<SandboxFaultType> = new Set([
+  'huge-amount',
+  'duplicate-key',
+  'bad-token',
+  'long-token',
+]);
+
 /** What `invalid-json` sends with `content-type: application/json`. */
 const INVALID_JSON_BODY = '{"code":200,"data":[{"balance":';
 
 export async function startSandboxServer(options: SandboxServerOptions): Promise<SandboxServer> {
   const byKind = new Map(options.simulators.map((simulator) => [simulator.kind, simulator]));
-  const faults = createSandboxFaultRegistry([...byKind.keys()]);
+  const faults = createSandboxFaultRegistry(
+    [...byKind.keys()],
+    options.simulators
+      .filter((simulator) => simulator.loginTokenPath !== undefined)
+      .map((simulator) => simulator.kind),
+  );
   for (const [kind, fault] of Object.entries(options.faults ?? {})) {
     faults.set(kind as ProviderKind, fault);
   }
@@ -162,7 +184,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       body,
       remoteAddress: req.socket.remoteAddress ?? '',
     };
-    const record = (status: number, fault?: SandboxFaultType) => {
+    const record = (status: number, fault?: SandboxFaultType | undefined) => {
       if (simulator === undefined) return;
       const counts = stats[simulator.kind] ?? { logins: 0, reads: 0, maxConcurrent: 0 };
       stats[simulator.kind] = counts;
@@ -183,7 +205,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     };
 
     const fault = simulator && faults.take(simulator.kind, request.path);
-    if (simulator && fault) {
+    if (simulator && fault && !ALTERING_FAULTS.has(fault.type)) {
       applyFault(fault, simulator, request, req, res, record);
       return;
     }
@@ -192,10 +214,12 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       response = simulator
         ? await simulator.handle(request)
         : { status: 404, body: JSON.stringify({ message: `no simulator at /${kind}` }) };
+      // A fault that alters the simulator's own answer.
+      if (simulator && fault) response = alterAnswer(fault, simulator, response);
     } catch {
       response = { status: 500, body: JSON.stringify({ message: 'simulator failure' }) };
     }
-    record(response.status);
+    record(response.status, fault?.type);
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     send(res, response);
   });
@@ -341,12 +365,30 @@ function applyFault(
       send(res, response);
       return;
     }
+    case 'reset-body': {
+      record(200, fault.type);
+      const body = Buffer.from(TRUNCATED_BODY, 'utf8');
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+      });
+      // Half the body, then a reset once the client has read it: a reset that arrives with the
+      // bytes before it still unread may be seen as a clean close. In another process the short
+      // wait gives it the time; in this one the immediate lets its poll phase run first.
+      res.write(body.subarray(0, Math.floor(body.length / 2)), () => {
+        setTimeout(() => setImmediate(() => req.socket.resetAndDestroy()), 10);
+      });
+      return;
+    }
     case 'rate-limit': {
       const response = errorResponse(429);
       record(response.status, fault.type);
       send(res, {
         ...response,
-        headers: { ...response.headers, 'retry-after': String(fault.retryAfterSeconds ?? 1) },
+        headers: {
+          ...response.headers,
+          'retry-after': fault.retryAfter ?? String(fault.retryAfterSeconds ?? 1),
+        },
       });
       return;
     }
@@ -357,6 +399,63 @@ function applyFault(
       send(res, response);
       return;
     }
+  }
+}
+
+/**
+ * The simulator's answer as a fault alters it; only a success (200 with a body) is altered.
+ * Bodies are read and written with lossless-json, so every other number keeps its digits.
+ */
+function alterAnswer(
+  fault: SandboxFault,
+  simulator: Simulator,
+  response: SimResponse,
+): SimResponse {
+  const { body } = response;
+  if (response.status !== 200 || body === undefined) return response;
+  switch (fault.type) {
+    case 'huge-amount': {
+      const fields = new Set(simulator.amountFields ?? []);
+      const huge = new LosslessNumber(SANDBOX_HUGE_AMOUNT);
+      const replace = (value: unknown): unknown => {
+        if (Array.isArray(value)) return value.map(replace);
+        if (typeof value !== 'object' || value === null || value instanceof LosslessNumber) {
+          return value;
+        }
+        return Object.fromEntries(
+          Object.entries(value).map(([key, item]) => [
+            key,
+            fields.has(key) && item !== null ? huge : replace(item),
+          ]),
+        );
+      };
+      return { ...response, body: stringifyLossless(replace(parseLossless(body))) ?? body };
+    }
+    case 'duplicate-key': {
+      const text = body.trimStart();
+      if (!text.startsWith('{')) return response;
+      const key = JSON.stringify(SANDBOX_DUPLICATE_KEY);
+      const rest = text.slice(1).trimStart();
+      const pair = `${key}:"first",${key}:"second"`;
+      return { ...response, body: `{${pair}${rest.startsWith('}') ? '' : ','}${rest}` };
+    }
+    case 'bad-token':
+    case 'long-token': {
+      const path = simulator.loginTokenPath;
+      if (path === undefined || path.length === 0) return response;
+      const token =
+        fault.type === 'bad-token' ? SANDBOX_BAD_TOKEN : sandboxLongToken(fault.tokenLength);
+      const parsed = parseLossless(body);
+      let holder: unknown = parsed;
+      for (const key of path.slice(0, -1)) {
+        holder = (holder as Record<string, unknown> | null)?.[key];
+      }
+      if (typeof holder !== 'object' || holder === null) return response;
+      (holder as Record<string, unknown>)[path[path.length - 1] as string] = token;
+      return { ...response, body: stringifyLossless(parsed) ?? body };
+    }
+    default:
+      return response;
   }
 }
 

@@ -35,6 +35,16 @@ export interface Simulator {
    * `rate-limit` faults; without it, `{"message":"<reason phrase>"}`.
    */
   errorResponse?(status: number): SimResponse;
+  /**
+   * Where the kind's successful login answer holds its session token, e.g. `["data",
+   * "accessToken"]`, for the sandbox's token faults; absent for a kind without a login.
+   */
+  readonly loginTokenPath?: readonly string[];
+  /**
+   * The names of the fields that hold amounts in the kind's balance answers, at any depth, for
+   * the sandbox's `huge-amount` fault.
+   */
+  readonly amountFields?: readonly string[];
 }
 
 /** The sandbox's clock, shared by every simulator so tests can move time for all of them. */

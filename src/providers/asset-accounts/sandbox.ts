@@ -144,6 +144,8 @@ export function createAssetAccountsSimulator(
 
   return {
     kind: 'asset-accounts',
+    loginTokenPath: ['token'],
+    amountFields: ['totalBalance', 'availableBalance', 'pendingBalance'],
     revokeTokens: () => sessions.clear(),
     setTokenTtlSeconds: (seconds) => {
       ttlSeconds = seconds;

@@ -65,6 +65,12 @@ export interface MerchantSimulator extends Simulator {
   /** Every session token issued so far, oldest first. */
   issuedSessions(): MerchantIssuedSession[];
   /**
+   * Rotations from now on hand out (and accept) this token instead of a fresh one, as a
+   * provider with a broken rotation would; undefined goes back to fresh tokens. Throws for a
+   * value no HTTP header can carry (CR, LF, other control characters but tab).
+   */
+  rotateWith(token: string | undefined): void;
+  /**
    * ResponseCode 401 "Unauthorized", as HTTP 401, or HTTP 200 when auth failures are answered
    * that way.
    */
@@ -103,6 +109,7 @@ export function createMerchantSimulator(options: MerchantSimulatorOptions): Merc
   let ttlSeconds = options.sessionTtlSeconds ?? 1800;
   let authFailuresAsHttp200 = options.authFailuresAsHttp200 ?? false;
   let balanceFailure: MerchantBalanceFailure | undefined;
+  let rotationToken: string | undefined;
 
   function envelope(code: number, data: unknown, httpStatus = code): SimResponse {
     return json(httpStatus, {
@@ -120,9 +127,10 @@ export function createMerchantSimulator(options: MerchantSimulatorOptions): Merc
     via: MerchantIssuedSession['via'],
     clientId: string,
     remoteAddress: string,
+    token: string = randomToken('merchant'),
   ): MerchantIssuedSession {
     const session = {
-      token: randomToken('merchant'),
+      token,
       via,
       clientId,
       remoteAddress,
@@ -163,7 +171,12 @@ export function createMerchantSimulator(options: MerchantSimulatorOptions): Merc
     const headers =
       session.expiresAt - now <= ROTATION_WINDOW_MS
         ? {
-            'x-refresh-token': issue('rotation', session.clientId, session.remoteAddress).token,
+            'x-refresh-token': issue(
+              'rotation',
+              session.clientId,
+              session.remoteAddress,
+              rotationToken,
+            ).token,
           }
         : undefined;
     return json(
@@ -187,6 +200,8 @@ export function createMerchantSimulator(options: MerchantSimulatorOptions): Merc
 
   return {
     kind: 'merchant',
+    loginTokenPath: ['ResponseData', 'SessionToken'],
+    amountFields: ['Balance', 'ReservedAmount', 'AvailableBalance'],
     revokeSessions: () => sessions.clear(),
     setSessionTtlSeconds: (seconds) => {
       ttlSeconds = seconds;
@@ -198,6 +213,15 @@ export function createMerchantSimulator(options: MerchantSimulatorOptions): Merc
       balanceFailure = failure;
     },
     issuedSessions: () => issued.map((session) => ({ ...session })),
+    rotateWith(token) {
+      // Node's HTTP server throws on these while answering; refuse them here instead.
+      if (token !== undefined && /[^\t\x20-\x7e\x80-\xff]/.test(token)) {
+        throw new Error(
+          'rotateWith: expected a value an HTTP header can carry (no CR, LF or other control character but tab)',
+        );
+      }
+      rotationToken = token;
+    },
     rejectAuth: () => authFailure(401),
     errorResponse: (status) => envelope(status, null),
     handle(request) {

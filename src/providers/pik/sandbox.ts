@@ -89,6 +89,8 @@ export function createPikSimulator(options: PikSimulatorOptions): PikSimulator {
 
   return {
     kind: 'pik',
+    loginTokenPath: ['data', 'accessToken'],
+    amountFields: ['balance', 'availableBalance', 'frozenBalance', 'pendingBalance'],
     revokeTokens: () => tokens.clear(),
     setTokenTtlSeconds: (seconds) => {
       ttlSeconds = seconds;

@@ -54,6 +54,14 @@ export function createPrepaidSimulator(options: PrepaidSimulatorOptions): Prepai
 
   return {
     kind: 'prepaid',
+    amountFields: [
+      'balance10000',
+      'gift_balance10000',
+      'balance',
+      'gift_balance',
+      'total_balance10000',
+      'total_balance',
+    ],
     setMerchantState(devKey, state) {
       for (const merchant of merchants) if (merchant.devKey === devKey) merchant.state = state;
     },

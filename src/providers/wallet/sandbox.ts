@@ -163,6 +163,8 @@ export function createWalletSimulator(options: WalletSimulatorOptions): WalletSi
 
   return {
     kind: 'wallet',
+    loginTokenPath: ['data', 'accessToken'],
+    amountFields: ['balance', 'holdBalance', 'lockBalance', 'referralBalance'],
     revokeTokens: () => sessions.clear(),
     setTokenTtlSeconds: (seconds) => {
       ttlSeconds = seconds;
