@@ -3,25 +3,31 @@ import { join } from 'node:path';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 import { ContractViolation } from '../src/upstream/errors.js';
-import { parseLosslessJson } from '../src/upstream/json.js';
+import { parseLosslessJson, readCode } from '../src/upstream/json.js';
+
+/** The wording of a refusal: a fixed reason and the position, never text from the body. */
+const REFUSAL = /^the body is not valid JSON \(([a-z ]+?)(?:, at position (\d+))?\)$/;
 
 /**
- * parseLosslessJson takes a faster road than lossless-json's parser; its answer, and its
- * refusals, must be lossless-json's own.
+ * parseLosslessJson takes a faster road than lossless-json's parser; its answer must be
+ * lossless-json's own, and it must refuse what lossless-json refuses, at the same position, in
+ * words of its own (lossless-json quotes the body: a repeated key, a malformed number).
  */
 function expectSameAsLosslessJson(text: string): void {
-  let expected: { value: unknown } | { message: string };
+  let expected: { value: unknown } | { position: string | undefined };
   try {
     expected = { value: parse(text) };
   } catch (error) {
-    expected = { message: `the body is not valid JSON (${(error as Error).message})` };
+    expected = { position: /at position (\d+)$/.exec((error as Error).message)?.[1] };
   }
-  let actual: { value: unknown } | { message: string };
+  let actual: { value: unknown } | { position: string | undefined };
   try {
     actual = { value: parseLosslessJson(text) };
   } catch (error) {
     expect(error).toBeInstanceOf(ContractViolation);
-    actual = { message: (error as Error).message };
+    const refusal = REFUSAL.exec((error as Error).message);
+    expect(refusal, (error as Error).message).not.toBeNull();
+    actual = { position: refusal?.[2] };
   }
   expect(actual).toEqual(expected);
 }
@@ -134,5 +140,51 @@ describe('parseLosslessJson agrees with lossless-json', () => {
       return `{${keys.map((key) => `${space()}${key}${space()}:${space()}${gen(depth + 1)}`).join(',')}}`;
     };
     for (let i = 0; i < 3000; i += 1) expectSameAsLosslessJson(gen(0));
+  });
+});
+
+describe('parseLosslessJson refusals carry no text of the body', () => {
+  const refusal = (text: string): string => {
+    try {
+      parseLosslessJson(text);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ContractViolation);
+      return (error as Error).message;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('names a repeated key by its position only, however long the key', () => {
+    const key = 'k'.repeat(100 * 1024);
+    const text = `{"${key}":1,"${key}":2}`;
+    expect(refusal(text)).toBe(
+      `the body is not valid JSON (a key is repeated, at position ${key.length + 7})`,
+    );
+    const canary = 'canary-upstream-key-5e1f';
+    const message = refusal(`{"a":{"${canary}":1,"${canary}":[2]}}`);
+    expect(message).toBe('the body is not valid JSON (a key is repeated, at position 36)');
+    expect(message).not.toContain(canary);
+  });
+
+  it.each([
+    ['a malformed number', `[${'7'.repeat(100_000)}e]`, 'a number is malformed', 100_002],
+    ['a bad escape', '["canary\\q"]', 'a string holds an invalid escape', 8],
+    ['a bad unicode escape', '["canary\\u12zz"]', 'a string holds an invalid unicode escape', 8],
+    ['a raw control character', '["canary\u0001"]', 'a string holds a control character', 8],
+    ['a stray word', '{"canary": canary}', 'a value was expected after a colon', 11],
+  ])('words %s in its own terms', (_name, text, reason, position) => {
+    const message = refusal(text);
+    expect(message).toBe(`the body is not valid JSON (${reason}, at position ${position})`);
+    expect(message).not.toMatch(/canary|777/);
+  });
+});
+
+describe('readCode', () => {
+  it('reads a code, and takes a number too large for a double for no code at all', () => {
+    expect(readCode(parseLosslessJson('401'))).toBe(401);
+    expect(readCode(parseLosslessJson('200.0'))).toBe(200);
+    expect(readCode(parseLosslessJson('1e400'))).toBeUndefined();
+    expect(readCode(parseLosslessJson('-1e400'))).toBeUndefined();
+    expect(readCode('200')).toBeUndefined();
   });
 });

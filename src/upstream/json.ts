@@ -9,12 +9,57 @@ export type LosslessJson = unknown;
 export function parseLosslessJson(text: string): LosslessJson {
   if (text.trim() === '') throw new ContractViolation('the body is empty, expected JSON');
   try {
-    return parseNativeLossless(text) ?? parse(text);
+    return (
+      parseNativeLossless(text) ?? parse(text, undefined, { onDuplicateKey: refuseDuplicateKey })
+    );
   } catch (error) {
-    // lossless-json's message names the position, never the body itself.
-    const reason = error instanceof Error ? error.message : 'unknown reason';
-    throw new ContractViolation(`the body is not valid JSON (${reason})`);
+    throw new ContractViolation(`the body is not valid JSON (${whyNotJson(error)})`);
   }
+}
+
+/** lossless-json's refusal of a repeated key, without the key: it is text from the body. */
+class RepeatedKey extends Error {
+  constructor(readonly position: number) {
+    super('a key is repeated');
+  }
+}
+
+function refuseDuplicateKey({ position }: { position: number }): never {
+  throw new RepeatedKey(position);
+}
+
+/**
+ * lossless-json's messages quote the body (a repeated key, a malformed number so far, a bad
+ * escape), so only their kind and position are kept, in words of our own.
+ */
+const JSON_REFUSALS: readonly [prefix: string, reason: string][] = [
+  ["Comma ',' expected", 'a comma was expected after a value'],
+  ["Colon ':' expected", 'a colon was expected after a key'],
+  ['JSON value expected', 'a value was expected'],
+  ['Array item expected', 'an array item was expected'],
+  ['Expected end of input', 'more text follows the value'],
+  ['Invalid number', 'a number is malformed'],
+  ['End of string', 'a string is not terminated'],
+  ['Quoted object key or end', 'a quoted key or the end of the object was expected'],
+  ['Quoted object key expected', 'a quoted key was expected'],
+  ['Array item or end', 'an array item or the end of the array was expected'],
+  ['Invalid character', 'a string holds a control character'],
+  ['Invalid escape character', 'a string holds an invalid escape'],
+  ['Object value expected', 'a value was expected after a colon'],
+  ['Invalid unicode character', 'a string holds an invalid unicode escape'],
+];
+
+/** Why a body is not JSON, with the position where lossless-json says it; never body text. */
+function whyNotJson(error: unknown): string {
+  if (error instanceof RepeatedKey) return `${error.message}, at position ${error.position}`;
+  // lossless-json's parser recurses: a body nested deeper than the stack allows ends here.
+  if (error instanceof RangeError) return 'it nests too deeply';
+  const message = error instanceof Error ? error.message : '';
+  const reason = JSON_REFUSALS.find(([prefix]) => message.startsWith(prefix))?.[1];
+  const position = /at position (\d+)$/.exec(message)?.[1];
+  if (reason === undefined)
+    return position === undefined ? 'unreadable' : `unreadable, at position ${position}`;
+  return position === undefined ? reason : `${reason}, at position ${position}`;
 }
 
 /** An error body's JSON, read only to map the error: undefined when it is not JSON. */
@@ -38,6 +83,18 @@ export function describeJsonType(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   return `a ${typeof value}`;
+}
+
+/** A key short and plain enough to stand in a field path as itself. */
+const PLAIN_KEY = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * The path of an object's member whose key comes from the body (e.g. a network code): the key
+ * itself when it is a short plain code, else its place among the object's keys, so no message
+ * ever carries arbitrary body text.
+ */
+export function memberPath(where: string, key: string, index: number): string {
+  return PLAIN_KEY.test(key) ? `${where}.${key}` : `${where}[key ${index}]`;
 }
 
 export function expectRecord(value: unknown, where: string): Record<string, unknown> {
@@ -117,11 +174,17 @@ export function isJsonNumber(value: unknown, expected: number): boolean {
   return typeof value === 'number' && value === expected;
 }
 
-/** The number a code field holds, or undefined; codes are small integers, never money. */
+/**
+ * The number a code field holds, or undefined; codes are small integers, never money. A number
+ * too large for a double (`1e400`) is no code either, so no message ever says "Infinity".
+ */
 export function readCode(value: unknown): number | undefined {
-  if (isLosslessNumber(value)) return Number(value.value);
-  if (typeof value === 'number') return value;
-  return undefined;
+  const number = isLosslessNumber(value)
+    ? Number(value.value)
+    : typeof value === 'number'
+      ? value
+      : undefined;
+  return number !== undefined && Number.isFinite(number) ? number : undefined;
 }
 
 /** A timestamp string to a Date, or undefined where it is missing or unreadable. */

@@ -262,6 +262,20 @@ describe('wallet normalization (fixtures)', () => {
     ).toThrow('body.data[0].depositAddress.TRX.address: expected a string, received nothing');
   });
 
+  it('names a network by its place, not its text, when the key is not a short code', () => {
+    const network = `canary-network-${'n'.repeat(100_000)}`;
+    const text = `{"data":[{"balance":"1","asset":"X","depositAddress":{"TRX":null,"${network}":{"memo":null}}}]}`;
+    let message = '';
+    try {
+      normalizeWalletBalances(parseLosslessJson(text), 'w');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      'body.data[0].depositAddress[key 1].address: expected a string, received nothing',
+    );
+  });
+
   it('refuses a number outside the bounds of an amount by its path, without expanding it', () => {
     const body = parseLosslessJson(
       '{"data":[{"balance":"1","asset":"BTC"},{"balance":"1","asset":"USDT","holdBalance":1e9000000}]}',

@@ -2,6 +2,7 @@ import type { Amount } from '../../money.js';
 import {
   expectArray,
   expectRecord,
+  memberPath,
   readAmount,
   readOptionalAmount,
   readOptionalString,
@@ -82,9 +83,9 @@ export function normalizeDepositAddresses(
   if (value === undefined || value === null) return [];
   const byNetwork = expectRecord(value, where);
   const addresses: NormalizedBalance['depositAddresses'] = [];
-  for (const [network, item] of Object.entries(byNetwork)) {
+  for (const [index, [network, item]] of Object.entries(byNetwork).entries()) {
     if (item === null) continue;
-    const itemWhere = `${where}.${network}`;
+    const itemWhere = memberPath(where, network, index);
     const record = expectRecord(item, itemWhere);
     addresses.push({
       network,
