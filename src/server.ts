@@ -13,6 +13,7 @@ import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
 import { useCallerAuth } from './graphql/use-caller-auth.js';
+import { useFederationSdl } from './graphql/use-federation-sdl.js';
 import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
 import { useListLimits } from './graphql/use-list-limits.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
@@ -93,6 +94,14 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
   const callerAuth = useCallerAuth(authenticator);
   plugins.unshift(callerAuth.plugin);
   if (!server.introspection) plugins.push(useDisableIntrospection());
+  // The subgraph SDL maps the schema as introspection does: only federation gateways may read it
+  // where introspection is off.
+  plugins.push(
+    useFederationSdl({
+      introspection: server.introspection,
+      isFederationCaller: (request) => callerAuth.callerOf(request)?.federation === true,
+    }),
+  );
   const trusted = server.trustedDocuments;
   if (trusted !== undefined) {
     // Only the operations of the manifest, sent by hash (Apollo's persistedQuery extension or
