@@ -120,6 +120,8 @@ describe('hostile and broken queries', () => {
       });
       expect(text).not.toMatch(/bad|canary|position|SyntaxError/);
     }
+    // A 400 whatever the client accepts (graphql-over-http SHOULD).
+    expect((await post('{bad', { accept: 'application/json' })).status).toBe(400);
   });
 
   it('rejects GET and form parameters that are not JSON with a 400, without quoting them', async () => {

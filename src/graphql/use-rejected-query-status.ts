@@ -20,8 +20,12 @@ function parseFailure(error: unknown, request: Request): unknown {
   if (error instanceof GraphQLError) {
     // Yoga adds the JSON parser's own message, which quotes the body, as extensions.originalError.
     if (error.extensions?.originalError === undefined) return error;
-    const { originalError: _quoted, ...extensions } = error.extensions;
-    return new GraphQLError(error.message, { extensions });
+    const { originalError: _quoted, http, ...extensions } = error.extensions;
+    // Without `spec`, Yoga keeps the 400 for clients that accept application/json too, as it did
+    // when the original error was attached (graphql-over-http: 400 for a body that is not JSON).
+    return new GraphQLError(error.message, {
+      extensions: { ...extensions, http: { status: 400 } },
+    });
   }
   // JSON.parse of a GET's or a form's `variables` or `extensions` (Yoga lets its error through).
   if (!(error instanceof SyntaxError)) return error;
