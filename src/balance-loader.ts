@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { currencyMatcher, foldCurrencies, isCurrencyCode } from './currency.js';
 import { Amount } from './money.js';
 import type { NormalizedAccount, NormalizedBalance } from './providers/adapter.js';
 import type { ProviderRuntime, TenantRuntime } from './tenants.js';
@@ -18,7 +19,13 @@ export interface ProviderSnapshot {
   coverage: ReadonlySet<string> | null;
 }
 
-export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string>;
+export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string> & {
+  /**
+   * Refuses the request: no read starts after this (a resolver found an argument invalid, and the
+   * request will be answered 400), and every need still to come fails with `error`.
+   */
+  refuse(error: Error): void;
+};
 
 /**
  * The per-request loader of provider balances. Every need of a request is gathered into one batch
@@ -47,10 +54,18 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
     return snapshot;
   }
 
-  return new DataLoader<BalanceNeed, ProviderSnapshot, string>(
+  let refusal: Error | undefined;
+
+  const loader = new DataLoader<BalanceNeed, ProviderSnapshot, string>(
     async (needs) => {
+      // A refused request reads nothing: the batch waited until every resolver that runs without
+      // I/O had asked, so a refusal by any of them comes first.
+      if (refusal !== undefined) return needs.map(() => refusal as Error);
       const byProvider = new Map<string, BalanceNeed[]>();
       for (const need of needs) {
+        // Resolvers check their arguments; this keeps a code that could change a request path
+        // from ever reaching an adapter, whoever asks.
+        if (!hasValidCurrencies(need)) continue;
         const list = byProvider.get(need.providerId) ?? [];
         list.push(need);
         byProvider.set(need.providerId, list);
@@ -69,18 +84,29 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
       }
       return Promise.all(
         needs.map((need) =>
-          (results.get(need.providerId) as Promise<ProviderSnapshot>).catch((error: unknown) =>
-            error instanceof Error ? error : new Error(String(error)),
-          ),
+          hasValidCurrencies(need)
+            ? (results.get(need.providerId) as Promise<ProviderSnapshot>).catch((error: unknown) =>
+                error instanceof Error ? error : new Error(String(error)),
+              )
+            : new Error(`the currencies asked of "${need.providerId}" are not all currency codes`),
         ),
       );
     },
     {
       batchScheduleFn: (dispatch) => setImmediate(dispatch),
       cacheKeyFn: (need) =>
-        `${need.providerId}\u0000${need.currencies === null ? '*' : normalizeCurrencies(need.currencies).join(',')}`,
+        `${need.providerId}\u0000${need.currencies === null ? '*' : foldCurrencies(need.currencies).join(',')}`,
     },
   );
+  return Object.assign(loader, {
+    refuse(error: Error) {
+      refusal ??= error;
+    },
+  });
+}
+
+function hasValidCurrencies(need: BalanceNeed): boolean {
+  return need.currencies === null || need.currencies.every(isCurrencyCode);
 }
 
 /** One read of a request: what it covers (upper-case codes, or null for all), and its result. */
@@ -106,23 +132,9 @@ function unionOfCurrencies(needs: BalanceNeed[]): Set<string> | null {
   const union = new Set<string>();
   for (const need of needs) {
     if (need.currencies === null) return null;
-    for (const currency of normalizeCurrencies(need.currencies)) union.add(currency);
+    for (const currency of foldCurrencies(need.currencies)) union.add(currency);
   }
   return union;
-}
-
-/** Currency codes compare without regard to case. */
-export function normalizeCurrencies(currencies: readonly string[]): string[] {
-  return [...new Set(currencies.map((currency) => currency.trim().toUpperCase()))].sort();
-}
-
-/** A currency filter as a predicate; null or undefined lets every balance through. */
-export function currencyMatcher(
-  currencies: readonly string[] | null | undefined,
-): (balance: NormalizedBalance) => boolean {
-  if (currencies === null || currencies === undefined) return () => true;
-  const wanted = new Set(normalizeCurrencies(currencies));
-  return (balance) => wanted.has(balance.currency.toUpperCase());
 }
 
 /** The `balances` arguments as one predicate: currencies, and a smallest total. */

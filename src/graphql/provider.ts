@@ -1,7 +1,7 @@
 import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
 import type { ProviderKind } from '../config.js';
-import { balancesArguments } from './balances-arguments.js';
+import { balancesArguments, checkedCurrencies } from './balances-arguments.js';
 import { orClientError } from './errors.js';
 import { AccountRef, accountView, BalanceRef, balanceView, ProviderRef } from './refs.js';
 
@@ -40,11 +40,11 @@ ProviderRef.implement({
         'All balances of all its accounts, optionally only these currencies (matched without regard to case).',
       args: balancesArguments(t),
       resolve: async (provider, args, context) => {
-        const currencies = args.currencies ?? null;
+        const currencies = checkedCurrencies(args.currencies, 'Provider.balances', context);
         const snapshot = await orClientError(
           context.loaders.balances.load({ providerId: provider.id, currencies }),
         );
-        const matches = balanceMatcher(args);
+        const matches = balanceMatcher({ currencies, minTotal: args.minTotal });
         return snapshot.accounts.flatMap((account) => {
           const view = accountView(provider, account, snapshot);
           return account.balances.filter(matches).map((balance) => balanceView(view, balance));

@@ -1,6 +1,7 @@
-import { currencyMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
+import { currencyMatcher, foldCurrency } from '../currency.js';
 import { type Amount, sumAmounts } from '../money.js';
+import { checkedCurrencies } from './balances-arguments.js';
 import { TotalsRef, type TotalsView } from './refs.js';
 
 const CurrencyTotalRef = builder
@@ -33,7 +34,7 @@ builder.queryField('totals', (t) =>
       'Every balance of every provider summed by currency (upper-cased code), optionally only these currencies. A provider that cannot be read is listed in missingProviders.',
     args: { currencies: t.arg.stringList({ required: false }) },
     resolve: async (_root, args, context) => {
-      const currencies = args.currencies ?? null;
+      const currencies = checkedCurrencies(args.currencies, 'Query.totals', context);
       const providers = context.tenant.providers;
       const settled = await Promise.allSettled(
         providers.map((provider) =>
@@ -50,7 +51,7 @@ builder.queryField('totals', (t) =>
         }
         for (const account of result.value.accounts) {
           for (const balance of account.balances.filter(matches)) {
-            const code = balance.currency.toUpperCase();
+            const code = foldCurrency(balance.currency);
             const sum = sums.get(code) ?? { total: [], available: [] };
             sum.total.push(balance.total);
             sum.available.push(balance.available);

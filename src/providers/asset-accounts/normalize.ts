@@ -1,3 +1,4 @@
+import { foldCurrency } from '../../currency.js';
 import { ContractViolation } from '../../upstream/errors.js';
 import {
   describeJsonType,
@@ -41,7 +42,7 @@ export function normalizeAssetAccountDetail(value: unknown, where: string): Norm
     suppressed: readSuppressed(detail, where),
     balances: [
       {
-        currency: asset.trim().toUpperCase(),
+        currency: foldCurrency(asset.trim()),
         network: undefined,
         total: readAmount(detail, 'totalBalance', where),
         available: readAmount(detail, 'availableBalance', where),

@@ -1,3 +1,4 @@
+import { foldCurrency } from '../../currency.js';
 import { ContractViolation } from '../../upstream/errors.js';
 import {
   expectArray,
@@ -24,7 +25,7 @@ export function normalizeMerchantEntry(value: unknown, where: string): Normalize
     suppressed: false,
     balances: [
       {
-        currency: readString(entry, 'Currency', where).toUpperCase(),
+        currency: foldCurrency(readString(entry, 'Currency', where)),
         network: undefined,
         // The seed: Balance is the total, reserved plus available.
         total: readAmount(entry, 'Balance', where),

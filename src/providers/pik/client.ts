@@ -1,4 +1,5 @@
 import type { ProviderConfigOf } from '../../config.js';
+import { CURRENCY_CODE_RULE, isCurrencyCode } from '../../currency.js';
 import { UpstreamError, UpstreamTokenRejectedError } from '../../upstream/errors.js';
 import { errorForStatus, type UpstreamHttp, type UpstreamResponse } from '../../upstream/http.js';
 import { parseLosslessJson, readCode } from '../../upstream/json.js';
@@ -46,7 +47,7 @@ export async function fetchPikBalanceByCurrency(
   const template = config.paths.balanceByCurrency ?? PIK_BALANCE_BY_CURRENCY_PATH;
   const response = await http.send({
     method: 'GET',
-    path: template.replace('{currencyCode}', encodeURIComponent(currency)),
+    path: template.replace('{currencyCode}', () => currencyPathSegment(config.id, currency)),
     headers: { authorization: `Bearer ${token}` },
     route: 'balance-by-currency',
   });
@@ -57,6 +58,22 @@ export async function fetchPikBalanceByCurrency(
   } catch (error) {
     throw badResponse(config.id, 'the balance by currency', error);
   }
+}
+
+/**
+ * A currency code as one path segment, which no value can turn into more (a slash) or into a walk
+ * up the path: URL parsing reads ".", "..", "%2e" and "%2E%2e" as dots. The codes reaching here
+ * were checked where they entered; a code that is not a currency code is a plain error, before
+ * any call: the provider has done nothing wrong.
+ */
+export function currencyPathSegment(providerId: string, currency: string): string {
+  const segment = encodeURIComponent(currency);
+  if (!isCurrencyCode(currency) || /^(?:\.|%2e)+$/i.test(segment)) {
+    throw new Error(
+      `${providerId}: a currency code in a request path must be ${CURRENCY_CODE_RULE}`,
+    );
+  }
+  return segment;
 }
 
 const NOT_FOUND = Symbol('not found');

@@ -2,7 +2,7 @@ import { callWithSessionToken } from '../../upstream/token-cache.js';
 import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
 import { createProviderHttp } from '../provider-http.js';
 import { loginToPik } from './auth.js';
-import { fetchPikBalanceByCurrency, fetchPikBalanceList } from './client.js';
+import { currencyPathSegment, fetchPikBalanceByCurrency, fetchPikBalanceList } from './client.js';
 
 export {
   createPikSimulator,
@@ -23,9 +23,17 @@ export function createPikAdapter(options: AdapterOptions<'pik'>): ProviderAdapte
     capabilities: { currencyFilter: 'one' },
     fetchAccounts(query) {
       // Every call of this read, the login included, ends by the read's deadline.
+      const single = query.currencies?.length === 1 ? query.currencies[0] : undefined;
+      // A code bound for the request path is checked before the login, so a bad one costs nothing.
+      if (single !== undefined) {
+        try {
+          currencyPathSegment(config.id, single);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       const http = transport.within(query);
       const login = () => loginToPik(http, config, now);
-      const single = query.currencies?.length === 1 ? query.currencies[0] : undefined;
       return callWithSessionToken(
         tokens,
         login,

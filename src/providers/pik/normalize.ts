@@ -1,3 +1,4 @@
+import { foldCurrency } from '../../currency.js';
 import { ContractViolation } from '../../upstream/errors.js';
 import {
   expectArray,
@@ -38,7 +39,7 @@ export function normalizePikRecord(value: unknown, where: string): NormalizedAcc
     suppressed: false,
     balances: [
       {
-        currency: readString(record, 'currencyCode', where).toUpperCase(),
+        currency: foldCurrency(readString(record, 'currencyCode', where)),
         // Fiat records carry an empty or null networkCode.
         network: readOptionalString(record, 'networkCode', where),
         total: readAmount(record, 'balance', where),

@@ -1,3 +1,4 @@
+import { foldCurrency } from '../../currency.js';
 import { Amount } from '../../money.js';
 import { ContractViolation } from '../../upstream/errors.js';
 import { expectRecord, readOptionalAmount } from '../../upstream/json.js';
@@ -41,7 +42,7 @@ export function normalizePrepaidBalance(body: unknown, currency: string): Normal
       suppressed: false,
       balances: [
         {
-          currency: currency.toUpperCase(),
+          currency: foldCurrency(currency),
           network: undefined,
           total,
           available: total,

@@ -1,4 +1,5 @@
 import type { ProviderConfigOf } from '../../config.js';
+import { foldCurrency } from '../../currency.js';
 import { UpstreamError, UpstreamTokenRejectedError } from '../../upstream/errors.js';
 import { errorForStatus, type UpstreamHttp } from '../../upstream/http.js';
 import { parseLosslessJson } from '../../upstream/json.js';
@@ -32,7 +33,7 @@ export async function fetchWalletBalances(
   const providerId = config.id;
   const body: { walletId: string; assets?: string[] } = { walletId: config.walletId };
   if (currencies !== null) {
-    body.assets = [...new Set(currencies.map((currency) => currency.toUpperCase()))];
+    body.assets = [...new Set(currencies.map(foldCurrency))];
   }
   const response = await http.send({
     method: 'POST',

@@ -1,3 +1,4 @@
+import { foldCurrency } from '../../currency.js';
 import type { Amount } from '../../money.js';
 import {
   expectArray,
@@ -60,7 +61,7 @@ export function normalizeWalletAsset(value: unknown, where: string): NormalizedB
     if (inTotal) total = total.plus(amount);
   }
   return {
-    currency: readString(entry, 'asset', where).toUpperCase(),
+    currency: foldCurrency(readString(entry, 'asset', where)),
     network: undefined,
     total,
     available,
