@@ -35,5 +35,7 @@ export function createAdapter(
   if (factory === undefined) {
     throw new Error(`provider kind "${options.config.kind}" has no adapter yet`);
   }
+  // The session layer refuses, for every kind at once, a token longer than the provider allows.
+  options.tokens.setMaxTokenBytes(options.config.maxTokenBytes);
   return factory(options as AdapterOptions<ProviderKind>);
 }

@@ -59,6 +59,18 @@ export class UpstreamTokenRejectedError extends UpstreamError {
 }
 
 /**
+ * The HTTP client refused to send a request (a header value it will not put on the wire): nothing
+ * reached the provider. UPSTREAM_BAD_RESPONSE, since trying again would send the same; the
+ * session layer drops a session whose token went into such a request.
+ */
+export class UpstreamRequestNotSentError extends UpstreamError {
+  constructor(message: string, options: UpstreamErrorOptions) {
+    super('UPSTREAM_BAD_RESPONSE', message, options);
+    this.name = 'UpstreamRequestNotSentError';
+  }
+}
+
+/**
  * A body broke the provider's contract. Thrown by pure normalizers, which do not know the
  * provider id; the adapter turns it into UPSTREAM_BAD_RESPONSE.
  */

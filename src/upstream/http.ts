@@ -1,7 +1,7 @@
 import { DelegateBackoff, handleWhen, retry, TaskCancelledError } from 'cockatiel';
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
-import { UpstreamError } from './errors.js';
+import { UpstreamError, UpstreamRequestNotSentError } from './errors.js';
 
 /** Largest upstream body read before the call fails with UPSTREAM_BAD_RESPONSE. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -532,8 +532,7 @@ function toUpstreamError(
   // undici would not send it (a header value with a line break, from a token the provider gave):
   // nothing reached the provider, and trying again would send the same.
   if (reason === 'UND_ERR_INVALID_ARG') {
-    return new UpstreamError(
-      'UPSTREAM_BAD_RESPONSE',
+    return new UpstreamRequestNotSentError(
       `${providerId}: the request could not be sent (${reason})`,
       { providerId, cause: error },
     );

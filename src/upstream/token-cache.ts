@@ -1,4 +1,11 @@
-import { UpstreamError, UpstreamTokenRejectedError } from './errors.js';
+import {
+  UpstreamError,
+  UpstreamRequestNotSentError,
+  UpstreamTokenRejectedError,
+} from './errors.js';
+
+/** The longest session token kept unless the provider's `maxTokenBytes` says otherwise. */
+export const DEFAULT_MAX_TOKEN_BYTES = 8192;
 
 /** A session token and when the upstream stops accepting it (ms since the epoch). */
 export interface SessionToken {
@@ -43,26 +50,40 @@ export class TokenCacheByTenantAndProvider {
     const key = JSON.stringify([tenantId, providerId]);
     let slot = this.slots.get(key);
     if (slot === undefined) {
-      slot = new TokenSlot(this.now, (token, obtainedAt) => {
-        const life = Math.max(0, token.expiresAt - obtainedAt);
-        return token.expiresAt - Math.min(this.renewBeforeMs, life * this.renewBeforeFraction);
-      });
+      slot = new TokenSlot(
+        this.now,
+        (token, obtainedAt) => {
+          const life = Math.max(0, token.expiresAt - obtainedAt);
+          return token.expiresAt - Math.min(this.renewBeforeMs, life * this.renewBeforeFraction);
+        },
+        providerId,
+      );
       this.slots.set(key, slot);
     }
     return slot;
   }
 }
 
-/** One (tenant, provider)'s token: single-flight login, renewal before expiry, rotation. */
+/**
+ * One (tenant, provider)'s token: single-flight login, renewal before expiry, rotation. A token is
+ * kept only if it can be sent in a header: visible ASCII, at most `maxTokenBytes` bytes.
+ */
 export class TokenSlot {
   private state: SlotState = { token: undefined, renewAt: 0, inFlight: undefined };
   /** How many logins this slot started; tests and logs read it. */
   logins = 0;
+  private maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES;
 
   constructor(
     private readonly now: () => number,
     private readonly renewAtFor: (token: SessionToken, obtainedAt: number) => number,
+    private readonly providerId: string,
   ) {}
+
+  /** The provider's configured `maxTokenBytes`; default 8192. */
+  setMaxTokenBytes(maxTokenBytes: number): void {
+    this.maxTokenBytes = maxTokenBytes;
+  }
 
   /**
    * The current token, logging in first when there is none or it is due for renewal. `fresh` is
@@ -76,7 +97,19 @@ export class TokenSlot {
     this.logins += 1;
     const pending = login().then(
       (next) => {
-        if (this.state.inFlight === pending) this.store(next, started);
+        // A token that cannot be sent would fail every read until it expires: never keep one.
+        const problem = tokenProblem(next.value, this.maxTokenBytes);
+        if (this.state.inFlight === pending) {
+          if (problem === undefined) this.store(next, started);
+          else this.state = { ...this.state, inFlight: undefined };
+        }
+        if (problem !== undefined) {
+          throw new UpstreamError(
+            'UPSTREAM_BAD_RESPONSE',
+            `${this.providerId}: the login returned ${problem}`,
+            { providerId: this.providerId },
+          );
+        }
         return next;
       },
       (error: unknown) => {
@@ -96,10 +129,12 @@ export class TokenSlot {
 
   /**
    * Adopts a rotated token handed out with a response to a call made with `previous`. A rotation
-   * that arrives late, after a newer token was adopted, is ignored.
+   * that arrives late, after a newer token was adopted, is ignored; so is one to a token that
+   * cannot be sent (the session goes on with `previous`, which lives until its own expiry).
    */
   rotate(previous: string, next: SessionToken): boolean {
     if (this.state.token?.value !== previous) return false;
+    if (tokenProblem(next.value, this.maxTokenBytes) !== undefined) return false;
     this.store(next, this.now());
     return true;
   }
@@ -114,8 +149,36 @@ export class TokenSlot {
 }
 
 /**
+ * What makes a token unusable in an `Authorization` header, as the end of "the login returned
+ * ..."; undefined for a usable one. Never quotes the token. Visible ASCII only (RFC 7230's
+ * field-value without spaces, tabs or obs-text, as bearer tokens are), so no line break can
+ * split the header and no client refuses it.
+ */
+export function tokenProblem(value: string, maxTokenBytes: number): string | undefined {
+  if (value === '') return 'an empty token';
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > maxTokenBytes) {
+    return `a token longer than maxTokenBytes (${maxTokenBytes}) bytes (received ${bytes} bytes)`;
+  }
+  const bad = value.match(/[^\x21-\x7e]/)?.[0];
+  if (bad === undefined) return undefined;
+  const received =
+    bad === '\r' || bad === '\n'
+      ? 'a line break'
+      : bad === ' '
+        ? 'a space'
+        : bad < ' ' || bad === '\x7f'
+          ? 'a control character'
+          : 'a character outside ASCII';
+  return `a token that cannot be sent in a header (expected visible ASCII characters only, received ${received})`;
+}
+
+/**
  * Calls `call` with the slot's token. An upstream rejection of a cached token causes exactly one
- * re-login (shared with concurrent callers) and one retry; a second rejection is final.
+ * re-login (shared with concurrent callers) and one retry; a second rejection is final. A token
+ * that could not be sent (the HTTP client refused the request, or the provider answered 431)
+ * drops the session, so the next read logs in again instead of failing the same way until the
+ * token expires.
  */
 export async function callWithSessionToken<T>(
   slot: TokenSlot,
@@ -127,6 +190,7 @@ export async function callWithSessionToken<T>(
   try {
     return await call(first.token.value);
   } catch (error) {
+    if (isUnsent(error)) throw dropUnsent(slot, first.token.value, providerId, error);
     if (!(error instanceof UpstreamTokenRejectedError)) throw error;
     if (first.fresh) throw authFailed(providerId, error);
     slot.invalidate(first.token.value);
@@ -135,8 +199,35 @@ export async function callWithSessionToken<T>(
   try {
     return await call(second.token.value);
   } catch (error) {
+    if (isUnsent(error)) throw dropUnsent(slot, second.token.value, providerId, error);
     throw error instanceof UpstreamTokenRejectedError ? authFailed(providerId, error) : error;
   }
+}
+
+/** A call that failed because its headers could not be sent or were refused as too large. */
+function isUnsent(error: unknown): error is UpstreamError {
+  return (
+    error instanceof UpstreamRequestNotSentError ||
+    (error instanceof UpstreamError && error.status === 431)
+  );
+}
+
+function dropUnsent(
+  slot: TokenSlot,
+  token: string,
+  providerId: string,
+  cause: UpstreamError,
+): UpstreamError {
+  slot.invalidate(token);
+  const why =
+    cause.status === 431
+      ? 'the provider answered HTTP 431, request header fields too large'
+      : 'the HTTP client refused the request headers';
+  return new UpstreamError(
+    'UPSTREAM_BAD_RESPONSE',
+    `${providerId}: the session token could not be sent (${why}); the session is dropped and the next read logs in again`,
+    { providerId, ...(cause.status === undefined ? {} : { status: cause.status }), cause },
+  );
 }
 
 function authFailed(providerId: string, cause: UpstreamTokenRejectedError): UpstreamError {
