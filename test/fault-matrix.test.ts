@@ -87,6 +87,11 @@ const FAULTS: { name: string; fault: SandboxFault; expect: (kind: ProviderKind) 
       expect: () => ({ code: 'UPSTREAM_UNAVAILABLE', retryable: true }),
     },
     {
+      name: 'reset in the middle of the body',
+      fault: { type: 'reset-body' },
+      expect: () => ({ code: 'UPSTREAM_UNAVAILABLE', retryable: true }),
+    },
+    {
       name: 'truncated body',
       fault: { type: 'truncated' },
       expect: () => ({ code: 'UPSTREAM_BAD_RESPONSE', retryable: false }),

@@ -48,6 +48,18 @@ describe('retries of reads', () => {
     expect(balanceCalls(current.sandbox, 'pik').map((call) => call.status)).toEqual([0, 200]);
   });
 
+  it('retry a connection reset in the middle of the body and answer', async () => {
+    const current = await warmApp();
+    current.sandbox.setFault('pik', parseSandboxFault('reset-bodyx1'));
+    expect((await current.query(PIK)).errors).toBeUndefined();
+    expect(
+      balanceCalls(current.sandbox, 'pik').map((call) => [call.status, call.fault ?? null]),
+    ).toEqual([
+      [200, 'reset-body'],
+      [200, null],
+    ]);
+  });
+
   it("retry the wallet's POST /v2/balance, which is a read", async () => {
     const current = await warmApp();
     current.sandbox.setFault('wallet', parseSandboxFault('502x2'));
