@@ -12,7 +12,7 @@ import { type CallerAuthenticator, createCallerAuthenticator } from './caller-au
 import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
-import { useCallerAuth } from './graphql/use-caller-auth.js';
+import { rememberCallerAuth, useCallerAuth } from './graphql/use-caller-auth.js';
 import { useFederationSdl } from './graphql/use-federation-sdl.js';
 import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
 import { useListLimits } from './graphql/use-list-limits.js';
@@ -261,25 +261,46 @@ export interface StartServerOptions extends CreateYogaOptions {
   server: ServerConfig;
 }
 
+/**
+ * Node's HTTP timeouts from the configuration. Node refuses a headers timeout longer than the
+ * request timeout, and checks both only every `connectionsCheckingInterval` (30 s by default), so
+ * it is set to half the shorter one, at most a second, for a timeout to be enforced when it falls.
+ */
+function httpServerTimeouts(config: ServerConfig) {
+  const requestTimeout = config.receiveTimeoutMs;
+  const headersTimeout = Math.min(config.headersTimeoutMs, requestTimeout);
+  return {
+    requestTimeout,
+    headersTimeout,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.floor(headersTimeout / 2))),
+  };
+}
+
+/**
+ * What needs no credentials: the GraphiQL page (Yoga renders it for any GET that accepts HTML,
+ * before caller authentication) and CORS preflights. /healthz and /readyz are answered earlier.
+ */
+function needsNoCredentials(req: IncomingMessage): boolean {
+  return (
+    req.method === 'OPTIONS' ||
+    (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html'))
+  );
+}
+
 /** GraphQL at /graphql, GET /healthz while the process runs, GET /readyz once ready. */
 export async function startBalanceServer(options: StartServerOptions): Promise<BalanceServer> {
-  const yoga = createBalanceYoga(options);
+  const config = options.server;
+  const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
+  const yoga = createBalanceYoga({ ...options, authenticator });
+  const { log } = options;
   let ready = false;
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz' || path === '/readyz') {
-      const ok = path === '/healthz' || ready;
-      res.writeHead(ok ? 200 : 503, {
-        'content-type': 'application/json',
-        'cache-control': 'no-store',
-      });
-      res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
-      return;
-    }
-    // The body-size limit, enforced here rather than by Yoga, which would stream every body
-    // through a TransformStream: a declared length is checked before anything is read, and a body
-    // without one (chunked) is read here with a count and handed over whole.
-    const limit = options.server.maxRequestBytes;
+
+  // The body-size limit, enforced here rather than by Yoga, which would stream every body
+  // through a TransformStream: a declared length is checked before anything is read, and a body
+  // without one (chunked) is read here with a count and handed over whole.
+  const receive = (req: IncomingMessage, res: ServerResponse) => {
+    const limit = config.maxRequestBytes;
     const declared = req.headers['content-length'];
     if (declared !== undefined) {
       if (Number(declared) > limit) return tooLarge(res, limit);
@@ -297,10 +318,53 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
       },
       () => res.destroy(),
     );
+  };
+
+  const server = createServer(httpServerTimeouts(config), (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' || path === '/readyz') {
+      const ok = path === '/healthz' || ready;
+      res.writeHead(ok ? 200 : 503, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      });
+      res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
+      return;
+    }
+    if (!authenticator.required || needsNoCredentials(req)) return receive(req, res);
+    // The caller is authenticated from the headers, before a byte of the body is read: a stranger
+    // cannot make the server hold a megabyte per connection. Yoga is handed the result, and answers
+    // a refusal itself (the 401, its challenge, its log line) without reading the body, on a
+    // connection that then closes.
+    authenticator.authenticate(req.headers.authorization ?? null).then(
+      (result) => {
+        rememberCallerAuth(req, result);
+        if (result.ok) return receive(req, res);
+        res.setHeader('connection', 'close');
+        void yoga(req, res);
+      },
+      () => res.destroy(),
+    );
   });
+  // More connections than this are closed as soon as they are accepted.
+  server.maxConnections = config.maxConnections;
+  let refused = 0;
+  let refusalLoggedAt = Number.NEGATIVE_INFINITY;
+  server.on('drop', () => {
+    refused += 1;
+    // One line a minute at most: the refusals come in floods.
+    if (log === undefined || performance.now() - refusalLoggedAt < 60_000) return;
+    refusalLoggedAt = performance.now();
+    log.warn(
+      { maxConnections: config.maxConnections, refused },
+      'connections refused: server.maxConnections reached',
+    );
+    refused = 0;
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.server.port, options.server.host, () => {
+    server.listen(config.port, config.host, () => {
       server.off('error', reject);
       resolve();
     });

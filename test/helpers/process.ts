@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const BIN = new URL('../../bin/balance-api.js', import.meta.url).pathname;
 
@@ -10,6 +11,9 @@ export interface RunningCommand {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
+  /** Peak (VmHWM) and current (VmRSS) resident memory of the process, in kB, from /proc. */
+  memory(): { peakKb: number; residentKb: number };
+  /** SIGTERM, then waits for the exit (the server's drain included). */
   stop(): Promise<void>;
 }
 
@@ -37,6 +41,12 @@ export function startCommand(args: string[], env: NodeJS.ProcessEnv = {}): Runni
     stdout: () => out,
     stderr: () => err,
     exited,
+    memory() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const field = (name: string) =>
+        Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+      return { peakKb: field('VmHWM'), residentKb: field('VmRSS') };
+    },
     waitForOutput(pattern, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
