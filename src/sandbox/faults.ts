@@ -64,7 +64,10 @@ export function sandboxLongToken(length: number = DEFAULT_LONG_TOKEN_LENGTH): st
   return length <= prefix.length ? prefix.slice(0, length) : prefix.padEnd(length, 'x');
 }
 
-/** A fault of one kind's simulator, applied before the simulator sees the request. */
+/**
+ * A fault of one kind's simulator: answered instead of the simulator, or (huge-amount,
+ * duplicate-key and the token faults) by altering its successful answer.
+ */
 export interface SandboxFault {
   type: SandboxFaultType;
   /** For `status`: the HTTP status, 400 to 599; default 503. */
@@ -182,7 +185,13 @@ export function validateSandboxFault(value: unknown, label = 'fault'): SandboxFa
     if (typeof text !== 'string' || !/^[\x20-\x7e]{1,1000}$/.test(text) || text.trim() === '') {
       throw new SandboxFaultError(
         `${label}.retryAfter: expected a header value of 1 to 1000 printable ASCII characters, received ${
-          typeof text === 'string' ? 'a string with other characters' : describe(text)
+          typeof text !== 'string'
+            ? describe(text)
+            : text.trim() === ''
+              ? 'a blank string'
+              : text.length > 1000
+                ? `${text.length} characters`
+                : 'a string with other characters'
         }`,
       );
     }
