@@ -19,6 +19,7 @@ import { useListLimits } from './graphql/use-list-limits.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestLog } from './graphql/use-request-log.js';
 import type { Logger } from './logger.js';
+import { createHttpDrain, type DrainOutcome, type DrainTimers } from './shutdown.js';
 import type { AppRuntime } from './tenants.js';
 import { isUpstreamError } from './upstream/errors.js';
 
@@ -227,6 +228,14 @@ export interface BalanceServer {
   yoga: BalanceYoga;
   /** `http://host:port`, once listening. */
   origin: string;
+  /**
+   * The shutdown sequence: /readyz answers 503 at once and every response closes its connection;
+   * the listener keeps serving until `shutdownDelayMs` has passed and no request is in flight, or
+   * until `drainTimeoutMs`, then closes; at `drainTimeoutMs` any connection left is destroyed.
+   * Resolves when every connection is closed; later calls get the same promise.
+   */
+  shutdown(): Promise<DrainOutcome>;
+  /** The same as `shutdown()`. */
   close(): Promise<void>;
 }
 
@@ -259,6 +268,8 @@ async function readCounted(req: IncomingMessage, limit: number): Promise<Buffer 
 
 export interface StartServerOptions extends CreateYogaOptions {
   server: ServerConfig;
+  /** The shutdown sequence's timers; default the real ones (tests pass timers they fire). */
+  timers?: DrainTimers;
 }
 
 /**
@@ -288,7 +299,10 @@ function needsNoCredentials(req: IncomingMessage): boolean {
   );
 }
 
-/** GraphQL at /graphql, GET /healthz while the process runs, GET /readyz once ready. */
+/**
+ * GraphQL at /graphql, GET /healthz while the process runs, GET /readyz once ready (503 before and
+ * from the start of the shutdown sequence).
+ */
 export async function startBalanceServer(options: StartServerOptions): Promise<BalanceServer> {
   const config = options.server;
   const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
@@ -323,12 +337,13 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
   const server = createServer(httpServerTimeouts(config), (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' || path === '/readyz') {
-      const ok = path === '/healthz' || ready;
-      res.writeHead(ok ? 200 : 503, {
+      const status =
+        path === '/healthz' ? 'ok' : drain.draining ? 'draining' : ready ? 'ok' : 'starting';
+      res.writeHead(status === 'ok' ? 200 : 503, {
         'content-type': 'application/json',
         'cache-control': 'no-store',
       });
-      res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
+      res.end(JSON.stringify({ status }));
       return;
     }
     if (!authenticator.required || needsNoCredentials(req)) return receive(req, res);
@@ -361,6 +376,11 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
     );
     refused = 0;
   });
+  const drain = createHttpDrain(server, {
+    shutdownDelayMs: config.shutdownDelayMs,
+    drainTimeoutMs: config.drainTimeoutMs,
+    timers: options.timers,
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -377,11 +397,9 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
     server,
     yoga,
     origin: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ready = false;
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    shutdown: () => drain.drain(),
+    close: async () => {
+      await drain.drain();
+    },
   };
 }

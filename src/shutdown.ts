@@ -1,14 +1,146 @@
-/** Runs `close` once on SIGINT or SIGTERM, then exits. */
-export function onShutdown(close: () => Promise<void>): void {
+import type { Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { constants } from 'node:os';
+
+/**
+ * Runs `close` once on SIGINT or SIGTERM, then exits 0 (1 if it failed). A second signal while it
+ * runs exits at once, with 128 + the signal's number, as a shell reports a process it killed.
+ */
+export function onShutdown(close: (signal: NodeJS.Signals) => Promise<void>): void {
   let closing = false;
-  const stop = () => {
-    if (closing) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (closing) {
+      process.exit(128 + (constants.signals[signal] ?? 0));
+    }
     closing = true;
-    close().then(
+    close(signal).then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** The timers a drain uses; tests pass timers they fire by hand. */
+export interface DrainTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const REAL_TIMERS: DrainTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface HttpDrainOptions {
+  /** After the drain starts, keep the listener open at least this long (ms). */
+  shutdownDelayMs: number;
+  /** After the drain starts, destroy whatever connection is left after this long (ms). */
+  drainTimeoutMs: number;
+  /** Default: the real setTimeout and clearTimeout. */
+  timers?: DrainTimers | undefined;
+}
+
+/** What a finished drain did. */
+export interface DrainOutcome {
+  /** Connections still open at the deadline, destroyed then (a half-sent request, a slow reply). */
+  destroyed: number;
+}
+
+export interface HttpDrain {
+  /** True from the start of the drain: readiness is off and every response closes its connection. */
+  readonly draining: boolean;
+  /** Starts the drain (once; later calls get the same promise); resolves when all is closed. */
+  drain(): Promise<DrainOutcome>;
+}
+
+/**
+ * The shutdown sequence of an HTTP server. From `drain()`: the listener stays open and serves (so
+ * requests a load balancer sends before it notices are answered) until `shutdownDelayMs` has passed
+ * and no request is in flight, or until `drainTimeoutMs`, whichever comes first; then it closes,
+ * with the idle connections; at `drainTimeoutMs` whatever connection is left is destroyed.
+ */
+export function createHttpDrain(server: Server, options: HttpDrainOptions): HttpDrain {
+  const timers = options.timers ?? REAL_TIMERS;
+  const sockets = new Set<Socket>();
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  let closing = false;
+  let delayPassed = false;
+  let outcome: Promise<DrainOutcome> | undefined;
+  let destroyed = 0;
+
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  // Before the server's own handler, so that a response it writes at once is marked too.
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (draining) res.setHeader('connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (!draining) return;
+      // A reply that began before the drain may have left its connection open and idle.
+      if (closing) closeIdle();
+      else closeWhenDone();
+    });
+  });
+
+  function closeWhenDone(): void {
+    if (delayPassed && inFlight.size === 0) closeListener();
+  }
+
+  /** Keep-alive connections between requests, and connections that have sent nothing yet. */
+  function closeIdle(): void {
+    server.closeIdleConnections();
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+  }
+
+  let closed: () => void = () => {};
+  function closeListener(): void {
+    if (closing) return;
+    closing = true;
+    server.close(() => closed());
+    closeIdle();
+  }
+
+  return {
+    get draining() {
+      return draining;
+    },
+    drain() {
+      if (outcome !== undefined) return outcome;
+      draining = true;
+      // Responses under way close their connections too, unless their headers are already out.
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+      outcome = new Promise<DrainOutcome>((resolve) => {
+        const delay =
+          options.shutdownDelayMs > 0
+            ? timers.setTimeout(() => {
+                delayPassed = true;
+                closeWhenDone();
+              }, options.shutdownDelayMs)
+            : undefined;
+        const deadline = timers.setTimeout(() => {
+          closeListener();
+          for (const socket of sockets) {
+            destroyed += 1;
+            socket.destroy();
+          }
+        }, options.drainTimeoutMs);
+        closed = () => {
+          if (delay !== undefined) timers.clearTimeout(delay);
+          timers.clearTimeout(deadline);
+          resolve({ destroyed });
+        };
+        if (delay === undefined) {
+          delayPassed = true;
+          closeWhenDone();
+        }
+      });
+      return outcome;
+    },
+  };
 }

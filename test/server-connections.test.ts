@@ -158,6 +158,7 @@ describe('caller authentication before the body is read', () => {
     const page = await fetch(`${server.origin}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('<title>balance-api</title>');
     // GraphiQL opens a shared link (a query in the address) as its page too.
     const link = await fetch(`${server.origin}/graphql?query=%7Bproviders%7Bid%7D%7D`, {
       headers: { accept: 'text/html' },
