@@ -14,9 +14,11 @@ Commands:
   sandbox [--port N] [--host H] [--fault KIND=FAULT ...] [--latency-ms N] [--no-record]
       Run the provider simulators alone, one base URL per kind under /<kind>, and a control
       endpoint under /_sandbox (GET, PUT, DELETE /_sandbox/faults/<kind>; GET /_sandbox/calls).
-      Each --fault makes one kind fail: FAULT is a status (503), 429[:SECONDS], hang, reset,
-      truncated, invalid-json or auth-once, then optionally xN (only N calls) and +login (logins
-      too), e.g. --fault pik=503x2 --fault wallet=429:30 --fault merchant=auth-once.
+      Each --fault makes one kind fail: FAULT is a status (503), 429[:SECONDS] (digits beyond a
+      number are sent as written), hang, reset, truncated, invalid-json, auth-once, or a hostile
+      answer: reset-body, huge-amount, duplicate-key, bad-token or long-token[:LENGTH] (the token
+      faults meet logins only), then optionally xN (only N calls) and +login (logins too), e.g.
+      --fault pik=503x2 --fault wallet=429:30 --fault merchant=auth-once.
       --latency-ms N delays every answer by N ms; --no-record keeps only counts
       (GET /_sandbox/stats), for long benchmarks.
   print-schema [--subgraph] [--out FILE] [--write]
