@@ -2,168 +2,39 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
+import { assetAccountsConfigSchema } from './providers/asset-accounts/config.js';
+import { merchantConfigSchema } from './providers/merchant/config.js';
+import { pikConfigSchema } from './providers/pik/config.js';
+import { prepaidConfigSchema } from './providers/prepaid/config.js';
+import {
+  ID_PATTERN,
+  idSchema,
+  type ProviderConfigSchema,
+  type ResolvedCredentials,
+  type ResolvedProviderConfig,
+  type SecretReference,
+} from './providers/provider-config.js';
+import { walletConfigSchema } from './providers/wallet/config.js';
 
 /** The five provider kinds of PROVIDERS.md. */
 export const PROVIDER_KINDS = ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
-/** A secret as written in the file: the value itself, or where to read it. */
-const secretReference = z.union(
-  [
-    z.string().min(1),
-    z.strictObject({ env: z.string().min(1) }),
-    z.strictObject({ file: z.string().min(1) }),
-  ],
-  { error: 'expected a string, { "env": "NAME" } or { "file": "PATH" }' },
-);
-type SecretReference = z.infer<typeof secretReference>;
-
-/** An upstream path override: absolute, no scheme or host. */
-const upstreamPath = z
-  .string()
-  .regex(/^\/[^\s?#]*$/, { error: 'expected a path starting with "/", without query or spaces' });
-
-const commonProviderFields = {
-  id: z.string().regex(/^[a-z0-9-]+$/, { error: 'expected lower-case letters, digits and "-"' }),
-  /** Display name; defaults to a name for the kind. */
-  name: z.string().min(1).optional(),
-  /** The upstream's base URL; the paths of PROVIDERS.md are appended to it. */
-  baseUrl: z
-    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-    // A URL is logged and shown in places a secret must never reach.
-    .refine(
-      (url) =>
-        // An invalid URL is already reported above.
-        !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''),
-      {
-        error: 'must not carry a user name or password; give them under "credentials"',
-      },
-    ),
-  /**
-   * Deadline for one read of the provider: its login, its calls and their retries, connecting,
-   * headers and body included. Default 5000.
-   */
-  timeoutMs: z.number().int().min(1).max(120_000).default(5000),
-  /** Retries of reads on transient failures (reset, refused, 502/503/504, 429). */
-  retry: z
-    .strictObject({
-      /** 0 to 2; default 2. */
-      maxRetries: z.number().int().min(0).max(2).default(2),
-      /** A longer Retry-After is not waited for: the 429 is returned at once. Default 2000. */
-      maxRetryAfterMs: z.number().int().min(0).max(60_000).default(2000),
-    })
-    .default({ maxRetries: 2, maxRetryAfterMs: 2000 }),
-  /** After this many failed reads in a row, fail fast for `cooldownMs`, then let one probe through. */
-  circuitBreaker: z
-    .strictObject({
-      /** Default 5. */
-      failureThreshold: z.number().int().min(1).max(1000).default(5),
-      /** Default 10 000. */
-      cooldownMs: z.number().int().min(1).max(600_000).default(10_000),
-    })
-    .default({ failureThreshold: 5, cooldownMs: 10_000 }),
-  /** Reads of this provider under way at once, at most (a bulkhead); more wait, within the deadline. Default 10. */
-  maxConcurrency: z.number().int().min(1).max(1000).default(10),
-  /** Concurrent identical reads (same tenant, provider and currencies) share one upstream call. Default true. */
-  coalesceReads: z.boolean().default(true),
-  /** Serve reads from a read this recent (ms); default 0: every request reads the provider. */
-  cacheTtlMs: z.number().int().min(0).max(3_600_000).default(0),
-  /**
-   * Longest session token accepted from a login (bytes); a longer one, or one that cannot be sent
-   * in a header, fails the login as UPSTREAM_BAD_RESPONSE. Default 8192.
-   */
-  maxTokenBytes: z.number().int().min(64).max(65_536).default(8192),
-  /** Largest upstream body accepted; default 8 MiB. */
-  maxResponseBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(256 * 1024 * 1024)
-    .default(8 * 1024 * 1024),
-};
-
 const providerSchemas = {
-  pik: z.strictObject({
-    ...commonProviderFields,
-    kind: z.literal('pik'),
-    credentials: z.strictObject({ appId: secretReference, appSecret: secretReference }),
-    paths: z
-      .strictObject({
-        login: upstreamPath.optional(),
-        balanceList: upstreamPath.optional(),
-        /** Contains `{currencyCode}`. */
-        balanceByCurrency: upstreamPath
-          .refine((path) => path.includes('{currencyCode}'), {
-            error: 'must contain {currencyCode}',
-          })
-          .optional(),
-      })
-      .default({}),
-  }),
-  'asset-accounts': z.strictObject({
-    ...commonProviderFields,
-    kind: z.literal('asset-accounts'),
-    credentials: z.strictObject({
-      username: secretReference,
-      password: secretReference,
-      otpSecret: secretReference,
-    }),
-    /** Page size for the balances list; unset reads the unpaginated list. */
-    pageSize: z.number().int().min(1).max(10_000).optional(),
-    paths: z
-      .strictObject({ login: upstreamPath.optional(), balances: upstreamPath.optional() })
-      .default({}),
-  }),
-  merchant: z.strictObject({
-    ...commonProviderFields,
-    kind: z.literal('merchant'),
-    credentials: z.strictObject({ clientId: secretReference, clientSecret: secretReference }),
-    paths: z
-      .strictObject({ session: upstreamPath.optional(), balances: upstreamPath.optional() })
-      .default({}),
-  }),
-  wallet: z.strictObject({
-    ...commonProviderFields,
-    kind: z.literal('wallet'),
-    walletId: z.string().min(1),
-    credentials: z.union(
-      [
-        z.strictObject({ apiKey: secretReference }),
-        z.strictObject({ email: secretReference, password: secretReference }),
-      ],
-      { error: 'expected either { "apiKey" } or { "email", "password" }' },
-    ),
-    /** The API key's header; PROVIDERS.md assumes X-Api-Key. */
-    apiKeyHeader: z
-      .string()
-      .regex(/^[A-Za-z0-9-]+$/)
-      .optional(),
-    paths: z
-      .strictObject({ login: upstreamPath.optional(), balances: upstreamPath.optional() })
-      .default({}),
-  }),
-  prepaid: z.strictObject({
-    ...commonProviderFields,
-    kind: z.literal('prepaid'),
-    /** The currency of the credit; the upstream names none. Default CNY. */
-    currency: z
-      .string()
-      .regex(/^[A-Za-z0-9]{2,12}$/, { error: 'expected a currency code such as "CNY"' })
-      .default('CNY'),
-    credentials: z.strictObject({ devKey: secretReference, devSecret: secretReference }),
-    paths: z.strictObject({ balance: upstreamPath.optional() }).default({}),
-  }),
-} satisfies Record<ProviderKind, z.ZodType>;
+  pik: pikConfigSchema,
+  'asset-accounts': assetAccountsConfigSchema,
+  merchant: merchantConfigSchema,
+  wallet: walletConfigSchema,
+  prepaid: prepaidConfigSchema,
+} satisfies Record<ProviderKind, ProviderConfigSchema>;
 
 type RawProviderConfig = {
   [K in ProviderKind]: z.infer<(typeof providerSchemas)[K]>;
 }[ProviderKind];
 
-/** A provider's configuration with every secret resolved to its value. */
+/** A provider's configuration with every secret resolved to its value, its credentials typed. */
 export type ProviderConfig = {
-  [K in ProviderKind]: Omit<z.infer<(typeof providerSchemas)[K]>, 'credentials'> & {
-    credentials: Record<string, string>;
-  };
+  [K in ProviderKind]: ResolvedProviderConfig<(typeof providerSchemas)[K]>;
 }[ProviderKind];
 export type ProviderConfigOf<K extends ProviderKind> = Extract<ProviderConfig, { kind: K }>;
 
@@ -284,12 +155,6 @@ const DEFAULT_SERVER: RawServerConfig = {
   shutdownDelayMs: 0,
   drainTimeoutMs: 10_000,
 };
-
-/** Provider and tenant ids; only a value of this syntax is ever echoed in a message. */
-const ID_PATTERN = /^[a-z0-9-]+$/;
-const idSchema = z
-  .string()
-  .regex(ID_PATTERN, { error: 'expected lower-case letters, digits and "-"' });
 
 const authSchema = z.strictObject({
   /** Callers that present an API key; only its SHA-256 is configured. */
@@ -770,12 +635,13 @@ function formatPath(path: PropertyKey[]): string {
     .join('');
 }
 
-function resolveCredentials(
-  credentials: Record<string, SecretReference>,
+/** Every secret reference of a provider's credentials resolved to its value, the fields kept. */
+function resolveCredentials<C extends Record<string, SecretReference>>(
+  credentials: C,
   label: string,
   options: ParseConfigOptions,
   problems: string[],
-): Record<string, string> | undefined {
+): ResolvedCredentials<C> | undefined {
   const resolved: Record<string, string> = {};
   let ok = true;
   for (const [field, reference] of Object.entries(credentials)) {
@@ -783,7 +649,8 @@ function resolveCredentials(
     if (value === undefined) ok = false;
     else resolved[field] = value;
   }
-  return ok ? resolved : undefined;
+  // Each field of `credentials` now holds its value: the shape of ResolvedCredentials<C>.
+  return ok ? (resolved as ResolvedCredentials<C>) : undefined;
 }
 
 function resolveSecret(
