@@ -1,13 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import { GraphQLError, type ValidationContext } from 'graphql';
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import {
+  createYoga,
+  type GraphiQLOptions,
+  maskError,
+  type Plugin,
+  type YogaServerInstance,
+} from 'graphql-yoga';
 import { type CallerAuthenticator, createCallerAuthenticator } from './caller-auth.js';
 import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
@@ -15,19 +19,17 @@ import { schema } from './graphql/index.js';
 import { rememberCallerAuth, useCallerAuth } from './graphql/use-caller-auth.js';
 import { useFederationSdl } from './graphql/use-federation-sdl.js';
 import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
-import { useListLimits } from './graphql/use-list-limits.js';
+import { useQueryLimits } from './graphql/use-query-limits.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestLog } from './graphql/use-request-log.js';
+import { useTrustedDocuments } from './graphql/use-trusted-documents.js';
 import type { Logger } from './logger.js';
 import { createHttpDrain, type DrainOutcome, type DrainTimers } from './shutdown.js';
 import type { AppRuntime } from './tenants.js';
 import { isUpstreamError } from './upstream/errors.js';
 
 /** GraphiQL's first tab: the dashboard operation kept in schema/operations/. */
-const DASHBOARD_QUERY = readFileSync(
-  new URL('../schema/operations/dashboard.graphql', import.meta.url),
-  'utf8',
-);
+const DASHBOARD_QUERY_FILE = new URL('../schema/operations/dashboard.graphql', import.meta.url);
 
 export type BalanceYoga = YogaServerInstance<Record<string, unknown>, RequestContext>;
 
@@ -50,39 +52,18 @@ export interface CreateYogaOptions {
   log?: Logger | undefined;
 }
 
-/**
- * graphql-armor throws its rejections out of validation, which Yoga would answer as HTTP 200;
- * reported as validation errors instead, they get a 400 and a code like any invalid query.
- */
-const asValidationError = {
-  propagateOnRejection: false,
-  onReject: [
-    (context: ValidationContext | null, error: GraphQLError) => context?.reportError(error),
-  ],
-};
-
 /** The GraphQL handler; tests may call its `fetch` in-process. */
 export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
   const { server, log } = options;
-  const production = server.profile === 'production';
+  const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
+  const callerAuth = useCallerAuth(authenticator);
   let graphiqlPage: string | undefined;
   const plugins: Plugin[] = [
-    // Query limits, checked before anything runs. Field suggestions ("Did you mean ...") are
-    // hidden in production, where they would map the schema for a stranger.
-    EnvelopArmorPlugin({
-      maxDepth: { n: server.limits.maxDepth, ignoreIntrospection: true, ...asValidationError },
-      maxAliases: { n: server.limits.maxAliases, ...asValidationError },
-      maxTokens: { n: server.limits.maxTokens },
-      costLimit: {
-        maxCost: server.limits.maxCost,
-        ignoreIntrospection: true,
-        ...asValidationError,
-      },
-      maxDirectives: { n: server.limits.maxDirectives, ...asValidationError },
-      blockFieldSuggestion: { enabled: production },
-    }),
-    // Every list a request passes (variables at any depth, literals), which maxTokens does not see.
-    useListLimits(server.limits.maxListItems),
+    // First, so that even a request refused before parsing gets its log line with a duration.
+    ...(log === undefined ? [] : [useRequestLog(log)]),
+    callerAuth.plugin,
+    // Checked before anything runs; field suggestions are hidden in production.
+    useQueryLimits(server.limits, { hideFieldSuggestions: server.profile === 'production' }),
     // A browser may not send a "simple" request (a GET, or a form-encoded or text/plain POST)
     // without this header; application/json POSTs from GraphiQL and gateways need nothing.
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
@@ -90,57 +71,17 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     useKnownOperationTypes(),
     useRejectedQueryStatus(),
     useGraphQlJit() as Plugin,
-  ];
-  const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
-  const callerAuth = useCallerAuth(authenticator);
-  plugins.unshift(callerAuth.plugin);
-  if (!server.introspection) plugins.push(useDisableIntrospection());
-  // The subgraph SDL maps the schema as introspection does: only federation gateways may read it
-  // where introspection is off.
-  plugins.push(
+    ...(server.introspection ? [] : [useDisableIntrospection() as Plugin]),
+    // The subgraph SDL maps the schema as introspection does: only federation gateways may read it
+    // where introspection is off.
     useFederationSdl({
       introspection: server.introspection,
       isFederationCaller: (request) => callerAuth.callerOf(request)?.federation === true,
     }),
-  );
-  const trusted = server.trustedDocuments;
-  if (trusted !== undefined) {
-    // Only the operations of the manifest, sent by hash (Apollo's persistedQuery extension or
-    // `documentId`); any other document is refused before it is parsed.
-    plugins.push(
-      usePersistedOperations({
-        getPersistedOperation: (hash) => trusted.get(hash) ?? null,
-        allowArbitraryOperations: false,
-        extractPersistedOperationId: (params) => {
-          const { extensions } = params as {
-            extensions?: { persistedQuery?: { sha256Hash?: unknown } };
-          };
-          const id =
-            extensions?.persistedQuery?.sha256Hash ??
-            (params as { documentId?: unknown }).documentId;
-          return typeof id === 'string' ? id : null;
-        },
-        customErrors: {
-          persistedQueryOnly: {
-            message:
-              'Only trusted documents are accepted: send the SHA-256 of an operation of the manifest',
-            extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
-          },
-          keyNotFound: {
-            message:
-              'Only trusted documents are accepted: send the SHA-256 of an operation of the manifest',
-            extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
-          },
-          notFound: {
-            message: 'No trusted document has this hash',
-            extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },
-          },
-        },
-      }),
-    );
-  }
-  // First, so that even a request refused before parsing gets its log line with a duration.
-  if (log !== undefined) plugins.unshift(useRequestLog(log));
+    ...(server.trustedDocuments === undefined
+      ? []
+      : [useTrustedDocuments(server.trustedDocuments)]),
+  ];
 
   return createYoga<Record<string, unknown>, RequestContext>({
     schema,
@@ -155,14 +96,12 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
       }
       return createRequestContext(options.runtime, tenantId, server.requestTimeoutMs);
     },
-    graphiql: server.graphiql ? { title: 'balance-api', defaultQuery: DASHBOARD_QUERY } : false,
+    graphiql: server.graphiql ? { title: 'balance-api' } : false,
     // GraphiQL's scripts and styles are served inline from the package, never from a CDN. The
-    // package is 9 MB of JavaScript, so it is loaded on the first visit, and the page rendered once.
+    // package is 9 MB of JavaScript, so it and the default query are loaded on the first visit
+    // (never where GraphiQL is off), and the page is rendered once.
     renderGraphiQL: async (graphiqlOptions) => {
-      if (graphiqlPage === undefined) {
-        const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
-        graphiqlPage = renderGraphiQL(graphiqlOptions);
-      }
+      graphiqlPage ??= await renderGraphiQLPage(graphiqlOptions);
       return graphiqlPage;
     },
     plugins,
@@ -199,6 +138,15 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
       },
     },
   });
+}
+
+/** GraphiQL's page, opening on the dashboard query. */
+async function renderGraphiQLPage(options: GraphiQLOptions): Promise<string> {
+  const [{ renderGraphiQL }, defaultQuery] = await Promise.all([
+    import('@graphql-yoga/render-graphiql'),
+    readFile(DASHBOARD_QUERY_FILE, 'utf8'),
+  ]);
+  return renderGraphiQL({ ...options, defaultQuery });
 }
 
 /**
