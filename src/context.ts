@@ -13,8 +13,8 @@ export interface RequestContext {
 export function createRequestContext(
   runtime: AppRuntime,
   tenantId: string,
-  /** The request's whole budget; default 15 s. */
-  requestTimeoutMs = 15_000,
+  /** The request's whole budget: the configuration's `server.requestTimeoutMs`. */
+  requestTimeoutMs: number,
 ): RequestContext {
   const tenant = runtime.tenants.get(tenantId);
   if (tenant === undefined) throw new Error(`unknown tenant "${tenantId}"`);

@@ -2,8 +2,9 @@ import { type BulkheadPolicy, bulkhead } from 'cockatiel';
 import type { ProviderConfig } from './config.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
 import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
-import { UpstreamError } from './upstream/errors.js';
-import { ReadStop } from './upstream/http.js';
+import { deadlineReached, ReadStop } from './upstream/deadline.js';
+import type { UpstreamError } from './upstream/errors.js';
+import { timeoutError } from './upstream/http-errors.js';
 
 /** One upstream read of a provider and what it covered. */
 export interface ProviderRead {
@@ -60,28 +61,24 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     let gaveUp = false;
     let backstop: NodeJS.Timeout | undefined;
     let expire: (error: UpstreamError) => void = () => {};
-    const timeout = (detail: string) =>
-      new UpstreamError(
-        'UPSTREAM_TIMEOUT',
-        `${config.id}: no answer within ${config.timeoutMs} ms${detail}`,
-        { providerId: config.id },
-      );
     const timer = setTimeout(() => {
       if (!started) {
         gaveUp = true;
-        expire(timeout(` (waited for one of its ${config.maxConcurrency} concurrent reads)`));
+        expire(
+          timeoutError(config.id, config.timeoutMs, { waitedForOneOf: config.maxConcurrency }),
+        );
         return;
       }
-      stop.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+      stop.abort(deadlineReached());
       // The aborted calls end the read; this is only a backstop.
-      backstop = setTimeout(() => expire(timeout('')), 250);
+      backstop = setTimeout(() => expire(timeoutError(config.id, config.timeoutMs)), 250);
     }, left);
     // No abort signal for the bulkhead: a cancelled task would end its queue's progress. A slot
     // given to a caller that has stopped waiting is handed back at once instead.
     // The read carries its own deadline: a queued read is started by whichever read frees the
     // slot, and must not inherit that one's.
     const start = () => {
-      if (gaveUp) return Promise.reject(timeout(''));
+      if (gaveUp) return Promise.reject(timeoutError(config.id, config.timeoutMs));
       started = true;
       // The breaker judges the provider by its answers, not by time spent waiting here.
       return breaker.run(() => adapter.fetchAccounts({ ...query, signal: stop }));

@@ -9,12 +9,12 @@ import { createServer as createTcpServer, type Socket, type Server as TcpServer 
 import { Agent } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../src/upstream/errors.js';
+import { createUpstreamHttp } from '../src/upstream/http.js';
 import {
-  createUpstreamHttp,
   errorForStatus,
   MAX_RETRY_AFTER_SECONDS,
   readRetryAfterSeconds,
-} from '../src/upstream/http.js';
+} from '../src/upstream/http-errors.js';
 
 const dispatcher = new Agent();
 const servers: (Server | TcpServer)[] = [];

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { ProviderConfigOf, ProviderKind } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Amount } from '../money.js';
-import type { StopSignal } from '../upstream/http.js';
+import type { StopSignal } from '../upstream/deadline.js';
 import type { TokenSlot } from '../upstream/token-cache.js';
 
 /** The component kinds of CONTRACT.md's BalanceComponentKind. */

@@ -1,7 +1,8 @@
 import { decodeJwt } from 'jose';
 import type { ProviderConfigOf } from '../../config.js';
 import { UpstreamError } from '../../upstream/errors.js';
-import { errorForStatus, type UpstreamHttp } from '../../upstream/http.js';
+import type { UpstreamHttp } from '../../upstream/http.js';
+import { errorForStatus } from '../../upstream/http-errors.js';
 import { expectRecord, parseLosslessJson, readString } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
 import { badResponse } from '../bad-response.js';

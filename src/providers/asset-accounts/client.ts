@@ -4,7 +4,8 @@ import {
   UpstreamError,
   UpstreamTokenRejectedError,
 } from '../../upstream/errors.js';
-import { errorForStatus, type UpstreamHttp } from '../../upstream/http.js';
+import type { UpstreamHttp } from '../../upstream/http.js';
+import { errorForStatus } from '../../upstream/http-errors.js';
 import { parseLosslessJson } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
 import { badResponse } from '../bad-response.js';

@@ -1,5 +1,6 @@
 import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
-import { readRetryAfterSeconds, type UpstreamResponse } from '../../upstream/http.js';
+import type { UpstreamResponse } from '../../upstream/http.js';
+import { readRetryAfterSeconds } from '../../upstream/http-errors.js';
 import { isRecord, parseLosslessJson, readCode } from '../../upstream/json.js';
 
 /**

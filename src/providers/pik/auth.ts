@@ -1,6 +1,7 @@
 import type { ProviderConfigOf } from '../../config.js';
 import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
-import { errorForStatus, type UpstreamHttp } from '../../upstream/http.js';
+import type { UpstreamHttp } from '../../upstream/http.js';
+import { errorForStatus } from '../../upstream/http-errors.js';
 import {
   expectRecord,
   isJsonNumber,

@@ -1,7 +1,8 @@
 import type { ProviderConfigOf } from '../../config.js';
 import { CURRENCY_CODE_RULE, isCurrencyCode } from '../../currency.js';
 import { UpstreamError, UpstreamTokenRejectedError } from '../../upstream/errors.js';
-import { errorForStatus, type UpstreamHttp, type UpstreamResponse } from '../../upstream/http.js';
+import type { UpstreamHttp, UpstreamResponse } from '../../upstream/http.js';
+import { errorForStatus } from '../../upstream/http-errors.js';
 import { parseLosslessJson, readCode } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
 import { badResponse } from '../bad-response.js';

@@ -1,6 +1,7 @@
 import type { ProviderConfigOf } from '../../config.js';
 import { UpstreamError } from '../../upstream/errors.js';
-import { errorForStatus, type UpstreamHttp } from '../../upstream/http.js';
+import type { UpstreamHttp } from '../../upstream/http.js';
+import { errorForStatus } from '../../upstream/http-errors.js';
 import { parseLosslessJson, readCode, tryParseLosslessJson } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
 import { badResponse } from '../bad-response.js';
