@@ -1,10 +1,11 @@
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { Agent, request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
-import { createOtpSource } from '../../src/providers/asset-accounts/auth.js';
+import { createOtpSource, loginToAssetAccounts } from '../../src/providers/asset-accounts/auth.js';
+import { fetchAssetAccountBalances } from '../../src/providers/asset-accounts/client.js';
 import {
   type AssetAccountsSimulator,
   type AssetAccountsSimulatorOptions,
@@ -19,6 +20,14 @@ import { UpstreamError } from '../../src/upstream/errors.js';
 import { parseLosslessJson } from '../../src/upstream/json.js';
 import { TokenCacheByTenantAndProvider, type TokenSlot } from '../../src/upstream/token-cache.js';
 import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
+import {
+  type CannedAnswer,
+  type CannedUpstream,
+  type ExpectedFailure,
+  mappedFailure,
+  providerConfig,
+  startCannedUpstream,
+} from './canned-upstream.js';
 
 const LOGIN_PATH = '/api/v1/public/auth/login';
 const BALANCES_PATH = '/api/v1/customer/accounts/balances';
@@ -730,5 +739,192 @@ describe('the one-time code source', () => {
         timestamp: 29_999,
       }),
     );
+  });
+});
+
+describe('asset-accounts error table: each answer maps as PROVIDERS.md says', () => {
+  let upstream: CannedUpstream;
+  let config: ProviderConfigOf<'asset-accounts'>;
+  let paged: ProviderConfigOf<'asset-accounts'>;
+  const otp = () => '123456';
+  beforeAll(async () => {
+    upstream = await startCannedUpstream('assets-1');
+    const fields = {
+      id: 'assets-1',
+      baseUrl: upstream.baseUrl,
+      credentials: { username: USERNAME, password: PASSWORD, otpSecret: OTP_SECRET },
+    };
+    config = providerConfig('asset-accounts', fields);
+    paged = providerConfig('asset-accounts', { ...fields, pageSize: 2 });
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  /** A balances answer, unpaginated and (`page` names what a page read says) paginated. */
+  const reads: { name: string; answer: CannedAnswer; expected: ExpectedFailure }[] = [
+    {
+      name: 'HTTP 401 (expired token or a refused otp) rejects the token: one re-login',
+      answer: { status: 401, body: '{"message":"otp expired"}' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        tokenRejected: true,
+        message: 'assets-1: the provider rejected the access token or the one-time password',
+      },
+    },
+    {
+      name: 'HTTP 400 is a refused query',
+      answer: { status: 400, body: '{"message":"bad pageSize"}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 400,
+        message: 'assets-1: the provider rejected the query parameters of the balances (HTTP 400)',
+      },
+    },
+    {
+      name: 'HTTP 429 is rate limited, with Retry-After',
+      answer: { status: 429, body: '{}', headers: { 'retry-after': '8' } },
+      expected: {
+        code: 'UPSTREAM_RATE_LIMITED',
+        retryable: true,
+        status: 429,
+        retryAfterSeconds: 8,
+        message: 'assets-1: the balances was rate limited (HTTP 429); retry after 8 s',
+      },
+    },
+    {
+      name: 'HTTP 502 is unavailable',
+      answer: { status: 502, body: '<html>bad gateway</html>' },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 502,
+        message: 'assets-1: the balances failed upstream (HTTP 502)',
+      },
+    },
+    {
+      name: 'HTTP 404 is an answer the contract does not define',
+      answer: { status: 404, body: '{}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 404,
+        message:
+          "assets-1: the balances answered HTTP 404, which the provider's contract does not define",
+      },
+    },
+    {
+      name: 'HTTP 200 whose body is not JSON breaks the contract',
+      answer: { status: 200, body: '{"id":0,' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "assets-1: the balances broke the provider's contract: the body is not valid JSON (a quoted key was expected, at position 8)",
+      },
+    },
+    {
+      name: 'HTTP 200 without details breaks the contract',
+      answer: { status: 200, body: '{"id":0}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "assets-1: the balances broke the provider's contract: body.details: expected an array, received nothing",
+      },
+    },
+  ];
+
+  for (const { name, answer, expected } of reads) {
+    it(`balances: ${name}`, async () => {
+      upstream.answer(answer);
+      expect(
+        await mappedFailure(fetchAssetAccountBalances(upstream.http, config, 'token', otp)),
+      ).toEqual(expected);
+      expect(
+        await mappedFailure(fetchAssetAccountBalances(upstream.http, paged, 'token', otp)),
+      ).toEqual({
+        ...expected,
+        message: expected.message.replace('the balances', 'page 1 of the balances'),
+      });
+    });
+  }
+
+  it('balances: HTTP 200 is the answer', async () => {
+    upstream.answer({
+      status: 200,
+      body: '{"id":0,"details":[{"id":7,"asset":"USD","totalBalance":3,"availableBalance":2,"pendingBalance":1}]}',
+    });
+    const accounts = await fetchAssetAccountBalances(upstream.http, config, 'token', otp);
+    expect(accounts.map((account) => account.upstreamId)).toEqual(['7']);
+  });
+
+  const logins: { name: string; answer: CannedAnswer; expected: ExpectedFailure }[] = [
+    {
+      name: 'HTTP 401 rejects the credentials or the code, for good',
+      answer: { status: 401, body: '{"message":"invalid credentials"}' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        message:
+          'assets-1: the provider rejected the login (invalid username, password or one-time password)',
+      },
+    },
+    {
+      name: 'HTTP 503 is unavailable',
+      answer: { status: 503, body: '{}' },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 503,
+        message: 'assets-1: the login failed upstream (HTTP 503)',
+      },
+    },
+    {
+      name: 'HTTP 400 is an answer the contract does not define',
+      answer: { status: 400, body: '{}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 400,
+        message:
+          "assets-1: the login answered HTTP 400, which the provider's contract does not define",
+      },
+    },
+    {
+      name: 'an empty token breaks the contract',
+      answer: { status: 200, body: '{"token":""}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "assets-1: the login broke the provider's contract: login body.token: expected a token, received an empty string",
+      },
+    },
+  ];
+
+  for (const { name, answer, expected } of logins) {
+    it(`login: ${name}`, async () => {
+      upstream.answer(answer);
+      const before = upstream.requests();
+      const login = loginToAssetAccounts(upstream.http, config, otp, () => START);
+      expect(await mappedFailure(login)).toEqual(expected);
+      expect(upstream.requests() - before).toBe(1);
+    });
+  }
+
+  it('login: HTTP 200 gives the token, living by its JWT exp', async () => {
+    const exp = Math.floor(START / 1000) + 3600;
+    const payload = Buffer.from(JSON.stringify({ exp })).toString('base64url');
+    const jwt = `eyJhbGciOiJub25lIn0.${payload}.`;
+    upstream.answer({ status: 200, body: JSON.stringify({ token: jwt }) });
+    await expect(loginToAssetAccounts(upstream.http, config, otp, () => START)).resolves.toEqual({
+      value: jwt,
+      expiresAt: exp * 1000 - 30_000,
+    });
   });
 });

@@ -1,7 +1,9 @@
 import { Agent, request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import { getMerchantSessionToken } from '../../src/providers/merchant/auth.js';
+import { fetchMerchantBalances } from '../../src/providers/merchant/client.js';
 import {
   createMerchantAdapter,
   createMerchantSimulator,
@@ -21,6 +23,14 @@ import { UpstreamError, UpstreamTokenRejectedError } from '../../src/upstream/er
 import { parseLosslessJson } from '../../src/upstream/json.js';
 import { TokenCacheByTenantAndProvider, type TokenSlot } from '../../src/upstream/token-cache.js';
 import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
+import {
+  type CannedAnswer,
+  type CannedUpstream,
+  type ExpectedFailure,
+  mappedFailure,
+  providerConfig,
+  startCannedUpstream,
+} from './canned-upstream.js';
 
 const CLIENT_ID = 'merchant-partner-1';
 /** A canary: this value must never show up in an error message. */
@@ -606,5 +616,371 @@ describe('merchant adapter against the simulator', () => {
       for (const secret of secrets) for (const text of texts) expect(text).not.toContain(secret);
       expect(error.message).not.toMatch(/"ClientId"|Bearer/);
     }
+  });
+});
+
+describe('merchant error table: each answer maps as PROVIDERS.md says', () => {
+  let upstream: CannedUpstream;
+  let config: ProviderConfigOf<'merchant'>;
+  beforeAll(async () => {
+    upstream = await startCannedUpstream('merchant-1');
+    config = providerConfig('merchant', {
+      id: 'merchant-1',
+      baseUrl: upstream.baseUrl,
+      credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+    });
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  const envelope = (code: number | string) =>
+    `{"ResponseCode":${JSON.stringify(code)},"ResponseMessage":"x","ResponseData":null}`;
+  const read = 'merchant-1: Get Account Balance';
+  /** A balance answer, and whether the session is to be dropped as bound to another address. */
+  const reads: {
+    name: string;
+    answer: CannedAnswer;
+    expected: ExpectedFailure;
+    boundElsewhere?: true;
+  }[] = [
+    {
+      name: 'ResponseCode 401 under HTTP 200 rejects the token: one re-login',
+      answer: { status: 200, body: envelope(401) },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 200,
+        tokenRejected: true,
+        message:
+          'merchant-1: the provider rejected the session token (ResponseCode 401 under HTTP 200)',
+      },
+    },
+    {
+      name: 'HTTP 401 rejects the token',
+      answer: { status: 401, body: envelope(401) },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        tokenRejected: true,
+        message: 'merchant-1: the provider rejected the session token (HTTP 401)',
+      },
+    },
+    {
+      name: 'HTTP 401 without an envelope rejects the token',
+      answer: { status: 401, body: '<html>401</html>' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        tokenRejected: true,
+        message: 'merchant-1: the provider rejected the session token (HTTP 401)',
+      },
+    },
+    {
+      name: 'the ResponseCode decides under an HTTP error too',
+      answer: { status: 503, body: envelope(401) },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 503,
+        tokenRejected: true,
+        message:
+          'merchant-1: the provider rejected the session token (ResponseCode 401 under HTTP 503)',
+      },
+    },
+    {
+      name: 'HTTP 403 (another client address) refuses the session and drops it',
+      answer: { status: 403, body: envelope(403) },
+      boundElsewhere: true,
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 403,
+        message:
+          'merchant-1: the provider refused the session (HTTP 403): a session token works only from the client IP address that obtained it',
+      },
+    },
+    {
+      name: 'ResponseCode 403 under HTTP 200 refuses the session and drops it',
+      answer: { status: 200, body: envelope(403) },
+      boundElsewhere: true,
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 200,
+        message:
+          'merchant-1: the provider refused the session (ResponseCode 403 under HTTP 200): a session token works only from the client IP address that obtained it',
+      },
+    },
+    {
+      name: 'ResponseCode 404 under HTTP 200 is not found',
+      answer: { status: 200, body: envelope(404) },
+      expected: {
+        code: 'UPSTREAM_NOT_FOUND',
+        retryable: false,
+        status: 200,
+        message: `${read} found no merchant account (ResponseCode 404 under HTTP 200)`,
+      },
+    },
+    {
+      name: 'HTTP 410 is not found',
+      answer: { status: 410, body: envelope(410) },
+      expected: {
+        code: 'UPSTREAM_NOT_FOUND',
+        retryable: false,
+        status: 410,
+        message: `${read} found no merchant account (HTTP 410)`,
+      },
+    },
+    {
+      name: 'HTTP 429 is rate limited, with Retry-After',
+      answer: { status: 429, body: envelope(429), headers: { 'retry-after': '9' } },
+      expected: {
+        code: 'UPSTREAM_RATE_LIMITED',
+        retryable: true,
+        status: 429,
+        retryAfterSeconds: 9,
+        message: `${read} was rate limited (HTTP 429); retry after 9 s`,
+      },
+    },
+    {
+      name: 'ResponseCode 429 under HTTP 200 is rate limited, with Retry-After',
+      answer: { status: 200, body: envelope(429), headers: { 'retry-after': '4' } },
+      expected: {
+        code: 'UPSTREAM_RATE_LIMITED',
+        retryable: true,
+        status: 200,
+        retryAfterSeconds: 4,
+        message: `${read} was rate limited (ResponseCode 429 under HTTP 200); retry after 4 s`,
+      },
+    },
+    {
+      name: 'ResponseCode 429 without Retry-After is rate limited',
+      answer: { status: 200, body: envelope(429) },
+      expected: {
+        code: 'UPSTREAM_RATE_LIMITED',
+        retryable: true,
+        status: 200,
+        message: `${read} was rate limited (ResponseCode 429 under HTTP 200)`,
+      },
+    },
+    {
+      name: 'ResponseCode 503 under HTTP 200 is unavailable',
+      answer: { status: 200, body: envelope(503) },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 200,
+        message: `${read} failed upstream (ResponseCode 503 under HTTP 200)`,
+      },
+    },
+    {
+      name: 'HTTP 500 is unavailable',
+      answer: { status: 500, body: envelope(500) },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 500,
+        message: `${read} failed upstream (HTTP 500)`,
+      },
+    },
+    {
+      name: 'a ResponseCode 200 never turns an HTTP 502 into a success',
+      answer: { status: 502, body: envelope(200) },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 502,
+        message: `${read} failed upstream (HTTP 502)`,
+      },
+    },
+    {
+      name: 'ResponseCode 422 under HTTP 200 is an answer the contract does not define',
+      answer: { status: 200, body: envelope(422) },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 200,
+        message: `${read} answered ResponseCode 422 under HTTP 200, which the provider's contract does not define`,
+      },
+    },
+    {
+      name: 'a ResponseCode beyond 599 is no server error: the contract does not define it',
+      answer: { status: 200, body: envelope(1001) },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 200,
+        message: `${read} answered ResponseCode 1001 under HTTP 200, which the provider's contract does not define`,
+      },
+    },
+    {
+      name: 'HTTP 400 is an answer the contract does not define',
+      answer: { status: 400, body: envelope(400) },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 400,
+        message: `${read} answered HTTP 400, which the provider's contract does not define`,
+      },
+    },
+    {
+      name: 'HTTP 200 whose ResponseCode is the string "200" breaks the contract',
+      answer: { status: 200, body: '{"ResponseCode":"200","ResponseData":[]}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "merchant-1: the balance read broke the provider's contract: body.ResponseCode: expected 200 in a successful answer",
+      },
+    },
+    {
+      name: 'HTTP 200 whose body is no object breaks the contract',
+      answer: { status: 200, body: '"ok"' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "merchant-1: the balance read broke the provider's contract: body: expected an object, received a string",
+      },
+    },
+  ];
+
+  for (const { name, answer, expected, boundElsewhere } of reads) {
+    it(`balance read: ${name}`, async () => {
+      upstream.answer(answer);
+      const events: string[] = [];
+      const read = fetchMerchantBalances(upstream.http, config, 'token', {
+        onRefreshToken: () => events.push('refresh'),
+        onBoundToOtherAddress: () => events.push('bound elsewhere'),
+      });
+      expect(await mappedFailure(read)).toEqual(expected);
+      expect(events).toEqual(boundElsewhere ? ['bound elsewhere'] : []);
+    });
+  }
+
+  it('balance read: ResponseCode 200 under HTTP 200 is the answer, and x-refresh-token rotates the session', async () => {
+    upstream.answer({
+      status: 200,
+      body: `{"ResponseCode":200,"ResponseMessage":"Success","ResponseData":[${JSON.stringify(ENTRIES[0])}]}`,
+      headers: { 'x-refresh-token': 'rotated-1' },
+    });
+    const events: string[] = [];
+    const accounts = await fetchMerchantBalances(upstream.http, config, 'token', {
+      onRefreshToken: (token) => events.push(`refresh ${token}`),
+      onBoundToOtherAddress: () => events.push('bound elsewhere'),
+    });
+    expect(accounts.map((account) => account.upstreamId)).toEqual(['417971020']);
+    expect(events).toEqual(['refresh rotated-1']);
+  });
+
+  const login = 'merchant-1: Get Session Token';
+  const logins: { name: string; answer: CannedAnswer; expected: ExpectedFailure }[] = [
+    {
+      name: 'HTTP 401 rejects the credentials, for good',
+      answer: { status: 401, body: envelope(401) },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        message: 'merchant-1: the provider rejected the login (invalid ClientId or ClientSecret)',
+      },
+    },
+    {
+      name: 'ResponseCode 401 under HTTP 200 rejects the credentials',
+      answer: { status: 200, body: envelope(401) },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 200,
+        message: 'merchant-1: the provider rejected the login (invalid ClientId or ClientSecret)',
+      },
+    },
+    {
+      name: 'ResponseCode 403 under HTTP 200 refuses this client',
+      answer: { status: 200, body: envelope(403) },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 200,
+        message:
+          'merchant-1: the provider refused the login (ResponseCode 403 under HTTP 200); check that this client and its address are allowed',
+      },
+    },
+    {
+      name: 'HTTP 404 is not found',
+      answer: { status: 404, body: envelope(404) },
+      expected: {
+        code: 'UPSTREAM_NOT_FOUND',
+        retryable: false,
+        status: 404,
+        message: `${login} found no merchant account (HTTP 404)`,
+      },
+    },
+    {
+      name: 'ResponseCode 503 under HTTP 200 is unavailable',
+      answer: { status: 200, body: envelope(503) },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 200,
+        message: `${login} failed upstream (ResponseCode 503 under HTTP 200)`,
+      },
+    },
+    {
+      name: 'HTTP 429 is rate limited, with Retry-After',
+      answer: { status: 429, body: '{}', headers: { 'retry-after': '2' } },
+      expected: {
+        code: 'UPSTREAM_RATE_LIMITED',
+        retryable: true,
+        status: 429,
+        retryAfterSeconds: 2,
+        message: `${login} was rate limited (HTTP 429); retry after 2 s`,
+      },
+    },
+    {
+      name: 'HTTP 200 without a ResponseCode breaks the contract',
+      answer: { status: 200, body: '{"ResponseData":{"SessionToken":"s","ExpiresIn":1800}}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "merchant-1: the login broke the provider's contract: session body.ResponseCode: expected 200 in a successful answer",
+      },
+    },
+    {
+      name: 'HTTP 200 whose body is not JSON breaks the contract',
+      answer: { status: 200, body: 'not json' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "merchant-1: the login broke the provider's contract: the body is not valid JSON (a value was expected, at position 0)",
+      },
+    },
+  ];
+
+  for (const { name, answer, expected } of logins) {
+    it(`login: ${name}`, async () => {
+      upstream.answer(answer);
+      const before = upstream.requests();
+      expect(await mappedFailure(getMerchantSessionToken(upstream.http, config, () => 0))).toEqual(
+        expected,
+      );
+      expect(upstream.requests() - before).toBe(1);
+    });
+  }
+
+  it('login: ResponseCode 200 under HTTP 200 gives the session for ExpiresIn seconds', async () => {
+    upstream.answer({
+      status: 200,
+      body: '{"ResponseCode":200,"ResponseMessage":"Success","ResponseData":{"SessionToken":"s-1","ExpiresIn":1800}}',
+    });
+    await expect(getMerchantSessionToken(upstream.http, config, () => 5)).resolves.toEqual({
+      token: { value: 's-1', expiresAt: 5 + 1_800_000 },
+      lifetimeMs: 1_800_000,
+    });
   });
 });

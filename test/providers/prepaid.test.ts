@@ -1,6 +1,8 @@
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.js';
+import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
+import { prepaidAuthorization } from '../../src/providers/prepaid/auth.js';
+import { fetchPrepaidBalance } from '../../src/providers/prepaid/client.js';
 import { createPrepaidAdapter, createPrepaidSimulator } from '../../src/providers/prepaid/index.js';
 import { normalizePrepaidBalance } from '../../src/providers/prepaid/normalize.js';
 import { createMovableClock } from '../../src/sandbox/clock.js';
@@ -9,6 +11,14 @@ import { UpstreamError } from '../../src/upstream/errors.js';
 import { parseLosslessJson } from '../../src/upstream/json.js';
 import { TokenCacheByTenantAndProvider } from '../../src/upstream/token-cache.js';
 import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
+import {
+  type CannedAnswer,
+  type CannedUpstream,
+  type ExpectedFailure,
+  mappedFailure,
+  providerConfig,
+  startCannedUpstream,
+} from './canned-upstream.js';
 
 const SECRET = 'canary-prepaid-secret-91c2';
 
@@ -140,5 +150,133 @@ describe('prepaid against its simulator', () => {
     expect(deleted).toMatchObject({ code: 'UPSTREAM_NOT_FOUND', status: 403 });
     expect((deleted as Error).message).not.toContain(SECRET);
     simulator.setMerchantState('canary', 'active');
+  });
+});
+
+describe('prepaid error table: each answer maps as PROVIDERS.md says', () => {
+  let upstream: CannedUpstream;
+  let config: ProviderConfigOf<'prepaid'>;
+  beforeAll(async () => {
+    upstream = await startCannedUpstream('sms');
+    config = providerConfig('prepaid', {
+      id: 'sms',
+      baseUrl: upstream.baseUrl,
+      credentials: { devKey: 'key', devSecret: SECRET },
+    });
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  const cases: { name: string; answer: CannedAnswer; expected: ExpectedFailure }[] = [
+    {
+      name: '2001/401 rejects the key',
+      answer: { status: 401, body: '{"code":2001,"message":"authentication failed"}' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        message: 'sms: the dev key or secret was rejected',
+      },
+    },
+    {
+      name: '2002/401 is a key expired or disabled',
+      answer: { status: 401, body: '{"code":2002,"message":"token expired"}' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        message: 'sms: the dev key has expired or was disabled',
+      },
+    },
+    {
+      name: 'HTTP 401 without a body code rejects the key',
+      answer: { status: 401, body: 'Unauthorized' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        message: 'sms: the dev key or secret was rejected',
+      },
+    },
+    {
+      name: '2002/403 is a deleted merchant: not found',
+      answer: { status: 403, body: '{"code":2002,"message":"merchant deleted"}' },
+      expected: {
+        code: 'UPSTREAM_NOT_FOUND',
+        retryable: false,
+        status: 403,
+        message: 'sms: the merchant account has been deleted',
+      },
+    },
+    {
+      name: 'another 403 refuses access',
+      answer: { status: 403, body: '{"code":2001}' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 403,
+        message: 'sms: the provider refused access (HTTP 403)',
+      },
+    },
+    {
+      name: '1000/500 is unavailable: retry later',
+      answer: { status: 500, body: '{"code":1000,"message":"internal error"}' },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 500,
+        message: 'sms: the balance failed upstream (HTTP 500)',
+      },
+    },
+    {
+      name: 'HTTP 429 is rate limited, with Retry-After',
+      answer: { status: 429, body: '{}', headers: { 'retry-after': '1' } },
+      expected: {
+        code: 'UPSTREAM_RATE_LIMITED',
+        retryable: true,
+        status: 429,
+        retryAfterSeconds: 1,
+        message: 'sms: the balance was rate limited (HTTP 429); retry after 1 s',
+      },
+    },
+    {
+      name: 'HTTP 404 is an answer the contract does not define',
+      answer: { status: 404, body: '{"code":2002}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 404,
+        message:
+          "sms: the balance answered HTTP 404, which the provider's contract does not define",
+      },
+    },
+    {
+      name: 'HTTP 200 with no total breaks the contract',
+      answer: { status: 200, body: '{"code":2002}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "sms: the balance broke the provider's contract: body.total_balance10000: expected an amount, received nothing (nor total_balance, nor both parts)",
+      },
+    },
+  ];
+
+  for (const { name, answer, expected } of cases) {
+    it(name, async () => {
+      upstream.answer(answer);
+      const read = fetchPrepaidBalance(upstream.http, config, prepaidAuthorization(config));
+      expect(await mappedFailure(read)).toEqual(expected);
+    });
+  }
+
+  it('HTTP 200 is the answer', async () => {
+    upstream.answer({
+      status: 200,
+      body: '{"total_balance10000":143456,"gift_balance10000":20000}',
+    });
+    const accounts = await fetchPrepaidBalance(upstream.http, config, prepaidAuthorization(config));
+    expect(accounts[0]?.balances[0]?.total.toString()).toBe('14.3456');
   });
 });

@@ -1,8 +1,10 @@
 import { Agent, request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBalanceLoader } from '../../src/balance-loader.js';
 import { type AppConfig, type ProviderConfigOf, parseConfig } from '../../src/config.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import { loginToWallet } from '../../src/providers/wallet/auth.js';
+import { fetchWalletBalances } from '../../src/providers/wallet/client.js';
 import {
   createWalletAdapter,
   createWalletSimulator,
@@ -18,6 +20,14 @@ import { UpstreamError } from '../../src/upstream/errors.js';
 import { parseLosslessJson } from '../../src/upstream/json.js';
 import { TokenCacheByTenantAndProvider } from '../../src/upstream/token-cache.js';
 import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
+import {
+  type CannedAnswer,
+  type CannedUpstream,
+  type ExpectedFailure,
+  mappedFailure,
+  providerConfig,
+  startCannedUpstream,
+} from './canned-upstream.js';
 
 const WALLET_ID = '1f44b1c7-9fd4-4d20-b9a4-7aca3646d0d5';
 const OTHER_WALLET_ID = '0b7e5b52-8f40-4c0e-9a0b-3f8ad1f7c111';
@@ -784,5 +794,223 @@ describe('wallet batching through the per-request balance loader', () => {
     expect(bodyOf(calls[0] as { body: string })).toEqual({ walletId: WALLET_ID });
     expect(whole.accounts[0]?.balances).toHaveLength(4);
     expect(narrow).toBe(whole);
+  });
+});
+
+describe('wallet error table: each answer maps as PROVIDERS.md says', () => {
+  let upstream: CannedUpstream;
+  let config: ProviderConfigOf<'wallet'>;
+  beforeAll(async () => {
+    upstream = await startCannedUpstream('wallet-1');
+    config = providerConfig('wallet', {
+      id: 'wallet-1',
+      baseUrl: upstream.baseUrl,
+      walletId: WALLET_ID,
+      credentials: { email: EMAIL, password: PASSWORD },
+    });
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  const session = { headers: { authorization: 'Bearer t' }, mode: 'session' as const };
+  const apiKey = { headers: { 'x-api-key': 'k' }, mode: 'api-key' as const };
+  /** A balances answer, for a session token and, where it differs, for an API key. */
+  const reads: {
+    name: string;
+    answer: CannedAnswer;
+    expected: ExpectedFailure;
+    withApiKey?: ExpectedFailure;
+  }[] = [
+    {
+      name: 'HTTP 401 rejects the token (one re-login); an API key, for good',
+      answer: { status: 401, body: '{"message":"Unauthorized"}' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        tokenRejected: true,
+        message: 'wallet-1: the provider rejected the access token',
+      },
+      withApiKey: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        message: 'wallet-1: the provider rejected the API key',
+      },
+    },
+    {
+      name: 'HTTP 403 refuses access to the wallet',
+      answer: { status: 403, body: '{"message":"Forbidden"}' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 403,
+        message: 'wallet-1: the provider refused access to the wallet (HTTP 403)',
+      },
+    },
+    {
+      name: 'HTTP 404 (wallet not found) is not found',
+      answer: { status: 404, body: '{"message":"wallet not found"}' },
+      expected: {
+        code: 'UPSTREAM_NOT_FOUND',
+        retryable: false,
+        status: 404,
+        message: `wallet-1: wallet "${WALLET_ID}" was not found, or these credentials do not own it`,
+      },
+    },
+    {
+      name: 'HTTP 429 is rate limited, with Retry-After',
+      answer: { status: 429, body: '{"message":"slow down"}', headers: { 'retry-after': '6' } },
+      expected: {
+        code: 'UPSTREAM_RATE_LIMITED',
+        retryable: true,
+        status: 429,
+        retryAfterSeconds: 6,
+        message: 'wallet-1: the balances was rate limited (HTTP 429); retry after 6 s',
+      },
+    },
+    {
+      name: 'HTTP 503 is unavailable',
+      answer: { status: 503, body: '<html>down</html>' },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 503,
+        message: 'wallet-1: the balances failed upstream (HTTP 503)',
+      },
+    },
+    {
+      name: 'HTTP 400 is an answer the contract does not define',
+      answer: { status: 400, body: '{"message":"bad body"}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 400,
+        message:
+          "wallet-1: the balances answered HTTP 400, which the provider's contract does not define",
+      },
+    },
+    {
+      name: 'HTTP 200 without data breaks the contract',
+      answer: { status: 200, body: '{"message":"ok"}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "wallet-1: the balances broke the provider's contract: body.data: expected an array, received nothing",
+      },
+    },
+    {
+      name: 'HTTP 200 whose body is not JSON breaks the contract',
+      answer: { status: 200, body: '' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "wallet-1: the balances broke the provider's contract: the body is empty, expected JSON",
+      },
+    },
+  ];
+
+  for (const { name, answer, expected, withApiKey } of reads) {
+    it(`balances: ${name}`, async () => {
+      upstream.answer(answer);
+      expect(
+        await mappedFailure(fetchWalletBalances(upstream.http, config, session, null)),
+      ).toEqual(expected);
+      expect(await mappedFailure(fetchWalletBalances(upstream.http, config, apiKey, null))).toEqual(
+        withApiKey ?? expected,
+      );
+    });
+  }
+
+  it('balances: HTTP 200 is the answer', async () => {
+    upstream.answer({
+      status: 200,
+      body: '{"data":[{"balance":"0.64","asset":"USDT","holdBalance":"0","lockBalance":"0","referralBalance":"0"}]}',
+    });
+    const accounts = await fetchWalletBalances(upstream.http, config, session, ['usdt']);
+    expect(accounts[0]?.balances.map((balance) => balance.total.toString())).toEqual(['0.64']);
+  });
+
+  const logins: { name: string; answer: CannedAnswer; expected: ExpectedFailure }[] = [
+    {
+      name: 'HTTP 401 rejects the credentials, for good',
+      answer: { status: 401, body: '{"message":"Unauthorized"}' },
+      expected: {
+        code: 'UPSTREAM_AUTH_FAILED',
+        retryable: false,
+        status: 401,
+        message: 'wallet-1: the provider rejected the login (invalid email or password)',
+      },
+    },
+    {
+      name: 'HTTP 429 is rate limited',
+      answer: { status: 429, body: '{}' },
+      expected: {
+        code: 'UPSTREAM_RATE_LIMITED',
+        retryable: true,
+        status: 429,
+        message: 'wallet-1: the login was rate limited (HTTP 429)',
+      },
+    },
+    {
+      name: 'HTTP 500 is unavailable',
+      answer: { status: 500, body: '{}' },
+      expected: {
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        status: 500,
+        message: 'wallet-1: the login failed upstream (HTTP 500)',
+      },
+    },
+    {
+      name: 'HTTP 403 is an answer the contract does not define',
+      answer: { status: 403, body: '{}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        status: 403,
+        message:
+          "wallet-1: the login answered HTTP 403, which the provider's contract does not define",
+      },
+    },
+    {
+      name: 'HTTP 200 without expiresIn breaks the contract',
+      answer: { status: 200, body: '{"data":{"accessToken":"jwt"}}' },
+      expected: {
+        code: 'UPSTREAM_BAD_RESPONSE',
+        retryable: false,
+        message:
+          "wallet-1: the login broke the provider's contract: login body.data.expiresIn: expected a positive number of seconds",
+      },
+    },
+  ];
+
+  for (const { name, answer, expected } of logins) {
+    it(`login: ${name}`, async () => {
+      upstream.answer(answer);
+      const before = upstream.requests();
+      const login = loginToWallet(
+        upstream.http,
+        config,
+        { email: EMAIL, password: PASSWORD },
+        () => 0,
+      );
+      expect(await mappedFailure(login)).toEqual(expected);
+      expect(upstream.requests() - before).toBe(1);
+    });
+  }
+
+  it('login: HTTP 200 gives the token for expiresIn seconds', async () => {
+    upstream.answer({ status: 200, body: '{"data":{"accessToken":"jwt-2","expiresIn":900}}' });
+    const login = loginToWallet(
+      upstream.http,
+      config,
+      { email: EMAIL, password: PASSWORD },
+      () => 7,
+    );
+    await expect(login).resolves.toEqual({ value: 'jwt-2', expiresAt: 7 + 900_000 });
   });
 });
