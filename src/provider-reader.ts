@@ -33,6 +33,12 @@ export interface ProviderReaderOptions {
     'id' | 'timeoutMs' | 'maxConcurrency' | 'coalesceReads' | 'cacheTtlMs'
   >;
   breaker: ProviderCircuitBreaker;
+  /**
+   * The app's clock (tests move it): when a read answered (`fetchedAt`) and how long it stays
+   * fresh. Deadlines are not on it: they run on the monotonic `performance.now()`. Default
+   * Date.now.
+   */
+  now?: () => number;
 }
 
 /**
@@ -45,6 +51,7 @@ export interface ProviderReaderOptions {
  */
 export function createProviderReader(options: ProviderReaderOptions): ReadProvider {
   const { adapter, breaker, config } = options;
+  const now = options.now ?? Date.now;
   const inFlight = new Map<string, Promise<ProviderRead>>();
   const recent = new Map<string, { read: ProviderRead; until: number }>();
   const cap: BulkheadPolicy = bulkhead(config.maxConcurrency, Number.MAX_SAFE_INTEGER);
@@ -99,18 +106,18 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
     return capped({ ...query, deadlineAt }).then((accounts) => ({
       accounts,
-      fetchedAt: new Date(),
+      fetchedAt: new Date(now()),
       coverage: query.currencies === null ? null : new Set(query.currencies),
     }));
   }
 
   const read = (query: BalanceQuery): Promise<ProviderRead> => {
     const key = query.currencies === null ? '*' : [...query.currencies].sort().join(',');
-    const now = performance.now();
+    const at = now();
     for (const candidate of key === '*' ? ['*'] : ['*', key]) {
       const cached = recent.get(candidate);
       if (cached !== undefined) {
-        if (cached.until > now) return Promise.resolve(cached.read);
+        if (cached.until > at) return Promise.resolve(cached.read);
         recent.delete(candidate);
       }
       if (config.coalesceReads) {
@@ -143,7 +150,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       const oldest = recent.keys().next();
       if (oldest.done !== true) recent.delete(oldest.value);
     }
-    recent.set(key, { read: value, until: performance.now() + config.cacheTtlMs });
+    recent.set(key, { read: value, until: now() + config.cacheTtlMs });
   }
 
   return Object.assign(read, { cachedShapes: () => recent.size });

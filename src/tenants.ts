@@ -69,6 +69,7 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
       const breaker = createProviderCircuitBreaker({
         providerId: config.id,
         ...config.circuitBreaker,
+        now,
       });
       return {
         tenantId: tenant.id,
@@ -77,7 +78,7 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
         name: config.name ?? DEFAULT_PROVIDER_NAMES[config.kind],
         adapter,
         breaker,
-        read: createProviderReader({ adapter, breaker, config }),
+        read: createProviderReader({ adapter, breaker, config, now }),
       };
     });
     tenants.set(tenant.id, {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProviderReader, MAX_CACHED_SHAPES } from '../src/provider-reader.js';
+import type { NormalizedAccount } from '../src/providers/adapter.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { parseSandboxFault } from '../src/sandbox/faults.js';
 import { createProviderCircuitBreaker } from '../src/upstream/circuit-breaker.js';
@@ -65,8 +67,10 @@ describe('cross-request coalescing', () => {
         .sort(),
     ).toEqual(['/api/v1/balance/EUR', '/api/v1/balance/USD']);
     current.sandbox.clearCalls();
+    // The narrow read is asked for once the whole one has reached the provider.
+    const arrived = once(current.sandbox.server, 'request');
     const whole = current.query(PIK);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await arrived;
     const narrow = await current.query(
       '{ provider(id: "pik-main") { balances(currencies: ["USD"]) { total } } }',
     );
@@ -132,14 +136,14 @@ describe('cross-request coalescing', () => {
 describe('a freshness window (cacheTtlMs)', () => {
   it('serves reads within the window from the last read, with its true fetchedAt', async () => {
     const current = await warmApp({ cacheTtlMs: 400 }, 0);
-    // Past the window of the warm-up's reads.
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    // Past the window of the warm-up's reads, on balance-api's clock.
+    current.sandbox.clock.advance(450);
     current.sandbox.clearCalls();
     const first = await current.query(PIK);
     const second = await current.query(PIK);
     expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(1);
     expect(JSON.stringify(second.data)).toBe(JSON.stringify(first.data));
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    current.sandbox.clock.advance(450);
     const third = await current.query(PIK);
     expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(2);
     expect(JSON.stringify(third.data)).not.toBe(JSON.stringify(first.data));
@@ -278,16 +282,60 @@ describe('the concurrency cap under overload', () => {
 
 describe('a read that waited for a slot', () => {
   it('keeps its own deadline, not that of the read that freed the slot', async () => {
-    // A holds the only slot from 0 to 700 ms (deadline 1000); B asks at 500 (deadline 1500) and
-    // gets the slot at 700: with its own deadline it has 800 ms left, enough for a 700 ms answer.
-    const current = await warmApp(
-      { coalesceReads: false, maxConcurrency: 1, timeoutMs: 1000, retry: { maxRetries: 0 } },
-      700,
+    // A (whose request has 150 ms left) holds the only slot; B (its own 10 s) waits for it, and C
+    // (A's deadline) waits behind B. A answers, B gets the slot, and B answers only once C has
+    // given up, after A's deadline: under A's deadline instead of its own, B would be stopped.
+    const calls = new Map<string, Deferred<(accounts: NormalizedAccount[]) => void>>(
+      ['A', 'B', 'C'].map((currency) => [currency, deferred()]),
     );
-    const a = current.query(PIK);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const b = await current.query(PIK);
-    expect((await a).errors).toBeUndefined();
-    expect(b.errors).toBeUndefined();
+    const read = createProviderReader({
+      adapter: {
+        kind: 'wallet',
+        capabilities: { currencyFilter: 'many' },
+        fetchAccounts: (query) =>
+          new Promise((resolve, reject) => {
+            const currency = query.currencies?.[0] ?? '*';
+            query.signal?.addEventListener('abort', () =>
+              reject(new Error(`${currency} was stopped by its deadline`)),
+            );
+            calls.get(currency)?.resolve(resolve);
+          }),
+      },
+      breaker: createProviderCircuitBreaker({
+        providerId: 'p',
+        failureThreshold: 100,
+        cooldownMs: 1,
+      }),
+      config: {
+        id: 'p',
+        timeoutMs: 10_000,
+        maxConcurrency: 1,
+        coalesceReads: false,
+        cacheTtlMs: 0,
+      },
+    });
+    const soon = performance.now() + 150;
+    const a = read({ currencies: ['A'], deadlineAt: soon });
+    const b = read({ currencies: ['B'] });
+    const c = read({ currencies: ['C'], deadlineAt: soon }).catch((error: Error) => error.message);
+    (await calls.get('A')?.promise)?.([]);
+    expect((await a).accounts).toEqual([]);
+    const answerB = await calls.get('B')?.promise;
+    expect(await c).toBe('p: no answer within 10000 ms (waited for one of its 1 concurrent reads)');
+    answerB?.([]);
+    expect((await b).accounts).toEqual([]);
   });
 });
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}

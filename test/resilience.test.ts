@@ -161,15 +161,16 @@ describe('the circuit breaker of each (tenant, provider)', () => {
       /^pik-main: not called, failing fast after 2 failed reads in a row; the next try is in about 1 s \(last failure: the balance list failed upstream \(HTTP 503\)\)$/,
     );
 
-    // After the cool-down, one probe among concurrent queries; it fails, so the circuit stays open.
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    // After the cool-down (on balance-api's clock), one probe among concurrent queries; it fails,
+    // so the circuit stays open.
+    current.sandbox.clock.advance(350);
     current.sandbox.clearCalls();
     await Promise.all([current.query(PIK), current.query(PIK), current.query(PIK)]);
     expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(1);
 
     // The provider recovers: the next probe succeeds and the circuit closes.
     current.sandbox.clearFaults();
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    current.sandbox.clock.advance(350);
     expect((await current.query(PIK)).errors).toBeUndefined();
     expect((await current.query(PIK)).errors).toBeUndefined();
     expect(balanceCalls(current.sandbox, 'pik').map((call) => call.status)).toEqual([
@@ -178,7 +179,8 @@ describe('the circuit breaker of each (tenant, provider)', () => {
   });
 
   it('costs the other providers nothing while one fails all the time', async () => {
-    const current = await warmApp(breaker);
+    // A short deadline: the hung reads end at it.
+    const current = await warmApp({ ...breaker, timeoutMs: 300 });
     current.sandbox.setFault('pik', parseSandboxFault('hang'));
     for (let i = 0; i < 4; i += 1) {
       const result = await current.query('{ providers { id accounts { id } } }');

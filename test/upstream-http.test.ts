@@ -88,14 +88,14 @@ describe('the upstream deadline (timeoutMs) covers the whole call', () => {
 
 describe("a provider read's own signal", () => {
   it("ends every call of the read when it fires, with no timer of the call's own", async () => {
-    const url = await listen(createTcpServer(() => {}));
     const controller = new AbortController();
+    const reason = new DOMException('The operation timed out.', 'TimeoutError');
+    // The read is given up once its call has reached the upstream, which never answers.
+    const url = await listen(createTcpServer(() => controller.abort(reason)));
     const http = client(url, 60_000).within({
       deadlineAt: performance.now() + 60_000,
       signal: controller.signal,
     });
-    const reason = new DOMException('The operation timed out.', 'TimeoutError');
-    setTimeout(() => controller.abort(reason), 100);
     const error = await failure(http.send({ method: 'GET', path: '/x', route: 'x' }));
     expect(error.code).toBe('UPSTREAM_TIMEOUT');
     // The call and the deadline allowed 60 s: it is the read's signal that ended it.
