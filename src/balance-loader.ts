@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import { currencyMatcher, foldCurrencies, isCurrencyCode } from './currency.js';
 import { Amount } from './money.js';
-import type { NormalizedAccount, NormalizedBalance } from './providers/adapter.js';
+import type { ProviderRead } from './provider-reader.js';
+import type { NormalizedBalance } from './providers/adapter.js';
 import type { ProviderRuntime, TenantRuntime } from './tenants.js';
 
 /** What a resolver needs of one provider: every currency (`null`) or some, in any case. */
@@ -11,12 +12,8 @@ export interface BalanceNeed {
 }
 
 /** One upstream read of one provider, shared by every field of the request that needs it. */
-export interface ProviderSnapshot {
+export interface ProviderSnapshot extends ProviderRead {
   provider: ProviderRuntime;
-  accounts: NormalizedAccount[];
-  fetchedAt: Date;
-  /** The currencies the read covered (upper case), or null for all of them. */
-  coverage: ReadonlySet<string> | null;
 }
 
 export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string> & {
@@ -41,7 +38,8 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
   /** A new read of the provider for `wanted`, remembered for later needs of this request. */
   function startRead(providerId: string, wanted: Set<string> | null): Promise<ProviderSnapshot> {
     const provider = tenant.byId.get(providerId);
-    const coverage = provider === undefined ? wanted : narrowed(provider, wanted);
+    // Computed here once: the read is asked for just this, and later needs are judged by it.
+    const coverage = provider === undefined ? wanted : readCoverage(provider, wanted);
     const snapshot =
       provider === undefined
         ? Promise.reject(new Error(`unknown provider "${providerId}"`))
@@ -109,14 +107,17 @@ function hasValidCurrencies(need: BalanceNeed): boolean {
   return need.currencies === null || need.currencies.every(isCurrencyCode);
 }
 
-/** One read of a request: what it covers (upper-case codes, or null for all), and its result. */
+/** One read of a request: what it covers (folded codes, or null for all), and its result. */
 interface RequestRead {
   coverage: ReadonlySet<string> | null;
   snapshot: Promise<ProviderSnapshot>;
 }
 
-/** What a read for `wanted` asks the provider for: all currencies where the kind cannot narrow. */
-function narrowed(provider: ProviderRuntime, wanted: Set<string> | null): Set<string> | null {
+/**
+ * What a read for `wanted` (folded codes) covers, and so asks the provider for: just those where
+ * the kind can narrow a read to them, else every currency (null).
+ */
+function readCoverage(provider: ProviderRuntime, wanted: Set<string> | null): Set<string> | null {
   const filter = provider.adapter.capabilities.currencyFilter;
   return wanted === null || filter === 'none' || (filter === 'one' && wanted.size !== 1)
     ? null

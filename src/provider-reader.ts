@@ -1,18 +1,20 @@
 import { type BulkheadPolicy, bulkhead } from 'cockatiel';
 import type { ProviderConfig } from './config.js';
+import { foldCurrencies } from './currency.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
 import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
 import { deadlineReached, ReadStop } from './upstream/deadline.js';
 import type { UpstreamError } from './upstream/errors.js';
 import { timeoutError } from './upstream/http-errors.js';
 
-/** One upstream read of a provider and what it covered. */
+/**
+ * One upstream read of a provider. What it covers is the request loader's to know: it decides
+ * what each read asks for (see `createBalanceLoader`).
+ */
 export interface ProviderRead {
   accounts: NormalizedAccount[];
   /** When the provider answered: the truth about the data's age, also when shared or cached. */
   fetchedAt: Date;
-  /** The currencies the read covered (upper case), or null for all. */
-  coverage: ReadonlySet<string> | null;
 }
 
 export type ReadProvider = ((query: BalanceQuery) => Promise<ProviderRead>) & {
@@ -107,12 +109,11 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     return capped({ ...query, deadlineAt }).then((accounts) => ({
       accounts,
       fetchedAt: new Date(now()),
-      coverage: query.currencies === null ? null : new Set(query.currencies),
     }));
   }
 
   const read = (query: BalanceQuery): Promise<ProviderRead> => {
-    const key = query.currencies === null ? '*' : [...query.currencies].sort().join(',');
+    const key = query.currencies === null ? '*' : foldCurrencies(query.currencies).join(',');
     const at = now();
     for (const candidate of key === '*' ? ['*'] : ['*', key]) {
       const cached = recent.get(candidate);

@@ -13,11 +13,7 @@ describe('the request loader', () => {
     const provider = (id: string): ProviderRuntime => {
       const read = (query: BalanceQuery): Promise<ProviderRead> => {
         started.push(`${id}:${query.currencies?.join(',') ?? '*'}`);
-        const result = {
-          accounts: [],
-          fetchedAt: new Date(),
-          coverage: query.currencies === null ? null : new Set(query.currencies),
-        };
+        const result = { accounts: [], fetchedAt: new Date() };
         // a's USD read stays under way until released.
         if (id === 'a' && query.currencies?.[0] === 'USD') {
           return new Promise((resolve) => {
@@ -78,7 +74,7 @@ describe('the request loader', () => {
       read: Object.assign(
         async (query: BalanceQuery): Promise<ProviderRead> => {
           started.push(query.currencies?.join(',') ?? '*');
-          return { accounts: [], fetchedAt: new Date(), coverage: null };
+          return { accounts: [], fetchedAt: new Date() };
         },
         { cachedShapes: () => 0 },
       ),
