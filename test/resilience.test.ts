@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSandboxFault } from '../src/sandbox/faults.js';
+import { createProviderCircuitBreaker } from '../src/upstream/circuit-breaker.js';
+import { UpstreamError } from '../src/upstream/errors.js';
 import {
   balanceCalls,
   demoConfigWith,
@@ -192,6 +194,69 @@ describe('the circuit breaker of each (tenant, provider)', () => {
     // Two reads waited for their deadline; the next two failed fast without a call.
     expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(2);
     expect(balanceCalls(current.sandbox, 'merchant')).toHaveLength(4);
+  });
+});
+
+describe('the circuit breaker on its own, on an injected clock', () => {
+  function breakerAt() {
+    const clock = { now: 0 };
+    const breaker = createProviderCircuitBreaker({
+      providerId: 'p',
+      failureThreshold: 2,
+      cooldownMs: 1000,
+      now: () => clock.now,
+    });
+    let calls = 0;
+    const read =
+      (outcome: 'ok' | UpstreamError, until?: Promise<void>) => async (): Promise<string> => {
+        calls += 1;
+        await until;
+        if (outcome === 'ok') return 'ok';
+        throw outcome;
+      };
+    return { clock, breaker, read, calls: () => calls };
+  }
+  const down = () =>
+    new UpstreamError('UPSTREAM_UNAVAILABLE', 'p: down (HTTP 503)', { providerId: 'p' });
+
+  it('times the cool-down on that clock alone', async () => {
+    const { clock, breaker, read, calls } = breakerAt();
+    await expect(breaker.run(read(down()))).rejects.toThrow('p: down');
+    await expect(breaker.run(read(down()))).rejects.toThrow('p: down');
+    clock.now = 999;
+    await expect(breaker.run(read('ok'))).rejects.toThrow(
+      'p: not called, failing fast after 2 failed reads in a row; the next try is in about 1 s (last failure: down (HTTP 503))',
+    );
+    expect(calls()).toBe(2);
+    clock.now = 1000;
+    expect(await breaker.run(read('ok'))).toBe('ok');
+    expect(calls()).toBe(3);
+  });
+
+  it('lets one probe through; the reads that came meanwhile wait for it and go by its outcome', async () => {
+    const { clock, breaker, read, calls } = breakerAt();
+    for (let i = 0; i < 2; i += 1) await breaker.run(read(down())).catch(() => {});
+    clock.now = 1000;
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const probe = breaker.run(read(down(), held));
+    const others = [breaker.run(read('ok')), breaker.run(read('ok'))];
+    release();
+    await expect(probe).rejects.toThrow('p: down');
+    for (const other of others) await expect(other).rejects.toThrow('p: not called');
+    expect(calls()).toBe(3);
+  });
+
+  it('is closed by a probe the provider answered, even with an error that is not about its health', async () => {
+    const { clock, breaker, read, calls } = breakerAt();
+    for (let i = 0; i < 2; i += 1) await breaker.run(read(down())).catch(() => {});
+    clock.now = 1000;
+    const refused = new UpstreamError('UPSTREAM_AUTH_FAILED', 'p: refused', { providerId: 'p' });
+    await expect(breaker.run(read(refused))).rejects.toThrow('p: refused');
+    expect(await breaker.run(read('ok'))).toBe('ok');
+    expect(calls()).toBe(4);
   });
 });
 
