@@ -1,14 +1,18 @@
 import { ContractViolation, UpstreamError } from '../upstream/errors.js';
 
 /**
- * A ContractViolation from a normalizer becomes UPSTREAM_BAD_RESPONSE naming what was wrong;
- * anything else passes through unchanged.
+ * Reads a body the provider's contract fixes (parse, check, normalize): a ContractViolation on the
+ * way becomes UPSTREAM_BAD_RESPONSE naming `what` and the field; anything else passes unchanged.
  */
-export function badResponse(providerId: string, what: string, error: unknown): unknown {
-  if (!(error instanceof ContractViolation)) return error;
-  return new UpstreamError(
-    'UPSTREAM_BAD_RESPONSE',
-    `${providerId}: ${what} broke the provider's contract: ${error.message}`,
-    { providerId },
-  );
+export function readWithinContract<T>(providerId: string, what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ContractViolation)) throw error;
+    throw new UpstreamError(
+      'UPSTREAM_BAD_RESPONSE',
+      `${providerId}: ${what} broke the provider's contract: ${error.message}`,
+      { providerId },
+    );
+  }
 }

@@ -1,11 +1,12 @@
 import { decodeJwt } from 'jose';
 import type { ProviderConfigOf } from '../../config.js';
-import { UpstreamError } from '../../upstream/errors.js';
+import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
-import { errorForStatus } from '../../upstream/http-errors.js';
-import { expectRecord, parseLosslessJson, readString } from '../../upstream/json.js';
+import { expectRecord, readString } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
-import { badResponse } from '../bad-response.js';
+import { readWithinContract } from '../bad-response.js';
+import { answerBody, readAnswer, settleAnswer } from '../error-table.js';
+import { ASSET_ACCOUNTS_LOGIN_ERRORS } from './errors.js';
 import { generateOtp, parseOtpSecret } from './totp.js';
 
 /** The assumed login path; overridable per provider as `paths.login`. */
@@ -76,28 +77,16 @@ export async function loginToAssetAccounts(
     // A login is never repeated automatically.
     retry: 'never',
   });
-  if (response.status === 401) {
-    throw new UpstreamError(
-      'UPSTREAM_AUTH_FAILED',
-      `${providerId}: the provider rejected the login (invalid username, password or one-time password)`,
-      { providerId, status: 401 },
-    );
-  }
-  if (response.status !== 200) throw errorForStatus(providerId, response, 'the login');
-  let token: string;
-  try {
-    const body = expectRecord(parseLosslessJson(response.text), 'login body');
-    token = readString(body, 'token', 'login body');
-  } catch (error) {
-    throw badResponse(providerId, 'the login', error);
-  }
-  if (token === '') {
-    throw new UpstreamError(
-      'UPSTREAM_BAD_RESPONSE',
-      `${providerId}: the login broke the provider's contract: login body.token: expected a token, received an empty string`,
-      { providerId },
-    );
-  }
+  const answer = readAnswer(response);
+  settleAnswer(ASSET_ACCOUNTS_LOGIN_ERRORS, answer, { providerId, what: 'the login' });
+  const token = readWithinContract(providerId, 'the login', () => {
+    const body = expectRecord(answerBody(answer), 'login body');
+    const value = readString(body, 'token', 'login body');
+    if (value === '') {
+      throw new ContractViolation('login body.token: expected a token, received an empty string');
+    }
+    return value;
+  });
   return sessionTokenFromJwt(token, now());
 }
 

@@ -1,15 +1,11 @@
 import type { ProviderConfigOf } from '../../config.js';
-import {
-  ContractViolation,
-  UpstreamError,
-  UpstreamTokenRejectedError,
-} from '../../upstream/errors.js';
+import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
-import { errorForStatus } from '../../upstream/http-errors.js';
-import { parseLosslessJson } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
-import { badResponse } from '../bad-response.js';
+import { readWithinContract } from '../bad-response.js';
+import { answerBody, readAnswer, settleAnswer } from '../error-table.js';
 import type { OtpSource } from './auth.js';
+import { ASSET_ACCOUNTS_BALANCE_ERRORS } from './errors.js';
 import { normalizeAssetAccountBalances } from './normalize.js';
 
 /** The balances path of the seed; overridable per provider as `paths.balances`. */
@@ -32,28 +28,22 @@ export async function fetchAssetAccountBalances(
   const { pageSize } = config;
   if (pageSize === undefined) {
     const body = await getBalances(http, config, token, otp, undefined, 'the balances');
-    try {
-      return normalizeAssetAccountBalances(body);
-    } catch (error) {
-      throw badResponse(config.id, 'the balances', error);
-    }
+    return readWithinContract(config.id, 'the balances', () => normalizeAssetAccountBalances(body));
   }
   const accounts: NormalizedAccount[] = [];
   for (let pageNumber = 1; pageNumber <= MAX_BALANCE_PAGES; pageNumber += 1) {
     const what = `page ${pageNumber} of the balances`;
     const query = { pageNumber: String(pageNumber), pageSize: String(pageSize) };
     const body = await getBalances(http, config, token, otp, query, what);
-    let page: NormalizedAccount[];
-    try {
-      page = normalizeAssetAccountBalances(body);
-      if (page.length > pageSize) {
+    const page = readWithinContract(config.id, what, () => {
+      const details = normalizeAssetAccountBalances(body);
+      if (details.length > pageSize) {
         throw new ContractViolation(
-          `body.details: expected at most ${pageSize} details on a page, received ${page.length}`,
+          `body.details: expected at most ${pageSize} details on a page, received ${details.length}`,
         );
       }
-    } catch (error) {
-      throw badResponse(config.id, what, error);
-    }
+      return details;
+    });
     accounts.push(...page);
     if (page.length < pageSize) return accounts;
   }
@@ -64,10 +54,7 @@ export async function fetchAssetAccountBalances(
   );
 }
 
-/**
- * One balances request, mapped through the provider's error table: 401 (expired token, or an
- * OTP the provider did not accept) rejects the session; 400 means the query was refused.
- */
+/** One balances request, mapped through ASSET_ACCOUNTS_BALANCE_ERRORS. */
 async function getBalances(
   http: UpstreamHttp,
   config: ProviderConfigOf<'asset-accounts'>,
@@ -76,7 +63,6 @@ async function getBalances(
   query: Record<string, string> | undefined,
   what: string,
 ): Promise<unknown> {
-  const providerId = config.id;
   const response = await http.send({
     method: 'GET',
     path: config.paths.balances ?? ASSET_ACCOUNTS_BALANCES_PATH,
@@ -85,25 +71,7 @@ async function getBalances(
     headers: () => ({ authorization: `Bearer ${token}`, otp: otp() }),
     route: 'balances',
   });
-  if (response.status === 200) {
-    try {
-      return parseLosslessJson(response.text);
-    } catch (error) {
-      throw badResponse(providerId, what, error);
-    }
-  }
-  if (response.status === 401) {
-    throw new UpstreamTokenRejectedError(
-      `${providerId}: the provider rejected the access token or the one-time password`,
-      { providerId, status: 401 },
-    );
-  }
-  if (response.status === 400) {
-    throw new UpstreamError(
-      'UPSTREAM_BAD_RESPONSE',
-      `${providerId}: the provider rejected the query parameters of ${what} (HTTP 400)`,
-      { providerId, status: 400 },
-    );
-  }
-  throw errorForStatus(providerId, response, what);
+  const answer = readAnswer(response);
+  settleAnswer(ASSET_ACCOUNTS_BALANCE_ERRORS, answer, { providerId: config.id, what });
+  return readWithinContract(config.id, what, () => answerBody(answer));
 }

@@ -1,11 +1,11 @@
 import type { ProviderConfigOf } from '../../config.js';
-import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
-import { expectRecord, isJsonNumber } from '../../upstream/json.js';
+import { expectRecord } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
-import { badResponse } from '../bad-response.js';
+import { readWithinContract } from '../bad-response.js';
+import { answerBody, envelopeData, readAnswer, settleAnswer } from '../error-table.js';
 import { readSessionGrant } from '../session-grant.js';
-import { merchantErrorFor, readMerchantOutcome } from './envelope.js';
+import { MERCHANT_ENVELOPE, MERCHANT_SESSION_ERRORS } from './errors.js';
 
 /** The assumed Get Session Token path; overridable per provider as `paths.session`. */
 export const MERCHANT_SESSION_PATH = '/v2/auth/session';
@@ -30,7 +30,6 @@ export async function getMerchantSessionToken(
   now: () => number,
 ): Promise<MerchantSession> {
   const providerId = config.id;
-  const endpoint = 'Get Session Token';
   const response = await http.send({
     method: 'POST',
     path: config.paths.session ?? MERCHANT_SESSION_PATH,
@@ -42,24 +41,13 @@ export async function getMerchantSessionToken(
     // A login is never repeated automatically.
     retry: 'never',
   });
-  const outcome = readMerchantOutcome(response);
-  if (outcome.code === 401 || outcome.code === 403) {
-    throw new UpstreamError(
-      'UPSTREAM_AUTH_FAILED',
-      outcome.code === 401
-        ? `${providerId}: the provider rejected the login (invalid ClientId or ClientSecret)`
-        : `${providerId}: the provider refused the login (${outcome.label}); check that this client and its address are allowed`,
-      { providerId, status: response.status },
+  const answer = readAnswer(response, MERCHANT_ENVELOPE);
+  settleAnswer(MERCHANT_SESSION_ERRORS, answer, { providerId, what: 'Get Session Token' });
+  return readWithinContract(providerId, 'the login', () => {
+    const data = expectRecord(
+      envelopeData(answerBody(answer), MERCHANT_ENVELOPE, 'session body'),
+      'session body.ResponseData',
     );
-  }
-  if (outcome.code !== 200) throw merchantErrorFor(providerId, endpoint, outcome, response);
-  try {
-    if (outcome.parseError !== undefined) throw outcome.parseError;
-    const envelope = expectRecord(outcome.body, 'session body');
-    if (!isJsonNumber(envelope.ResponseCode, 200)) {
-      throw new ContractViolation('session body.ResponseCode: expected 200 in a successful answer');
-    }
-    const data = expectRecord(envelope.ResponseData, 'session body.ResponseData');
     const { token, lifetimeMs } = readSessionGrant(
       data,
       'SessionToken',
@@ -67,7 +55,5 @@ export async function getMerchantSessionToken(
       'session body.ResponseData',
     );
     return { token: { value: token, expiresAt: now() + lifetimeMs }, lifetimeMs };
-  } catch (error) {
-    throw badResponse(providerId, 'the login', error);
-  }
+  });
 }

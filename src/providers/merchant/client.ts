@@ -1,9 +1,9 @@
 import type { ProviderConfigOf } from '../../config.js';
-import { UpstreamError, UpstreamTokenRejectedError } from '../../upstream/errors.js';
 import type { UpstreamHttp, UpstreamResponse } from '../../upstream/http.js';
 import type { NormalizedAccount } from '../adapter.js';
-import { badResponse } from '../bad-response.js';
-import { merchantErrorFor, readMerchantOutcome } from './envelope.js';
+import { readWithinContract } from '../bad-response.js';
+import { answerBody, readAnswer, settleAnswer } from '../error-table.js';
+import { MERCHANT_BALANCE_ERRORS, MERCHANT_ENVELOPE } from './errors.js';
 import { normalizeMerchantBalances } from './normalize.js';
 
 /** The seed's Get Account Balance path; overridable per provider as `paths.balances`. */
@@ -21,9 +21,8 @@ export interface MerchantSessionEvents {
 }
 
 /**
- * GET /v2/account/balance with `Authorization: Bearer <SessionToken>`, mapped by the effective
- * code (ResponseCode, else the HTTP status): 401 rejects the token (the session layer logs in once
- * more), 403 means the session belongs to another client address.
+ * GET /v2/account/balance with `Authorization: Bearer <SessionToken>`, mapped through
+ * MERCHANT_BALANCE_ERRORS by the ResponseCode, else the HTTP status.
  */
 export async function fetchMerchantBalances(
   http: UpstreamHttp,
@@ -32,38 +31,26 @@ export async function fetchMerchantBalances(
   events: MerchantSessionEvents,
 ): Promise<NormalizedAccount[]> {
   const providerId = config.id;
-  const endpoint = 'Get Account Balance';
   const response = await http.send({
     method: 'GET',
     path: config.paths.balances ?? MERCHANT_BALANCES_PATH,
     headers: { authorization: `Bearer ${token}` },
     route: 'balance',
   });
-  const outcome = readMerchantOutcome(response);
-  if (outcome.code === 401) {
-    throw new UpstreamTokenRejectedError(
-      `${providerId}: the provider rejected the session token (${outcome.label})`,
-      { providerId, status: response.status },
-    );
-  }
-  if (outcome.code === 403) {
-    events.onBoundToOtherAddress();
-    throw new UpstreamError(
-      'UPSTREAM_AUTH_FAILED',
-      `${providerId}: the provider refused the session (${outcome.label}): a session token works only from the client IP address that obtained it`,
-      { providerId, status: response.status },
-    );
-  }
-  if (outcome.code !== 200) throw merchantErrorFor(providerId, endpoint, outcome, response);
+  const answer = readAnswer(response, MERCHANT_ENVELOPE);
+  settleAnswer(
+    MERCHANT_BALANCE_ERRORS,
+    answer,
+    { providerId, what: 'Get Account Balance' },
+    // The next read then starts a session from this process's current address.
+    () => events.onBoundToOtherAddress(),
+  );
   // Adopt a rotation before reading the body: the old token dies at its expiry either way.
   const refreshToken = readRefreshToken(response);
   if (refreshToken !== undefined) events.onRefreshToken(refreshToken);
-  try {
-    if (outcome.parseError !== undefined) throw outcome.parseError;
-    return normalizeMerchantBalances(outcome.body);
-  } catch (error) {
-    throw badResponse(providerId, 'the balance read', error);
-  }
+  return readWithinContract(providerId, 'the balance read', () =>
+    normalizeMerchantBalances(answerBody(answer)),
+  );
 }
 
 function readRefreshToken(response: UpstreamResponse): string | undefined {

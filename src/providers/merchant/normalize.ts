@@ -1,14 +1,14 @@
 import { foldCurrency } from '../../currency.js';
-import { ContractViolation } from '../../upstream/errors.js';
 import {
   expectArray,
   expectRecord,
-  isJsonNumber,
   readAmount,
   readOptionalString,
   readString,
 } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
+import { envelopeData } from '../error-table.js';
+import { MERCHANT_ENVELOPE } from './errors.js';
 
 /**
  * One Get Account Balance entry is one account with one balance; the amounts are decimal strings.
@@ -40,15 +40,12 @@ export function normalizeMerchantEntry(value: unknown, where: string): Normalize
 }
 
 /**
- * A successful Get Account Balance body; a non-200 ResponseCode is the caller's to map first.
+ * A successful Get Account Balance body: the `ResponseData` of a successful envelope.
  *   {"ResponseCode":200,"ResponseMessage":"Success","ResponseData":[<entry>, ...]}
  */
 export function normalizeMerchantBalances(body: unknown): NormalizedAccount[] {
-  const envelope = expectRecord(body, 'body');
-  if (!isJsonNumber(envelope.ResponseCode, 200)) {
-    throw new ContractViolation('body.ResponseCode: expected 200 in a successful answer');
-  }
-  return expectArray(envelope.ResponseData, 'body.ResponseData').map((entry, index) =>
+  const data = envelopeData(body, MERCHANT_ENVELOPE, 'body');
+  return expectArray(data, 'body.ResponseData').map((entry, index) =>
     normalizeMerchantEntry(entry, `body.ResponseData[${index}]`),
   );
 }

@@ -1,17 +1,11 @@
 import type { ProviderConfigOf } from '../../config.js';
-import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
-import { errorForStatus } from '../../upstream/http-errors.js';
-import {
-  expectRecord,
-  isJsonNumber,
-  parseLosslessJson,
-  readCode,
-  tryParseLosslessJson,
-} from '../../upstream/json.js';
+import { expectRecord } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
-import { badResponse } from '../bad-response.js';
+import { readWithinContract } from '../bad-response.js';
+import { answerBody, envelopeData, readAnswer, settleAnswer } from '../error-table.js';
 import { readSessionGrant } from '../session-grant.js';
+import { PIK_ENVELOPE, PIK_LOGIN_ERRORS } from './errors.js';
 
 /** PIK's assumed login path; overridable per provider as `paths.login`. */
 export const PIK_LOGIN_PATH = '/api/v1/auth/token';
@@ -35,28 +29,14 @@ export async function loginToPik(
     // A login is never repeated automatically.
     retry: 'never',
   });
-  const body =
-    response.status === 200 || response.status === 401
-      ? tryParseLosslessJson(response.text)
-      : undefined;
-  const code = readCode((body as { code?: unknown } | undefined)?.code);
-  if (response.status === 401 || (response.status === 200 && code === 401)) {
-    throw new UpstreamError(
-      'UPSTREAM_AUTH_FAILED',
-      `${providerId}: the provider rejected the login (invalid appId or appSecret)`,
-      { providerId, status: 401 },
+  const answer = readAnswer(response, PIK_ENVELOPE);
+  settleAnswer(PIK_LOGIN_ERRORS, answer, { providerId, what: 'the login' });
+  return readWithinContract(providerId, 'the login', () => {
+    const data = expectRecord(
+      envelopeData(answerBody(answer), PIK_ENVELOPE, 'login body'),
+      'login body.data',
     );
-  }
-  if (response.status !== 200) throw errorForStatus(providerId, response, 'the login');
-  try {
-    const envelope = expectRecord(parseLosslessJson(response.text), 'login body');
-    if (!isJsonNumber(envelope.code, 200)) {
-      throw new ContractViolation('login body.code: expected 200 in a successful answer');
-    }
-    const data = expectRecord(envelope.data, 'login body.data');
     const grant = readSessionGrant(data, 'accessToken', 'expiresIn', 'login body.data');
     return { value: grant.token, expiresAt: now() + grant.lifetimeMs };
-  } catch (error) {
-    throw badResponse(providerId, 'the login', error);
-  }
+  });
 }

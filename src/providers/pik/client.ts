@@ -1,11 +1,10 @@
 import type { ProviderConfigOf } from '../../config.js';
 import { CURRENCY_CODE_RULE, isCurrencyCode } from '../../currency.js';
-import { UpstreamError, UpstreamTokenRejectedError } from '../../upstream/errors.js';
-import type { UpstreamHttp, UpstreamResponse } from '../../upstream/http.js';
-import { errorForStatus } from '../../upstream/http-errors.js';
-import { parseLosslessJson, readCode } from '../../upstream/json.js';
+import type { UpstreamHttp } from '../../upstream/http.js';
 import type { NormalizedAccount } from '../adapter.js';
-import { badResponse } from '../bad-response.js';
+import { readWithinContract } from '../bad-response.js';
+import { answerBody, readAnswer, settleAnswer } from '../error-table.js';
+import { PIK_BALANCE_BY_CURRENCY_ERRORS, PIK_BALANCE_LIST_ERRORS, PIK_ENVELOPE } from './errors.js';
 import { normalizePikBalanceByCurrency, normalizePikBalanceList } from './normalize.js';
 
 /** PIK's paths; each is overridable per provider under `paths`. */
@@ -24,18 +23,10 @@ export async function fetchPikBalanceList(
     headers: { authorization: `Bearer ${token}` },
     route: 'balance-list',
   });
-  const body = parseEnvelope(config.id, response, 'the balance list');
-  if (body === NOT_FOUND) {
-    throw new UpstreamError('UPSTREAM_NOT_FOUND', `${config.id}: the balance list was not found`, {
-      providerId: config.id,
-      status: 404,
-    });
-  }
-  try {
-    return normalizePikBalanceList(body);
-  } catch (error) {
-    throw badResponse(config.id, 'the balance list', error);
-  }
+  const what = 'the balance list';
+  const answer = readAnswer(response, PIK_ENVELOPE);
+  settleAnswer(PIK_BALANCE_LIST_ERRORS, answer, { providerId: config.id, what });
+  return readWithinContract(config.id, what, () => normalizePikBalanceList(answerBody(answer)));
 }
 
 /** GET /api/v1/balance/{currencyCode}; a currency the customer does not hold gives no account. */
@@ -52,13 +43,16 @@ export async function fetchPikBalanceByCurrency(
     headers: { authorization: `Bearer ${token}` },
     route: 'balance-by-currency',
   });
-  const body = parseEnvelope(config.id, response, 'the balance by currency');
-  if (body === NOT_FOUND) return [];
-  try {
-    return normalizePikBalanceByCurrency(body);
-  } catch (error) {
-    throw badResponse(config.id, 'the balance by currency', error);
-  }
+  const what = 'the balance by currency';
+  const answer = readAnswer(response, PIK_ENVELOPE);
+  const outcome = settleAnswer(PIK_BALANCE_BY_CURRENCY_ERRORS, answer, {
+    providerId: config.id,
+    what,
+  });
+  if (outcome === 'absent') return [];
+  return readWithinContract(config.id, what, () =>
+    normalizePikBalanceByCurrency(answerBody(answer)),
+  );
 }
 
 /**
@@ -75,35 +69,4 @@ export function currencyPathSegment(providerId: string, currency: string): strin
     );
   }
   return segment;
-}
-
-const NOT_FOUND = Symbol('not found');
-
-/**
- * The envelope of a balance answer, mapped through PIK's error table: 401 (as HTTP status or
- * envelope code) rejects the token; 404 is "no such balance"; an HTTP 200 whose code is not 200 is
- * an error too.
- */
-function parseEnvelope(
-  providerId: string,
-  response: UpstreamResponse,
-  what: string,
-): unknown | typeof NOT_FOUND {
-  let body: unknown;
-  try {
-    body = parseLosslessJson(response.text);
-  } catch (error) {
-    if (response.status === 200) throw badResponse(providerId, what, error);
-  }
-  const code = readCode((body as { code?: unknown } | undefined)?.code);
-  const effective = response.status === 200 && code !== undefined ? code : response.status;
-  if (effective === 200) return body;
-  if (effective === 401) {
-    throw new UpstreamTokenRejectedError(`${providerId}: the provider rejected the access token`, {
-      providerId,
-      status: 401,
-    });
-  }
-  if (effective === 404) return NOT_FOUND;
-  throw errorForStatus(providerId, { ...response, status: effective }, what);
 }

@@ -1,27 +1,15 @@
 import { foldCurrency } from '../../currency.js';
-import { ContractViolation } from '../../upstream/errors.js';
 import {
   expectArray,
   expectRecord,
-  isJsonNumber,
   readAmount,
   readOptionalDate,
   readOptionalString,
   readString,
 } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
-
-/**
- * The `data` of a successful PIK envelope; a non-200 envelope code is the caller's to map first.
- *   {"code":200,"message":"success","data":...}
- */
-export function pikEnvelopeData(body: unknown): unknown {
-  const envelope = expectRecord(body, 'body');
-  if (!isJsonNumber(envelope.code, 200)) {
-    throw new ContractViolation('body.code: expected 200 in a successful answer');
-  }
-  return envelope.data;
-}
+import { envelopeData } from '../error-table.js';
+import { PIK_ENVELOPE } from './errors.js';
 
 /**
  * One balance record is one account with one balance.
@@ -56,14 +44,17 @@ export function normalizePikRecord(value: unknown, where: string): NormalizedAcc
   };
 }
 
-/** List Account Balances: `data` is an array of records. */
+/**
+ * List Account Balances: the `data` of a successful envelope is an array of records.
+ *   {"code":200,"message":"success","data":[<record>, ...]}
+ */
 export function normalizePikBalanceList(body: unknown): NormalizedAccount[] {
-  return expectArray(pikEnvelopeData(body), 'body.data').map((record, index) =>
+  return expectArray(envelopeData(body, PIK_ENVELOPE, 'body'), 'body.data').map((record, index) =>
     normalizePikRecord(record, `body.data[${index}]`),
   );
 }
 
-/** Get Balance by Currency: `data` is one record. */
+/** Get Balance by Currency: the `data` of a successful envelope is one record. */
 export function normalizePikBalanceByCurrency(body: unknown): NormalizedAccount[] {
-  return [normalizePikRecord(pikEnvelopeData(body), 'body.data')];
+  return [normalizePikRecord(envelopeData(body, PIK_ENVELOPE, 'body'), 'body.data')];
 }

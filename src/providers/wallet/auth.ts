@@ -1,11 +1,11 @@
 import type { ProviderConfigOf } from '../../config.js';
-import { UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
-import { errorForStatus } from '../../upstream/http-errors.js';
-import { expectRecord, parseLosslessJson } from '../../upstream/json.js';
+import { expectRecord } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
-import { badResponse } from '../bad-response.js';
+import { readWithinContract } from '../bad-response.js';
+import { answerBody, readAnswer, settleAnswer } from '../error-table.js';
 import { readSessionGrant } from '../session-grant.js';
+import { WALLET_LOGIN_ERRORS } from './errors.js';
 
 /** The wallet's assumed login path; overridable per provider as `paths.login`. */
 export const WALLET_LOGIN_PATH = '/v2/auth/login';
@@ -59,21 +59,12 @@ export async function loginToWallet(
     // A login is never repeated automatically.
     retry: 'never',
   });
-  if (response.status === 401) {
-    // Bad credentials: a new login would be rejected the same way, so this is final.
-    throw new UpstreamError(
-      'UPSTREAM_AUTH_FAILED',
-      `${providerId}: the provider rejected the login (invalid email or password)`,
-      { providerId, status: 401 },
-    );
-  }
-  if (response.status !== 200) throw errorForStatus(providerId, response, 'the login');
-  try {
-    const body = expectRecord(parseLosslessJson(response.text), 'login body');
+  const answer = readAnswer(response);
+  settleAnswer(WALLET_LOGIN_ERRORS, answer, { providerId, what: 'the login' });
+  return readWithinContract(providerId, 'the login', () => {
+    const body = expectRecord(answerBody(answer), 'login body');
     const data = expectRecord(body.data, 'login body.data');
     const grant = readSessionGrant(data, 'accessToken', 'expiresIn', 'login body.data');
     return { value: grant.token, expiresAt: now() + grant.lifetimeMs };
-  } catch (error) {
-    throw badResponse(providerId, 'the login', error);
-  }
+  });
 }

@@ -1,11 +1,10 @@
 import type { ProviderConfigOf } from '../../config.js';
 import { foldCurrency } from '../../currency.js';
-import { UpstreamError, UpstreamTokenRejectedError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
-import { errorForStatus } from '../../upstream/http-errors.js';
-import { parseLosslessJson } from '../../upstream/json.js';
 import type { NormalizedAccount } from '../adapter.js';
-import { badResponse } from '../bad-response.js';
+import { readWithinContract } from '../bad-response.js';
+import { answerBody, readAnswer, settleAnswer } from '../error-table.js';
+import { WALLET_BALANCE_ERRORS, type WalletBalanceCall } from './errors.js';
 import { normalizeWalletBalances } from './normalize.js';
 
 /** The seed's balances path; overridable per provider as `paths.balances`. */
@@ -17,7 +16,7 @@ export interface WalletCallAuth {
    * "session": a 401 rejects the cached access token, so the session layer logs in again once.
    * "api-key": a 401 is final, as there is nothing to renew.
    */
-  mode: 'session' | 'api-key';
+  mode: WalletBalanceCall['mode'];
 }
 
 /**
@@ -43,42 +42,14 @@ export async function fetchWalletBalances(
     json: body,
     route: 'balances',
   });
-  if (response.status === 200) {
-    try {
-      return normalizeWalletBalances(parseLosslessJson(response.text), config.walletId);
-    } catch (error) {
-      throw badResponse(providerId, 'the balances', error);
-    }
-  }
-  if (response.status === 401) {
-    if (auth.mode === 'session') {
-      throw new UpstreamTokenRejectedError(
-        `${providerId}: the provider rejected the access token`,
-        { providerId, status: 401 },
-      );
-    }
-    throw new UpstreamError(
-      'UPSTREAM_AUTH_FAILED',
-      `${providerId}: the provider rejected the API key`,
-      {
-        providerId,
-        status: 401,
-      },
-    );
-  }
-  if (response.status === 403) {
-    throw new UpstreamError(
-      'UPSTREAM_AUTH_FAILED',
-      `${providerId}: the provider refused access to the wallet (HTTP 403)`,
-      { providerId, status: 403 },
-    );
-  }
-  if (response.status === 404) {
-    throw new UpstreamError(
-      'UPSTREAM_NOT_FOUND',
-      `${providerId}: wallet "${config.walletId}" was not found, or these credentials do not own it`,
-      { providerId, status: 404 },
-    );
-  }
-  throw errorForStatus(providerId, response, 'the balances');
+  const answer = readAnswer(response);
+  settleAnswer(WALLET_BALANCE_ERRORS, answer, {
+    providerId,
+    what: 'the balances',
+    walletId: config.walletId,
+    mode: auth.mode,
+  });
+  return readWithinContract(providerId, 'the balances', () =>
+    normalizeWalletBalances(answerBody(answer), config.walletId),
+  );
 }
