@@ -29,7 +29,7 @@ export function createOtpSource(
   config: ProviderConfigOf<'asset-accounts'>,
   now: () => number,
 ): OtpSource {
-  const secret = parseOtpSecret(config.credentials.otpSecret ?? '');
+  const secret = parseOtpSecret(config.credentials.otpSecret);
   let cached: { step: number; code: string } | undefined;
   return () => {
     if (secret === undefined) {

@@ -18,13 +18,11 @@ export type WalletCredentials =
   | { mode: 'login'; email: string; password: string };
 
 export function walletCredentials(config: ProviderConfigOf<'wallet'>): WalletCredentials {
-  const { apiKey, email, password } = config.credentials;
-  if (apiKey !== undefined) return { mode: 'api-key', apiKey };
-  if (email !== undefined && password !== undefined) return { mode: 'login', email, password };
-  // The configuration schema rules this out; the message names fields, never values.
-  throw new Error(
-    `${config.id}: credentials: expected either { "apiKey" } or { "email", "password" }`,
-  );
+  // The configuration gives { apiKey } or { email, password }, never both nor neither.
+  const { credentials } = config;
+  return credentials.apiKey !== undefined
+    ? { mode: 'api-key', apiKey: credentials.apiKey }
+    : { mode: 'login', email: credentials.email, password: credentials.password };
 }
 
 /** `X-Api-Key: <apiKey>` (or the configured header), sent on every call; there is no login. */
