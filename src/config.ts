@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
-import { assetAccountsConfigSchema } from './providers/asset-accounts/config.js';
-import { merchantConfigSchema } from './providers/merchant/config.js';
-import { pikConfigSchema } from './providers/pik/config.js';
-import { prepaidConfigSchema } from './providers/prepaid/config.js';
+import {
+  type PROVIDER_KIND_DEFINITIONS,
+  PROVIDER_KINDS,
+  type ProviderKind,
+  providerKindDefinition,
+} from './providers/kinds.js';
 import {
   ID_PATTERN,
   idSchema,
@@ -14,28 +16,24 @@ import {
   type ResolvedProviderConfig,
   type SecretReference,
 } from './providers/provider-config.js';
-import { walletConfigSchema } from './providers/wallet/config.js';
 
-/** The five provider kinds of PROVIDERS.md. */
-export const PROVIDER_KINDS = ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+export { PROVIDER_KINDS, type ProviderKind };
 
-const providerSchemas = {
-  pik: pikConfigSchema,
-  'asset-accounts': assetAccountsConfigSchema,
-  merchant: merchantConfigSchema,
-  wallet: walletConfigSchema,
-  prepaid: prepaidConfigSchema,
-} satisfies Record<ProviderKind, ProviderConfigSchema>;
+type Definitions = (typeof PROVIDER_KIND_DEFINITIONS)[number];
 
-type RawProviderConfig = {
-  [K in ProviderKind]: z.infer<(typeof providerSchemas)[K]>;
-}[ProviderKind];
+/** A provider as its kind's schema parsed it, secrets not yet resolved. */
+type RawProviderConfig = Definitions extends infer D
+  ? D extends { configSchema: infer S extends ProviderConfigSchema }
+    ? z.infer<S>
+    : never
+  : never;
 
 /** A provider's configuration with every secret resolved to its value, its credentials typed. */
-export type ProviderConfig = {
-  [K in ProviderKind]: ResolvedProviderConfig<(typeof providerSchemas)[K]>;
-}[ProviderKind];
+export type ProviderConfig = Definitions extends infer D
+  ? D extends { configSchema: infer S extends ProviderConfigSchema }
+    ? ResolvedProviderConfig<S>
+    : never
+  : never;
 export type ProviderConfigOf<K extends ProviderKind> = Extract<ProviderConfig, { kind: K }>;
 
 const limitsSchema = z.strictObject({
@@ -564,7 +562,8 @@ function parseProvider(
     return undefined;
   }
   const kind = (raw as { kind?: unknown }).kind;
-  if (typeof kind !== 'string' || !(PROVIDER_KINDS as readonly string[]).includes(kind)) {
+  const definition = typeof kind === 'string' ? providerKindDefinition(kind) : undefined;
+  if (definition === undefined) {
     // The value is not echoed: a secret typed in the wrong field would be printed.
     const received =
       typeof kind === 'string'
@@ -577,7 +576,7 @@ function parseProvider(
     );
     return undefined;
   }
-  const result = providerSchemas[kind as ProviderKind].safeParse(raw);
+  const result = definition.configSchema.safeParse(raw);
   if (!result.success) {
     problems.push(...result.error.issues.map((issue) => `${label}: ${describeIssue(issue, raw)}`));
     return undefined;

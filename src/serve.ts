@@ -8,8 +8,6 @@ import {
 } from './config.js';
 import { createLogger } from './logger.js';
 import { isLoopbackHost } from './net.js';
-import { createDemoConfigDocument } from './sandbox/demo.js';
-import { startSandbox } from './sandbox/index.js';
 import { startBalanceServer } from './server.js';
 import { onShutdown } from './shutdown.js';
 import { createAppRuntime } from './tenants.js';
@@ -28,6 +26,11 @@ export async function serve(options: ServeOptions): Promise<void> {
   let config = loadConfigFromEnvironment({ configPath: options.configPath, port: options.port });
   let closeSandbox: (() => Promise<void>) | undefined;
   if (config === undefined) {
+    // Loaded only here: a configured server never loads simulator code.
+    const [{ startSandbox }, { createDemoConfigDocument }] = await Promise.all([
+      import('./sandbox/index.js'),
+      import('./sandbox/demo.js'),
+    ]);
     const sandbox = await startSandbox();
     closeSandbox = () => sandbox.close();
     const document = createDemoConfigDocument((kind) => `${sandbox.origin}/${kind}`);

@@ -9,7 +9,7 @@ import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { printSubgraphSdl } from '../src/graphql/index.js';
-import type { PikRecordData } from '../src/providers/pik/index.js';
+import type { PikRecordData } from '../src/providers/pik/sandbox.js';
 import { createDemoConfigDocument, createDemoSandboxData } from '../src/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
 import { type BalanceServer, startBalanceServer } from '../src/server.js';

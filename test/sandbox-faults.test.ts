@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderKind } from '../src/config.js';
 import { generateOtp, parseOtpSecret } from '../src/providers/asset-accounts/totp.js';
-import { createPrepaidSimulator } from '../src/providers/prepaid/index.js';
+import { createPrepaidSimulator } from '../src/providers/prepaid/sandbox.js';
 import { createMovableClock } from '../src/sandbox/clock.js';
 import {
   createDemoConfigDocument,

@@ -1,19 +1,19 @@
 import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
-import type { ProviderKind } from '../config.js';
+import { PROVIDER_KIND_DEFINITIONS, type ProviderKind } from '../providers/kinds.js';
 import { balancesArguments, checkedCurrencies } from './balances-arguments.js';
 import { orClientError } from './errors.js';
 import { AccountRef, accountView, BalanceRef, balanceView, ProviderRef } from './refs.js';
 
+/** One value per kind of the kinds list, named and described by the kind's definition. */
 export const ProviderKindEnum = builder.enumType('ProviderKind', {
   description: 'The kinds of upstream provider balance-api can read.',
-  values: {
-    PIK: { value: 'pik' },
-    ASSET_ACCOUNTS: { value: 'asset-accounts' },
-    MERCHANT: { value: 'merchant' },
-    WALLET: { value: 'wallet' },
-    PREPAID: { value: 'prepaid' },
-  } as const satisfies Record<string, { value: ProviderKind }>,
+  values: Object.fromEntries(
+    PROVIDER_KIND_DEFINITIONS.map((definition) => [
+      definition.graphql.value,
+      { value: definition.name, description: definition.graphql.description },
+    ]),
+  ) as Record<string, { value: ProviderKind; description: string | undefined }>,
 });
 
 ProviderRef.implement({

@@ -1,9 +1,11 @@
 import type { Dispatcher } from 'undici';
-import type { ProviderConfigOf, ProviderKind } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Amount } from '../money.js';
 import type { StopSignal } from '../upstream/deadline.js';
+import type { UpstreamHttp } from '../upstream/http.js';
 import type { TokenSlot } from '../upstream/token-cache.js';
+import type { ProviderKind } from './kinds.js';
+import type { CommonProviderConfig } from './provider-config.js';
 
 /** The component kinds of CONTRACT.md's BalanceComponentKind. */
 export type BalanceComponentKind =
@@ -64,21 +66,32 @@ export interface AdapterCapabilities {
   currencyFilter: 'none' | 'one' | 'many';
 }
 
-/** The one interface every provider kind implements. */
+/**
+ * What a kind's adapter factory returns: one upstream read (plus a login when the session needs
+ * one), every call sent through `http`. The provider reader hands it `http` already bounded by
+ * the read's deadline and stop signal, so an adapter never bounds a call itself.
+ */
+export interface KindAdapter {
+  readonly capabilities: AdapterCapabilities;
+  fetchAccounts(query: BalanceQuery, http: UpstreamHttp): Promise<NormalizedAccount[]>;
+}
+
+/** The one interface every configured provider is read through: a kind's adapter and its transport. */
 export interface ProviderAdapter {
   readonly kind: ProviderKind;
   readonly capabilities: AdapterCapabilities;
-  /** One upstream balance read (plus a login when the session needs one). */
-  fetchAccounts(query: BalanceQuery): Promise<NormalizedAccount[]>;
+  /**
+   * One upstream read, every call through `http`. Default: `transport` bounded by the query's
+   * deadline and stop signal.
+   */
+  fetchAccounts(query: BalanceQuery, http?: UpstreamHttp): Promise<NormalizedAccount[]>;
 }
 
-/** Everything an adapter receives; it reads nothing else, the environment least of all. */
-export interface AdapterOptions<K extends ProviderKind = ProviderKind> {
+/** Everything a kind's adapter factory receives; it reads nothing else, the environment least of all. */
+export interface KindAdapterOptions<C extends CommonProviderConfig = CommonProviderConfig> {
   tenantId: string;
   /** The provider's configuration with its secrets resolved. */
-  config: ProviderConfigOf<K>;
-  /** The shared keep-alive dispatcher every upstream call goes through. */
-  dispatcher: Dispatcher;
+  config: C;
   /** This (tenant, provider)'s token slot. */
   tokens: TokenSlot;
   /** The clock, for token lifetimes and OTPs; tests move it. */
@@ -86,6 +99,9 @@ export interface AdapterOptions<K extends ProviderKind = ProviderKind> {
   log?: Logger | undefined;
 }
 
-export type AdapterFactory<K extends ProviderKind> = (
-  options: AdapterOptions<K>,
-) => ProviderAdapter;
+/** What building a provider's adapter takes: the kind's options and the shared dispatcher. */
+export interface AdapterOptions<C extends CommonProviderConfig = CommonProviderConfig>
+  extends KindAdapterOptions<C> {
+  /** The shared keep-alive dispatcher every upstream call goes through. */
+  dispatcher: Dispatcher;
+}

@@ -91,10 +91,12 @@ export const commonProviderFields = {
 };
 
 /** What a kind's configuration schema must be: a strict object with the common fields. */
-export type ProviderConfigSchema = z.ZodType<
-  { kind: string; id: string; credentials: Record<string, SecretReference> } & z.infer<
-    z.ZodObject<typeof commonProviderFields>
-  >
+export type ProviderConfigSchema<Name extends string = string> = z.ZodType<
+  {
+    kind: Name;
+    credentials: Record<string, SecretReference>;
+    paths: Record<string, string | undefined>;
+  } & z.infer<z.ZodObject<typeof commonProviderFields>>
 >;
 
 type KeysOfUnion<U> = U extends unknown ? keyof U : never;
@@ -115,4 +117,9 @@ export type ResolvedProviderConfig<S extends ProviderConfigSchema> = Omit<
 > & { credentials: ResolvedCredentials<z.infer<S>['credentials']> };
 
 /** What every resolved provider configuration has, whatever its kind. */
-export type CommonProviderConfig = ResolvedProviderConfig<ProviderConfigSchema>;
+export type CommonProviderConfig = z.infer<z.ZodObject<typeof commonProviderFields>> & {
+  kind: string;
+  credentials: Readonly<Record<string, string | undefined>>;
+  /** The kind's path overrides; a path not given is the kind's default. */
+  paths: Readonly<Record<string, string | undefined>>;
+};

@@ -1,13 +1,13 @@
-import type { ProviderKind } from '../config.js';
 import { createUpstreamHttp, type UpstreamHttp } from '../upstream/http.js';
 import type { AdapterOptions } from './adapter.js';
 
 /**
- * The transport of one provider instance, as its configuration sets it: base URL, deadline,
- * retries and body cap around the shared dispatcher. Every kind's adapter sends through one.
+ * The transport of one provider instance, as its configuration sets it: base URL, per-call
+ * deadline, retries and body cap around the shared dispatcher. Every provider is read through one;
+ * the provider reader bounds it by each read's deadline.
  */
-export function createProviderHttp<K extends ProviderKind>(
-  options: AdapterOptions<K>,
+export function createProviderHttp(
+  options: Pick<AdapterOptions, 'config' | 'dispatcher' | 'log'>,
 ): UpstreamHttp {
   const { config } = options;
   return createUpstreamHttp({

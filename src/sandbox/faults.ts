@@ -1,4 +1,5 @@
-import { PROVIDER_KINDS, type ProviderKind } from '../config.js';
+import { isProviderKind, PROVIDER_KINDS, type ProviderKind } from '../providers/kinds.js';
+import { isLoginCall } from './kinds.js';
 
 export const SANDBOX_FAULT_TYPES = [
   'status',
@@ -83,7 +84,7 @@ export interface SandboxFault {
   tokenLength?: number;
   /** How many affected calls get the fault before it goes; default unlimited (auth-once: 1). */
   times?: number;
-  /** Whether logins (paths with `/auth/`) get the fault too; default false (token faults: logins only). */
+  /** Whether logins (each kind says which calls are) get the fault too; default false (token faults: logins only). */
   includeLogin?: boolean;
 }
 
@@ -119,11 +120,6 @@ const SPEC_SYNTAX =
   'a status from 400 to 599, 429[:SECONDS], rate-limit[:SECONDS], hang, reset, reset-body, ' +
   'truncated, invalid-json, huge-amount, duplicate-key, auth-once, bad-token or ' +
   'long-token[:LENGTH], optionally followed by xN (N calls) and +login';
-
-/** Whether a call to this path (relative to the kind's mount) is a login. */
-export function isLoginPath(path: string): boolean {
-  return path.includes('/auth/');
-}
 
 /**
  * Checks a fault given by a test or the control endpoint and returns it with the defaults of its
@@ -272,13 +268,13 @@ export function parseSandboxFaultArgument(text: string): {
     throw new SandboxFaultError(`expected KIND=FAULT such as pik=503, received "${text}"`);
   }
   const kind = text.slice(0, equals).trim();
-  if (!(PROVIDER_KINDS as readonly string[]).includes(kind)) {
+  if (!isProviderKind(kind)) {
     throw new SandboxFaultError(
       `"${text}": unknown kind "${kind}"; expected one of ${PROVIDER_KINDS.join(', ')}`,
     );
   }
   const fault = withPrefix(`"${text}"`, () => faultOfSpec(text.slice(equals + 1)));
-  return { kind: kind as ProviderKind, fault };
+  return { kind, fault };
 }
 
 /** A spec's fault; errors say what is wrong, without naming the spec. */
@@ -437,7 +433,7 @@ export function createSandboxFaultRegistry(
     take(kind, path) {
       const fault = faults.get(kind);
       if (fault === undefined) return undefined;
-      const login = isLoginPath(path);
+      const login = isLoginCall(kind, path);
       // A token fault meets logins only; the others meet logins only with includeLogin.
       if (isTokenFault(fault) ? !login : login && !fault.includeLogin) return undefined;
       if (fault.times !== undefined) {

@@ -1,14 +1,8 @@
-import {
-  type AssetAccountsSimulator,
-  createAssetAccountsSimulator,
-} from '../providers/asset-accounts/index.js';
-import { createMerchantSimulator, type MerchantSimulator } from '../providers/merchant/index.js';
-import { createPikSimulator, type PikSimulator } from '../providers/pik/index.js';
-import { createPrepaidSimulator, type PrepaidSimulator } from '../providers/prepaid/index.js';
-import { createWalletSimulator, type WalletSimulator } from '../providers/wallet/index.js';
+import { PROVIDER_KINDS } from '../providers/kinds.js';
 import { createMovableClock, type MovableClock } from './clock.js';
-import { createDemoSandboxData, type SandboxData } from './demo.js';
+import { createDemoSandboxData } from './demo.js';
 import type { SandboxFaults } from './faults.js';
+import { kindSandbox, type SandboxData, type SandboxSimulators } from './kinds.js';
 import { type SandboxServer, startSandboxServer } from './server.js';
 
 export interface SandboxOptions {
@@ -32,25 +26,15 @@ export interface SandboxOptions {
  */
 export interface Sandbox extends SandboxServer {
   clock: MovableClock;
-  simulators: {
-    pik: PikSimulator;
-    'asset-accounts': AssetAccountsSimulator;
-    merchant: MerchantSimulator;
-    wallet: WalletSimulator;
-    prepaid: PrepaidSimulator;
-  };
+  simulators: SandboxSimulators;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const data = options.data ?? createDemoSandboxData();
   const clock = options.clock ?? createMovableClock();
-  const simulators = {
-    pik: createPikSimulator({ ...data.pik, clock }),
-    'asset-accounts': createAssetAccountsSimulator({ ...data['asset-accounts'], clock }),
-    merchant: createMerchantSimulator({ ...data.merchant, clock }),
-    wallet: createWalletSimulator({ ...data.wallet, clock }),
-    prepaid: createPrepaidSimulator(data.prepaid),
-  };
+  const simulators = Object.fromEntries(
+    PROVIDER_KINDS.map((kind) => [kind, kindSandbox(kind).createSimulator(data[kind], clock)]),
+  ) as SandboxSimulators;
   const server = await startSandboxServer({
     simulators: Object.values(simulators),
     clock,

@@ -11,10 +11,9 @@ import {
   parse as parseLossless,
   stringify as stringifyLossless,
 } from 'lossless-json';
-import type { ProviderKind } from '../config.js';
+import type { ProviderKind } from '../providers/kinds.js';
 import {
   createSandboxFaultRegistry,
-  isLoginPath,
   parseSandboxFault,
   SANDBOX_BAD_TOKEN,
   SANDBOX_DUPLICATE_KEY,
@@ -26,6 +25,7 @@ import {
   sandboxLongToken,
   validateSandboxFault,
 } from './faults.js';
+import { isLoginCall, SANDBOX_REDACTED_HEADERS } from './kinds.js';
 import {
   json,
   type SandboxClock,
@@ -113,9 +113,6 @@ const CONTROL_ROUTES = [
   `DELETE ${SANDBOX_CONTROL_PATH}/stats`,
 ];
 
-/** Header values that carry credentials; the control endpoint never shows them. */
-const REDACTED_HEADERS = ['authorization', 'otp', 'x-api-key', 'x-refresh-token'];
-
 /** A body that looks like a whole JSON answer; `truncated` sends half of it. */
 const TRUNCATED_BODY = JSON.stringify({
   code: 200,
@@ -188,7 +185,7 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
       if (simulator === undefined) return;
       const counts = stats[simulator.kind] ?? { logins: 0, reads: 0, maxConcurrent: 0 };
       stats[simulator.kind] = counts;
-      if (isLoginPath(request.path)) counts.logins += 1;
+      if (isLoginCall(simulator.kind, request.path)) counts.logins += 1;
       else counts.reads += 1;
       if (!recordCalls) return;
       recorded.push({
@@ -493,7 +490,8 @@ function faultOfBody(body: string): SandboxFault {
 function redact(call: RecordedCall): RedactedCall {
   const { body: _body, headers, ...rest } = call;
   const redacted: IncomingHttpHeaders = { ...headers };
-  for (const name of REDACTED_HEADERS) {
+  // Every kind's credential headers, whichever kind the call went to.
+  for (const name of SANDBOX_REDACTED_HEADERS) {
     if (redacted[name] !== undefined) redacted[name] = '[redacted]';
   }
   return { ...rest, headers: redacted };

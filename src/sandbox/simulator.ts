@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import { LosslessNumber, stringify } from 'lossless-json';
-import type { ProviderKind } from '../config.js';
+import type { ProviderKind } from '../providers/kinds.js';
 
 /** A request as a simulator sees it: the path is relative to the kind's mount point. */
 export interface SimRequest {
@@ -50,6 +50,26 @@ export interface Simulator {
 /** The sandbox's clock, shared by every simulator so tests can move time for all of them. */
 export interface SandboxClock {
   now(): number;
+}
+
+/**
+ * A provider kind's sandbox part, beside its definition in the kind's folder (`sandbox.ts`) and
+ * listed in `src/sandbox/kinds.ts`: what only the sandbox loads.
+ */
+export interface ProviderKindSandbox<Data = unknown, Sim extends Simulator = Simulator> {
+  /** The kind's simulator over `data`, on the sandbox's clock. */
+  createSimulator(data: Data, clock: SandboxClock): Sim;
+  /** The data `npm start` shows; a new copy on each call, so tests may change it. */
+  demoData(): Data;
+  /**
+   * The demo tenant's providers of this kind (configuration entries) for the simulator at
+   * `baseUrl`, logging in with credentials the demo data holds.
+   */
+  demoProviders(baseUrl: string): Record<string, unknown>[];
+  /** Request headers that carry the kind's credentials: the control endpoint redacts them. */
+  readonly redactHeaders: readonly string[];
+  /** Whether a call to `path` (relative to the kind's mount) is a login. */
+  isLogin(path: string): boolean;
 }
 
 /**

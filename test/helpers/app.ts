@@ -8,6 +8,7 @@ import {
   type SandboxData,
 } from '../../src/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { isLoginCall } from '../../src/sandbox/kinds.js';
 import { type BalanceYoga, createBalanceYoga } from '../../src/server.js';
 import { type AppRuntime, createAppRuntime } from '../../src/tenants.js';
 
@@ -93,12 +94,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
 /** The sandbox's recorded balance reads (logins excluded) of one kind. */
 export function balanceCalls(sandbox: Sandbox, kind: ProviderKind) {
-  return sandbox.calls(kind).filter((call) => !call.path.includes('/auth/'));
+  return sandbox.calls(kind).filter((call) => !isLoginCall(kind, call.path));
 }
 
 /** The sandbox's recorded logins of one kind. */
 export function loginCalls(sandbox: Sandbox, kind: ProviderKind) {
-  return sandbox.calls(kind).filter((call) => call.path.includes('/auth/'));
+  return sandbox.calls(kind).filter((call) => isLoginCall(kind, call.path));
 }
 
 /** The dashboard operation of schema/operations/, as GraphiQL and the benchmark run it. */

@@ -6,13 +6,13 @@ import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { createOtpSource, loginToAssetAccounts } from '../../src/providers/asset-accounts/auth.js';
 import { fetchAssetAccountBalances } from '../../src/providers/asset-accounts/client.js';
+import { createAssetAccountsAdapter } from '../../src/providers/asset-accounts/index.js';
+import { normalizeAssetAccountBalances } from '../../src/providers/asset-accounts/normalize.js';
 import {
   type AssetAccountsSimulator,
   type AssetAccountsSimulatorOptions,
-  createAssetAccountsAdapter,
   createAssetAccountsSimulator,
-} from '../../src/providers/asset-accounts/index.js';
-import { normalizeAssetAccountBalances } from '../../src/providers/asset-accounts/normalize.js';
+} from '../../src/providers/asset-accounts/sandbox.js';
 import { createMovableClock, type MovableClock } from '../../src/sandbox/clock.js';
 import { type SandboxServer, startSandboxServer } from '../../src/sandbox/server.js';
 import { json, jsonNumber, type Simulator } from '../../src/sandbox/simulator.js';

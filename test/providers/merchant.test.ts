@@ -4,14 +4,14 @@ import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { getMerchantSessionToken } from '../../src/providers/merchant/auth.js';
 import { fetchMerchantBalances } from '../../src/providers/merchant/client.js';
+import { createMerchantAdapter } from '../../src/providers/merchant/index.js';
+import { normalizeMerchantBalances } from '../../src/providers/merchant/normalize.js';
 import {
-  createMerchantAdapter,
   createMerchantSimulator,
   type MerchantBalanceEntry,
   type MerchantSimulator,
   type MerchantSimulatorOptions,
-} from '../../src/providers/merchant/index.js';
-import { normalizeMerchantBalances } from '../../src/providers/merchant/normalize.js';
+} from '../../src/providers/merchant/sandbox.js';
 import { createMovableClock, type MovableClock } from '../../src/sandbox/clock.js';
 import {
   type RecordedCall,

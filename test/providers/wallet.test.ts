@@ -5,13 +5,13 @@ import { type AppConfig, type ProviderConfigOf, parseConfig } from '../../src/co
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { loginToWallet } from '../../src/providers/wallet/auth.js';
 import { fetchWalletBalances } from '../../src/providers/wallet/client.js';
+import { createWalletAdapter } from '../../src/providers/wallet/index.js';
+import { normalizeWalletBalances } from '../../src/providers/wallet/normalize.js';
 import {
-  createWalletAdapter,
   createWalletSimulator,
   type WalletAccountData,
   type WalletSimulator,
-} from '../../src/providers/wallet/index.js';
-import { normalizeWalletBalances } from '../../src/providers/wallet/normalize.js';
+} from '../../src/providers/wallet/sandbox.js';
 import { createMovableClock, type MovableClock } from '../../src/sandbox/clock.js';
 import { type SandboxServer, startSandboxServer } from '../../src/sandbox/server.js';
 import type { Simulator } from '../../src/sandbox/simulator.js';

@@ -1,37 +1,49 @@
 import { callWithSessionToken } from '../../upstream/token-cache.js';
-import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
-import { createProviderHttp } from '../provider-http.js';
-import { createOtpSource, loginToAssetAccounts } from './auth.js';
-import { fetchAssetAccountBalances } from './client.js';
-
-export {
-  type AssetAccountsSimulator,
-  type AssetAccountsSimulatorOptions,
-  createAssetAccountsSimulator,
-} from './sandbox.js';
+import type {
+  AdapterOptions,
+  KindAdapter,
+  KindAdapterOptions,
+  ProviderAdapter,
+} from '../adapter.js';
+import { createProviderAdapter, defineProviderKind } from '../provider-kind.js';
+import { ASSET_ACCOUNTS_LOGIN_PATH, createOtpSource, loginToAssetAccounts } from './auth.js';
+import { ASSET_ACCOUNTS_BALANCES_PATH, fetchAssetAccountBalances } from './client.js';
+import { type AssetAccountsConfig, assetAccountsConfigSchema } from './config.js';
 
 /**
  * Customer asset accounts: username, password and a TOTP log in for a JWT whose `exp` is its
  * life; every balance read carries the token and a fresh TOTP. Reads return every asset.
  */
-export function createAssetAccountsAdapter(
-  options: AdapterOptions<'asset-accounts'>,
-): ProviderAdapter {
+function createAssetAccountsKindAdapter(
+  options: KindAdapterOptions<AssetAccountsConfig>,
+): KindAdapter {
   const { config, tokens, now } = options;
-  const transport = createProviderHttp(options);
   const otp = createOtpSource(config, now);
   return {
-    kind: 'asset-accounts',
     capabilities: { currencyFilter: 'none' },
-    fetchAccounts: (query) => {
-      // Every call of this read, the login included, ends by the read's deadline.
-      const http = transport.within(query);
-      return callWithSessionToken(
+    fetchAccounts: (_query, http) =>
+      callWithSessionToken(
         tokens,
         () => loginToAssetAccounts(http, config, otp, now),
         (token) => fetchAssetAccountBalances(http, config, token, otp),
         config.id,
-      );
-    },
+      ),
   };
+}
+
+/** The `asset-accounts` kind. */
+export const assetAccountsKind = defineProviderKind({
+  name: 'asset-accounts',
+  graphql: { value: 'ASSET_ACCOUNTS' },
+  defaultName: 'Asset accounts',
+  configSchema: assetAccountsConfigSchema,
+  createAdapter: createAssetAccountsKindAdapter,
+  defaultPaths: { login: ASSET_ACCOUNTS_LOGIN_PATH, balances: ASSET_ACCOUNTS_BALANCES_PATH },
+});
+
+/** An asset-accounts adapter on its own transport. */
+export function createAssetAccountsAdapter(
+  options: AdapterOptions<AssetAccountsConfig>,
+): ProviderAdapter {
+  return createProviderAdapter(assetAccountsKind, options);
 }

@@ -4,12 +4,18 @@ import {
   json,
   jsonNumber,
   jsonObjectBody,
+  type ProviderKindSandbox,
   type SandboxClock,
   type SimRequest,
   type SimResponse,
   type Simulator,
   statusMessage,
 } from '../../sandbox/simulator.js';
+import {
+  type AssetAccountsSandboxData,
+  assetAccountsDemoProviders,
+  createAssetAccountsDemoData,
+} from './demo.js';
 import { isValidOtp, parseOtpSecret } from './totp.js';
 
 /** One asset account of a customer; amounts as exact decimal text. */
@@ -194,3 +200,15 @@ function toWire(detail: AssetAccountDetailData): Record<string, unknown> {
     bSuppressed: detail.bSuppressed ?? false,
   };
 }
+
+/** The asset-accounts kind's sandbox part: its simulator, demo data and demo providers. */
+export const assetAccountsSandbox: ProviderKindSandbox<
+  AssetAccountsSandboxData,
+  AssetAccountsSimulator
+> = {
+  createSimulator: (data, clock) => createAssetAccountsSimulator({ ...data, clock }),
+  demoData: createAssetAccountsDemoData,
+  demoProviders: assetAccountsDemoProviders,
+  redactHeaders: ['authorization', 'otp'],
+  isLogin: (path) => path === LOGIN_PATH,
+};

@@ -1,18 +1,14 @@
 import { callWithSessionToken } from '../../upstream/token-cache.js';
-import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
-import { createProviderHttp } from '../provider-http.js';
-import { getMerchantSessionToken } from './auth.js';
-import { fetchMerchantBalances } from './client.js';
-
-export {
-  createMerchantSimulator,
-  type MerchantBalanceEntry,
-  type MerchantBalanceFailure,
-  type MerchantIssuedSession,
-  type MerchantPartner,
-  type MerchantSimulator,
-  type MerchantSimulatorOptions,
-} from './sandbox.js';
+import type {
+  AdapterOptions,
+  KindAdapter,
+  KindAdapterOptions,
+  ProviderAdapter,
+} from '../adapter.js';
+import { createProviderAdapter, defineProviderKind } from '../provider-kind.js';
+import { getMerchantSessionToken, MERCHANT_SESSION_PATH } from './auth.js';
+import { fetchMerchantBalances, MERCHANT_BALANCES_PATH } from './client.js';
+import { type MerchantConfig, merchantConfigSchema } from './config.js';
 
 /** Session life assumed for a rotation before any login said otherwise; PROVIDERS.md's 1800 s. */
 const DEFAULT_SESSION_LIFETIME_MS = 1_800_000;
@@ -23,17 +19,13 @@ const DEFAULT_SESSION_LIFETIME_MS = 1_800_000;
  * adopted only if the token it replaces is still the current one, so late answers never bring an
  * older token back. Every read returns all currencies.
  */
-export function createMerchantAdapter(options: AdapterOptions<'merchant'>): ProviderAdapter {
+function createMerchantKindAdapter(options: KindAdapterOptions<MerchantConfig>): KindAdapter {
   const { config, tokens, now } = options;
-  const transport = createProviderHttp(options);
   // A rotated token lives as long as the last login said sessions live.
   let sessionLifetimeMs = DEFAULT_SESSION_LIFETIME_MS;
   return {
-    kind: 'merchant',
     capabilities: { currencyFilter: 'none' },
-    fetchAccounts(query) {
-      // Every call of this read, the login included, ends by the read's deadline.
-      const http = transport.within(query);
+    fetchAccounts(_query, http) {
       const login = async () => {
         const session = await getMerchantSessionToken(http, config, now);
         sessionLifetimeMs = session.lifetimeMs;
@@ -54,4 +46,19 @@ export function createMerchantAdapter(options: AdapterOptions<'merchant'>): Prov
       );
     },
   };
+}
+
+/** The `merchant` kind. */
+export const merchantKind = defineProviderKind({
+  name: 'merchant',
+  graphql: { value: 'MERCHANT' },
+  defaultName: 'Merchant account',
+  configSchema: merchantConfigSchema,
+  createAdapter: createMerchantKindAdapter,
+  defaultPaths: { session: MERCHANT_SESSION_PATH, balances: MERCHANT_BALANCES_PATH },
+});
+
+/** A merchant adapter on its own transport. */
+export function createMerchantAdapter(options: AdapterOptions<MerchantConfig>): ProviderAdapter {
+  return createProviderAdapter(merchantKind, options);
 }

@@ -2,12 +2,14 @@ import {
   bearerToken,
   json,
   jsonObjectBody,
+  type ProviderKindSandbox,
   randomToken,
   type SandboxClock,
   type SimRequest,
   type SimResponse,
   type Simulator,
 } from '../../sandbox/simulator.js';
+import { createMerchantDemoData, type MerchantSandboxData, merchantDemoProviders } from './demo.js';
 
 /** One `ResponseData` entry of Get Account Balance; amounts as exact decimal text. */
 export interface MerchantBalanceEntry {
@@ -240,3 +242,12 @@ export function createMerchantSimulator(options: MerchantSimulatorOptions): Merc
 function addressOf(request: SimRequest): string {
   return request.remoteAddress.replace(/^::ffff:/, '');
 }
+
+/** The merchant kind's sandbox part: its simulator, demo data and demo providers. */
+export const merchantSandbox: ProviderKindSandbox<MerchantSandboxData, MerchantSimulator> = {
+  createSimulator: (data, clock) => createMerchantSimulator({ ...data, clock }),
+  demoData: createMerchantDemoData,
+  demoProviders: merchantDemoProviders,
+  redactHeaders: ['authorization', 'x-refresh-token'],
+  isLogin: (path) => path === SESSION_PATH,
+};

@@ -1,28 +1,30 @@
 import { callWithSessionToken } from '../../upstream/token-cache.js';
-import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
-import { createProviderHttp } from '../provider-http.js';
-import { loginToPik } from './auth.js';
-import { currencyPathSegment, fetchPikBalanceByCurrency, fetchPikBalanceList } from './client.js';
-
-export {
-  createPikSimulator,
-  type PikRecordData,
-  type PikSimulator,
-  type PikSimulatorOptions,
-} from './sandbox.js';
+import type {
+  AdapterOptions,
+  KindAdapter,
+  KindAdapterOptions,
+  ProviderAdapter,
+} from '../adapter.js';
+import { createProviderAdapter, defineProviderKind } from '../provider-kind.js';
+import { loginToPik, PIK_LOGIN_PATH } from './auth.js';
+import {
+  currencyPathSegment,
+  fetchPikBalanceByCurrency,
+  fetchPikBalanceList,
+  PIK_BALANCE_BY_CURRENCY_PATH,
+  PIK_BALANCE_LIST_PATH,
+} from './client.js';
+import { type PikConfig, pikConfigSchema } from './config.js';
 
 /**
  * PIK Global Account: app id and secret log in for a bearer token; a read that needs exactly one
  * currency uses Get Balance by Currency, anything else the list.
  */
-export function createPikAdapter(options: AdapterOptions<'pik'>): ProviderAdapter {
+function createPikKindAdapter(options: KindAdapterOptions<PikConfig>): KindAdapter {
   const { config, tokens, now } = options;
-  const transport = createProviderHttp(options);
   return {
-    kind: 'pik',
     capabilities: { currencyFilter: 'one' },
-    fetchAccounts(query) {
-      // Every call of this read, the login included, ends by the read's deadline.
+    fetchAccounts(query, http) {
       const single = query.currencies?.length === 1 ? query.currencies[0] : undefined;
       // A code bound for the request path is checked before the login, so a bad one costs nothing.
       if (single !== undefined) {
@@ -32,11 +34,9 @@ export function createPikAdapter(options: AdapterOptions<'pik'>): ProviderAdapte
           return Promise.reject(error);
         }
       }
-      const http = transport.within(query);
-      const login = () => loginToPik(http, config, now);
       return callWithSessionToken(
         tokens,
-        login,
+        () => loginToPik(http, config, now),
         (token) =>
           single === undefined
             ? fetchPikBalanceList(http, config, token)
@@ -45,4 +45,23 @@ export function createPikAdapter(options: AdapterOptions<'pik'>): ProviderAdapte
       );
     },
   };
+}
+
+/** The `pik` kind. */
+export const pikKind = defineProviderKind({
+  name: 'pik',
+  graphql: { value: 'PIK' },
+  defaultName: 'PIK Global Account',
+  configSchema: pikConfigSchema,
+  createAdapter: createPikKindAdapter,
+  defaultPaths: {
+    login: PIK_LOGIN_PATH,
+    balanceList: PIK_BALANCE_LIST_PATH,
+    balanceByCurrency: PIK_BALANCE_BY_CURRENCY_PATH,
+  },
+});
+
+/** A PIK adapter on its own transport. */
+export function createPikAdapter(options: AdapterOptions<PikConfig>): ProviderAdapter {
+  return createProviderAdapter(pikKind, options);
 }

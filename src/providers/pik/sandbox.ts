@@ -3,6 +3,7 @@ import {
   json,
   jsonNumber,
   jsonObjectBody,
+  type ProviderKindSandbox,
   randomToken,
   type SandboxClock,
   type SimRequest,
@@ -10,6 +11,7 @@ import {
   type Simulator,
   statusMessage,
 } from '../../sandbox/simulator.js';
+import { createPikDemoData, type PikSandboxData, pikDemoProviders } from './demo.js';
 
 /** One balance record of a PIK customer; amounts as exact decimal text. */
 export interface PikRecordData {
@@ -147,3 +149,12 @@ function toWire(record: PikRecordData): Record<string, unknown> {
     updateTimeUtc: record.lastChangeTime,
   };
 }
+
+/** The pik kind's sandbox part: its simulator, demo data and demo providers. */
+export const pikSandbox: ProviderKindSandbox<PikSandboxData, PikSimulator> = {
+  createSimulator: (data, clock) => createPikSimulator({ ...data, clock }),
+  demoData: createPikDemoData,
+  demoProviders: pikDemoProviders,
+  redactHeaders: ['authorization'],
+  isLogin: (path) => path === LOGIN_PATH,
+};

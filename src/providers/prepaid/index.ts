@@ -1,25 +1,38 @@
-import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
-import { createProviderHttp } from '../provider-http.js';
+import type {
+  AdapterOptions,
+  KindAdapter,
+  KindAdapterOptions,
+  ProviderAdapter,
+} from '../adapter.js';
+import { createProviderAdapter, defineProviderKind } from '../provider-kind.js';
 import { prepaidAuthorization } from './auth.js';
-import { fetchPrepaidBalance } from './client.js';
-
-export {
-  createPrepaidSimulator,
-  type PrepaidSimulator,
-  type PrepaidSimulatorOptions,
-} from './sandbox.js';
+import { fetchPrepaidBalance, PREPAID_BALANCE_PATH } from './client.js';
+import { type PrepaidConfig, prepaidConfigSchema } from './config.js';
 
 /**
  * Prepaid service credit: a dev key and secret in a Basic header on every call; no login, so no
  * token to cache. There is one account with one balance in the configured currency.
  */
-export function createPrepaidAdapter(options: AdapterOptions<'prepaid'>): ProviderAdapter {
+function createPrepaidKindAdapter(options: KindAdapterOptions<PrepaidConfig>): KindAdapter {
   const { config } = options;
-  const transport = createProviderHttp(options);
   const authorization = prepaidAuthorization(config);
   return {
-    kind: 'prepaid',
     capabilities: { currencyFilter: 'none' },
-    fetchAccounts: (query) => fetchPrepaidBalance(transport.within(query), config, authorization),
+    fetchAccounts: (_query, http) => fetchPrepaidBalance(http, config, authorization),
   };
+}
+
+/** The `prepaid` kind. */
+export const prepaidKind = defineProviderKind({
+  name: 'prepaid',
+  graphql: { value: 'PREPAID' },
+  defaultName: 'Prepaid credit',
+  configSchema: prepaidConfigSchema,
+  createAdapter: createPrepaidKindAdapter,
+  defaultPaths: { balance: PREPAID_BALANCE_PATH },
+});
+
+/** A prepaid adapter on its own transport. */
+export function createPrepaidAdapter(options: AdapterOptions<PrepaidConfig>): ProviderAdapter {
+  return createProviderAdapter(prepaidKind, options);
 }

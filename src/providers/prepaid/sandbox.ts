@@ -1,11 +1,13 @@
 import {
   json,
   jsonNumber,
+  type ProviderKindSandbox,
   type SimRequest,
   type SimResponse,
   type Simulator,
   statusMessage,
 } from '../../sandbox/simulator.js';
+import { createPrepaidDemoData, type PrepaidSandboxData, prepaidDemoProviders } from './demo.js';
 
 /** A prepaid merchant: its dev key pair and balances as "value × 10000" integers. */
 export interface PrepaidMerchant {
@@ -107,3 +109,12 @@ function tenThousandths(units: bigint): string {
   const fraction = digits.slice(-4).replace(/0+$/, '');
   return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
 }
+
+/** The prepaid kind's sandbox part: its simulator, demo data and demo providers. */
+export const prepaidSandbox: ProviderKindSandbox<PrepaidSandboxData, PrepaidSimulator> = {
+  createSimulator: (data, _clock) => createPrepaidSimulator(data),
+  demoData: createPrepaidDemoData,
+  demoProviders: prepaidDemoProviders,
+  redactHeaders: ['authorization'],
+  isLogin: () => false,
+};

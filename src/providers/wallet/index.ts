@@ -1,29 +1,27 @@
 import { callWithSessionToken } from '../../upstream/token-cache.js';
-import type { AdapterOptions, ProviderAdapter } from '../adapter.js';
-import { createProviderHttp } from '../provider-http.js';
+import type {
+  AdapterOptions,
+  KindAdapter,
+  KindAdapterOptions,
+  ProviderAdapter,
+} from '../adapter.js';
+import { createProviderAdapter, defineProviderKind } from '../provider-kind.js';
 import {
   loginToWallet,
+  WALLET_LOGIN_PATH,
   walletApiKeyHeaders,
   walletBearerHeaders,
   walletCredentials,
 } from './auth.js';
-import { fetchWalletBalances } from './client.js';
-
-export {
-  createWalletSimulator,
-  type WalletAccountData,
-  type WalletAssetData,
-  type WalletSimulator,
-  type WalletSimulatorOptions,
-} from './sandbox.js';
+import { fetchWalletBalances, WALLET_BALANCES_PATH } from './client.js';
+import { type WalletConfig, walletConfigSchema } from './config.js';
 
 /**
  * Crypto wallet balances: an API key header on every call, or an email and password that log in
  * for a bearer token. One read asks for any set of assets of the configured wallet at once.
  */
-export function createWalletAdapter(options: AdapterOptions<'wallet'>): ProviderAdapter {
+function createWalletKindAdapter(options: KindAdapterOptions<WalletConfig>): KindAdapter {
   const { config, tokens, now } = options;
-  const transport = createProviderHttp(options);
   const credentials = walletCredentials(config);
 
   if (credentials.mode === 'api-key') {
@@ -33,20 +31,15 @@ export function createWalletAdapter(options: AdapterOptions<'wallet'>): Provider
       mode: 'api-key' as const,
     };
     return {
-      kind: 'wallet',
       capabilities: { currencyFilter: 'many' },
-      fetchAccounts: (query) =>
-        fetchWalletBalances(transport.within(query), config, auth, query.currencies),
+      fetchAccounts: (query, http) => fetchWalletBalances(http, config, auth, query.currencies),
     };
   }
 
   return {
-    kind: 'wallet',
     capabilities: { currencyFilter: 'many' },
-    fetchAccounts: (query) => {
-      // Every call of this read, the login included, ends by the read's deadline.
-      const http = transport.within(query);
-      return callWithSessionToken(
+    fetchAccounts: (query, http) =>
+      callWithSessionToken(
         tokens,
         () => loginToWallet(http, config, credentials, now),
         (token) =>
@@ -57,7 +50,21 @@ export function createWalletAdapter(options: AdapterOptions<'wallet'>): Provider
             query.currencies,
           ),
         config.id,
-      );
-    },
+      ),
   };
+}
+
+/** The `wallet` kind. */
+export const walletKind = defineProviderKind({
+  name: 'wallet',
+  graphql: { value: 'WALLET' },
+  defaultName: 'Wallet',
+  configSchema: walletConfigSchema,
+  createAdapter: createWalletKindAdapter,
+  defaultPaths: { login: WALLET_LOGIN_PATH, balances: WALLET_BALANCES_PATH },
+});
+
+/** A wallet adapter on its own transport. */
+export function createWalletAdapter(options: AdapterOptions<WalletConfig>): ProviderAdapter {
+  return createProviderAdapter(walletKind, options);
 }

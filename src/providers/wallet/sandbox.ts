@@ -3,12 +3,14 @@ import {
   bearerToken,
   json,
   jsonObjectBody,
+  type ProviderKindSandbox,
   type SandboxClock,
   type SimRequest,
   type SimResponse,
   type Simulator,
   statusMessage,
 } from '../../sandbox/simulator.js';
+import { createWalletDemoData, type WalletSandboxData, walletDemoProviders } from './demo.js';
 
 /** One asset of a wallet; amounts as exact decimal text, sent as JSON strings. */
 export interface WalletAssetData {
@@ -62,6 +64,8 @@ export interface WalletSimulator extends Simulator {
   errorResponse(status: number): SimResponse;
 }
 
+const LOGIN_PATH = '/v2/auth/login';
+const BALANCES_PATH = '/v2/balance';
 const UNAUTHORIZED = { message: 'Unauthorized' };
 const WALLET_NOT_FOUND = { message: 'wallet not found' };
 
@@ -184,8 +188,8 @@ export function createWalletSimulator(options: WalletSimulatorOptions): WalletSi
           { 'retry-after': String(rateLimited.retryAfterSeconds) },
         );
       }
-      if (request.method === 'POST' && request.path === '/v2/auth/login') return login(request);
-      if (request.method === 'POST' && request.path === '/v2/balance') return balances(request);
+      if (request.method === 'POST' && request.path === LOGIN_PATH) return login(request);
+      if (request.method === 'POST' && request.path === BALANCES_PATH) return balances(request);
       return json(404, { message: 'not found' });
     },
   };
@@ -215,3 +219,12 @@ function toWire(asset: WalletAssetData): Record<string, unknown> {
 function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
+
+/** The wallet kind's sandbox part: its simulator, demo data and demo providers. */
+export const walletSandbox: ProviderKindSandbox<WalletSandboxData, WalletSimulator> = {
+  createSimulator: (data, clock) => createWalletSimulator({ ...data, clock }),
+  demoData: createWalletDemoData,
+  demoProviders: walletDemoProviders,
+  redactHeaders: ['authorization', 'x-api-key'],
+  isLogin: (path) => path === LOGIN_PATH,
+};
