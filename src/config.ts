@@ -276,6 +276,8 @@ export interface LoadConfigOptions {
   configPath?: string | undefined;
   /** `--port N`; wins over PORT and the file. */
   port?: number | undefined;
+  /** `--host H`; wins over HOST and the file. */
+  host?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -300,7 +302,12 @@ export function loadConfigFromEnvironment(options: LoadConfigOptions): AppConfig
     throw new ConfigError(path, [`the file is not valid JSON (${whereJsonBreaks(text)})`]);
   }
   const config = parseConfig(json, { source: path, env, baseDir: dirname(resolve(path)) });
-  return applyServerOverrides(config, { env, port: options.port, source: path });
+  return applyServerOverrides(config, {
+    env,
+    port: options.port,
+    host: options.host,
+    source: path,
+  });
 }
 
 /**
@@ -320,10 +327,19 @@ function whereJsonBreaks(text: string): string {
   return `unexpected text at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
-/** PORT and HOST from the environment, then `--port`, override the file's server section. */
+/** PORT and HOST from the environment, then `--port` and `--host`, override the file's server section. */
 export function applyServerOverrides(
   config: AppConfig,
-  options: { env?: NodeJS.ProcessEnv; port?: number | undefined; source?: string },
+  options: {
+    /** Default process.env. */
+    env?: NodeJS.ProcessEnv;
+    /** `--port`; default none. */
+    port?: number | undefined;
+    /** `--host`; default none. */
+    host?: string | undefined;
+    /** Named in messages; default "environment". */
+    source?: string;
+  },
 ): AppConfig {
   const env = options.env ?? process.env;
   const server = { ...config.server };
@@ -336,6 +352,7 @@ export function applyServerOverrides(
     else problems.push('PORT: expected a port number from 0 to 65535');
   }
   if (options.port !== undefined) server.port = options.port;
+  if (options.host !== undefined) server.host = options.host;
   if (problems.length > 0) throw new ConfigError(options.source ?? 'environment', problems);
   return { ...config, server };
 }

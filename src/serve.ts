@@ -23,7 +23,11 @@ export interface ServeOptions {
  * sandbox and its demo tenant so a new user sees balances at once.
  */
 export async function serve(options: ServeOptions): Promise<void> {
-  let config = loadConfigFromEnvironment({ configPath: options.configPath, port: options.port });
+  let config = loadConfigFromEnvironment({
+    configPath: options.configPath,
+    port: options.port,
+    host: options.host,
+  });
   let closeSandbox: (() => Promise<void>) | undefined;
   if (config === undefined) {
     // Loaded only here: a configured server never loads simulator code.
@@ -41,14 +45,12 @@ export async function serve(options: ServeOptions): Promise<void> {
         env: { LOG_LEVEL: process.env.LOG_LEVEL },
         baseDir: process.cwd(),
       }),
-      { port: options.port },
+      { port: options.port, host: options.host },
     );
     process.stdout.write(
       `balance-api: no configuration given (--config FILE or BALANCE_API_CONFIG); serving the built-in sandbox with demo data (${sandbox.origin}).\n`,
     );
   }
-  if (options.host !== undefined)
-    config = { ...config, server: { ...config.server, host: options.host } };
   refuseAnonymousOnOpenHost(config);
   const log = createLogger({ level: config.server.logLevel });
   const runtime = createAppRuntime({ config, log });
