@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
-import { DASHBOARD_QUERY } from './helpers/app.js';
+import { balanceCalls, DASHBOARD_QUERY } from './helpers/app.js';
 import { type RunningCommand, startCommand } from './helpers/process.js';
 
 async function waitUntilReady(origin: string): Promise<void> {
@@ -103,7 +103,7 @@ describe('balance-api serve --config FILE, over HTTP', () => {
     ).toHaveLength(1);
     expect(sandbox.calls('prepaid')).toHaveLength(2);
     for (const kind of ['asset-accounts', 'merchant', 'wallet'] as const) {
-      expect(sandbox.calls(kind).filter((call) => !call.path.includes('/auth/'))).toHaveLength(1);
+      expect(balanceCalls(sandbox, kind)).toHaveLength(1);
     }
   });
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderKind } from '../src/config.js';
+import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { createDemoConfigDocument, createDemoSandboxData } from '../src/sandbox/demo.js';
 import { parseSandboxFault, type SandboxFault } from '../src/sandbox/faults.js';
 import { type GraphQLResult, loginCalls, startTestApp, type TestApp } from './helpers/app.js';
@@ -41,14 +42,16 @@ function canaryData() {
   return data;
 }
 
-const PROVIDERS_OF: Record<ProviderKind, string[]> = {
-  pik: ['pik-main'],
-  'asset-accounts': ['ops'],
-  merchant: ['acquirer'],
-  wallet: ['treasury'],
-  prepaid: ['sms', 'voice'],
-};
-const KINDS = Object.keys(PROVIDERS_OF) as ProviderKind[];
+/** Every kind, and the ids of its providers in the demo tenant. */
+const KINDS = PROVIDER_KINDS;
+const PROVIDERS_OF = Object.fromEntries(
+  KINDS.map((kind) => [
+    kind,
+    createDemoConfigDocument(() => 'http://unused.test')
+      .providers.filter((provider) => provider.kind === kind)
+      .map((provider) => String(provider.id)),
+  ]),
+) as Record<ProviderKind, string[]>;
 /** The kinds that log in (the wallet with its email and password). */
 const LOGIN_KINDS = KINDS.filter((kind) => kind !== 'prepaid');
 const ALL_IDS = Object.values(PROVIDERS_OF).flat();

@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderKind } from '../src/config.js';
 import { generateOtp, parseOtpSecret } from '../src/providers/asset-accounts/totp.js';
+import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { createPrepaidSimulator } from '../src/providers/prepaid/sandbox.js';
 import { createMovableClock } from '../src/sandbox/clock.js';
 import {
@@ -575,7 +576,7 @@ describe('the control endpoint', () => {
     const answer = await control('');
     expect(answer.status).toBe(200);
     expect(bodyOf(answer)).toMatchObject({
-      kinds: ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'],
+      kinds: [...PROVIDER_KINDS],
       routes: expect.arrayContaining([
         'PUT /_sandbox/faults/<kind>',
         'GET /_sandbox/calls[?kind=<kind>]',
