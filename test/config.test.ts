@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFromEnvironment, parseConfig } from '../src/config.js';
+import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 
 const SECRET_CANARY = 'canary-secret-7f3a9c';
 
@@ -114,14 +115,14 @@ describe('configuration file', () => {
 
   it('reports an unknown kind naming the provider and the field', () => {
     expect(problemsOf({ providers: [pik({ kind: 'bank' })] })).toEqual([
-      'providers[0] "pik-main": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received a string that is none of them',
+      `providers[0] "pik-main": kind: expected one of ${PROVIDER_KINDS.join(', ')}, received a string that is none of them`,
     ]);
   });
 
   it("never echoes a value typed in the wrong field: only values that have the field's syntax", () => {
     // A secret pasted into `kind`, a tenant id, an env variable name or a key name.
     expect(problemsOf({ providers: [pik({ kind: SECRET_CANARY })] })).toEqual([
-      'providers[0] "pik-main": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received a string that is none of them',
+      `providers[0] "pik-main": kind: expected one of ${PROVIDER_KINDS.join(', ')}, received a string that is none of them`,
     ]);
     expect(
       problemsOf({

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
 import { balanceCalls, DASHBOARD_QUERY } from './helpers/app.js';
@@ -163,7 +164,7 @@ describe('balance-api with a wrong configuration', () => {
       [
         'balance-api: the configuration is not valid.',
         `${configPath}: 2 problems`,
-        '  - providers[0] "a": kind: expected one of pik, asset-accounts, merchant, wallet, prepaid, received a string that is none of them',
+        `  - providers[0] "a": kind: expected one of ${PROVIDER_KINDS.join(', ')}, received a string that is none of them`,
         '  - providers[1] "b": baseUrl: expected an http:// or https:// URL',
         '',
       ].join('\n'),

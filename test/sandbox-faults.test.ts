@@ -625,7 +625,7 @@ describe('the control endpoint', () => {
       'an unknown kind',
       'ledger',
       '{"type":"hang"}',
-      'no simulator of kind "ledger" on this sandbox; expected one of pik, asset-accounts, merchant, wallet, prepaid',
+      `no simulator of kind "ledger" on this sandbox; expected one of ${PROVIDER_KINDS.join(', ')}`,
     ],
     [
       'a body that is not JSON',
@@ -854,7 +854,7 @@ describe('the compact fault syntax of --fault', () => {
     ['pik', 'expected KIND=FAULT such as pik=503, received "pik"'],
     [
       'ledger=503',
-      '"ledger=503": unknown kind "ledger"; expected one of pik, asset-accounts, merchant, wallet, prepaid',
+      `"ledger=503": unknown kind "ledger"; expected one of ${PROVIDER_KINDS.join(', ')}`,
     ],
     [
       'pik=',
