@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderKind } from '../src/config.js';
-import { PROVIDER_KINDS } from '../src/providers/kinds.js';
+import { PROVIDER_KIND_DEFINITIONS, PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { createDemoConfigDocument, createDemoSandboxData } from '../src/sandbox/demo.js';
 import { parseSandboxFault, type SandboxFault } from '../src/sandbox/faults.js';
+import { isLoginCall } from '../src/sandbox/kinds.js';
 import { type GraphQLResult, loginCalls, startTestApp, type TestApp } from './helpers/app.js';
 import { captureLogs } from './helpers/log-capture.js';
 
@@ -52,8 +53,10 @@ const PROVIDERS_OF = Object.fromEntries(
       .map((provider) => String(provider.id)),
   ]),
 ) as Record<ProviderKind, string[]>;
-/** The kinds that log in (the wallet with its email and password). */
-const LOGIN_KINDS = KINDS.filter((kind) => kind !== 'prepaid');
+/** The kinds that log in (the wallet with its email and password): one of their paths is a login. */
+const LOGIN_KINDS = PROVIDER_KIND_DEFINITIONS.filter((definition) =>
+  Object.values(definition.defaultPaths).some((path) => isLoginCall(definition.name, path)),
+).map((definition) => definition.name);
 const ALL_IDS = Object.values(PROVIDERS_OF).flat();
 
 /** Where each kind's answer first holds an amount, as the normalizers name it. */
