@@ -200,3 +200,22 @@ describe('server.limits.maxListItems', () => {
     }
   });
 });
+
+describe('the list-limit message', () => {
+  it('names a variable or key only when it has GraphQL name syntax, never echoing client text', async () => {
+    const { oversizedListInVariables } = await import('../src/graphql/use-list-limits.js');
+    const canary = 'canary-key\r\n<script>';
+    const big = Array.from({ length: 3 }, () => 1);
+    const nested = oversizedListInVariables({ ok: { [canary]: big } }, 2);
+    expect(nested).toBe(
+      'Variable "$ok" holds 3 items at [key 1]; at most 2 are accepted (server.limits.maxListItems).',
+    );
+    const top = oversizedListInVariables({ [canary]: big }, 2);
+    expect(top).toBe(
+      'Variable 1 holds 3 items; at most 2 are accepted (server.limits.maxListItems).',
+    );
+    expect(oversizedListInVariables({ r: [{ tags: big }] }, 2)).toBe(
+      'Variable "$r" holds 3 items at [0].tags; at most 2 are accepted (server.limits.maxListItems).',
+    );
+  });
+});

@@ -8,13 +8,22 @@ const SETTING = 'server.limits.maxListItems';
 interface Step {
   value: unknown;
   parent: Step | undefined;
-  key: string | number;
+  /** An array index, or an object key as it is named in the message. */
+  key: number | string;
+}
+
+/** A GraphQL name: only a key of this syntax is quoted; any other is named by its place. */
+const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
+
+/** `.name` for a key with GraphQL name syntax, `[key N]` (1-based) for any other. */
+function keySegment(key: string, position: number): string {
+  return NAME.test(key) ? `.${key}` : `[key ${position}]`;
 }
 
 function pathOf(step: Step): string {
   let path = '';
   for (let at: Step | undefined = step; at?.parent !== undefined; at = at.parent) {
-    path = `${typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`}${path}`;
+    path = `${typeof at.key === 'number' ? `[${at.key}]` : at.key}${path}`;
   }
   return path;
 }
@@ -25,8 +34,12 @@ function pathOf(step: Step): string {
  */
 export function oversizedListInVariables(variables: unknown, max: number): string | undefined {
   if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) return;
+  let position = 0;
   for (const [name, value] of Object.entries(variables)) {
-    const stack: Step[] = [{ value, parent: undefined, key: name }];
+    position += 1;
+    // Never the client's text: an undeclared variable's key can be anything.
+    const variable = NAME.test(name) ? `"$${name}"` : `${position}`;
+    const stack: Step[] = [{ value, parent: undefined, key: '' }];
     while (stack.length > 0) {
       const step = stack.pop() as Step;
       const { value: current } = step;
@@ -34,14 +47,16 @@ export function oversizedListInVariables(variables: unknown, max: number): strin
       if (Array.isArray(current)) {
         if (current.length > max) {
           const where = pathOf(step);
-          return `Variable "$${name}" holds ${current.length} items${where === '' ? '' : ` at ${where}`}; at most ${max} are accepted (${SETTING}).`;
+          return `Variable ${variable} holds ${current.length} items${where === '' ? '' : ` at ${where}`}; at most ${max} are accepted (${SETTING}).`;
         }
         for (let index = current.length - 1; index >= 0; index -= 1) {
           stack.push({ value: current[index], parent: step, key: index });
         }
       } else {
+        let at = 0;
         for (const [key, item] of Object.entries(current)) {
-          stack.push({ value: item, parent: step, key });
+          at += 1;
+          stack.push({ value: item, parent: step, key: keySegment(key, at) });
         }
       }
     }
