@@ -12,6 +12,9 @@ interface RequestRecord {
  * One log line per HTTP request Yoga answers: method, path, status, tenant, operation name,
  * duration and the error codes of the result. Never the query's variables, headers or data.
  */
+/** A GraphQL name of sensible length: the only operation names written to the log. */
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
+
 export function useRequestLog(log: Logger): Plugin {
   const records = new WeakMap<Request, RequestRecord>();
   return {
@@ -25,7 +28,11 @@ export function useRequestLog(log: Logger): Plugin {
     },
     onParams({ params, request }) {
       const record = records.get(request);
-      if (record !== undefined) record.operationName = params.operationName ?? undefined;
+      // Logged only when it is a GraphQL name: otherwise it is client text of any length.
+      const name = params.operationName;
+      if (record !== undefined) {
+        record.operationName = name != null && OPERATION_NAME.test(name) ? name : undefined;
+      }
     },
     onExecute({ args }) {
       const context = args.contextValue as { request?: Request; tenant?: { id: string } };
