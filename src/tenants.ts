@@ -38,6 +38,7 @@ export interface AppRuntime {
   tenants: ReadonlyMap<string, TenantRuntime>;
   tokens: TokenCacheByTenantAndProvider;
   dispatcher: Dispatcher;
+  /** Ends the upstream pool at once, with any read still under way: call it after the drain. */
   close(): Promise<void>;
 }
 
@@ -91,8 +92,10 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
     tenants,
     tokens,
     dispatcher,
+    // Destroyed, not closed: by now no request waits for an upstream read, and close() would
+    // wait for a read still under way (up to its provider's timeoutMs) before the process exits.
     close: async () => {
-      if (ownDispatcher) await dispatcher.close();
+      if (ownDispatcher) await dispatcher.destroy();
     },
   };
 }

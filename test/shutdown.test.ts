@@ -259,6 +259,30 @@ describe('the shutdown sequence of the real command', () => {
     }
   });
 
+  it('exits at drainTimeoutMs although an upstream read it started is still waiting', async () => {
+    const held = await startHeldUpstream(sandbox.origin);
+    const document = smsThrough(held)((kind) => `${sandbox.origin}/${kind}`);
+    const configPath = configFile('held-upstream.json', {
+      server: { drainTimeoutMs: 300, requestTimeoutMs: 600_000 },
+      providers: document.providers.map((provider) => ({ ...provider, timeoutMs: 120_000 })),
+    });
+    const { command, origin } = await serve(configPath);
+    try {
+      const arrived = held.arrival();
+      const answer = postQuery(origin).catch((error: unknown) => error);
+      await arrived;
+      command.child.kill('SIGTERM');
+      // The upstream never answers: nobody waits for that read once the drain is over.
+      expect(await command.exited).toBe(0);
+      expect(await answer).toBeInstanceOf(Error);
+      expect(command.stdout()).toContain('"msg":"stopped"');
+    } finally {
+      held.release();
+      await command.stop();
+      await held.close();
+    }
+  });
+
   it('exits at once on a second SIGTERM', async () => {
     const configPath = configFile('second-signal.json', {
       server: { drainTimeoutMs: 600_000 },
