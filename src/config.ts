@@ -66,76 +66,90 @@ const DEFAULT_LIMITS: QueryLimits = {
 /** pino's levels, for `logLevel` and LOG_LEVEL. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const serverSchema = z.strictObject({
-  /** Default 127.0.0.1; the environment variable HOST overrides it. */
-  host: z.string().min(1).default('127.0.0.1'),
-  /** Default 4000; the environment variable PORT overrides it. */
-  port: z.number().int().min(0).max(65_535).default(4000),
-  /** Default "production" when NODE_ENV is production, else "development". */
-  profile: z.enum(['development', 'production']).optional(),
-  /** GraphiQL on GET /graphql; default on, except in the production profile. */
-  graphiql: z.boolean().optional(),
-  /** Schema introspection; default on, except in the production profile. */
-  introspection: z.boolean().optional(),
-  /** Deadline of a whole GraphQL request; default 15 000. */
-  requestTimeoutMs: z.number().int().min(1).max(600_000).default(15_000),
-  /** Query limits enforced before execution. */
-  limits: limitsSchema.default(DEFAULT_LIMITS),
-  /** Largest request body accepted (HTTP 413 beyond); default 1 MiB. */
-  maxRequestBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(100 * 1024 * 1024)
-    .default(1024 * 1024),
-  /** Browsers on these origins may call the API (CORS); default none: CORS off. */
-  cors: z
-    .strictObject({
-      origins: z.array(
-        z.string().regex(/^https?:\/\/[^/\s]+$/, {
-          error: 'expected an origin such as "https://app.example", without a path',
-        }),
+const serverSchema = z
+  .strictObject({
+    /** Default 127.0.0.1; the environment variable HOST overrides it. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Default 4000; the environment variable PORT overrides it. */
+    port: z.number().int().min(0).max(65_535).default(4000),
+    /** Default "production" when NODE_ENV is production, else "development". */
+    profile: z.enum(['development', 'production']).optional(),
+    /** GraphiQL on GET /graphql; default on, except in the production profile. */
+    graphiql: z.boolean().optional(),
+    /** Schema introspection; default on, except in the production profile. */
+    introspection: z.boolean().optional(),
+    /** Deadline of a whole GraphQL request; default 15 000. */
+    requestTimeoutMs: z.number().int().min(1).max(600_000).default(15_000),
+    /** Query limits enforced before execution. */
+    limits: limitsSchema.default(DEFAULT_LIMITS),
+    /** Largest request body accepted (HTTP 413 beyond); default 1 MiB. */
+    maxRequestBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(1024 * 1024),
+    /** Browsers on these origins may call the API (CORS); default none: CORS off. */
+    cors: z
+      .strictObject({
+        origins: z.array(
+          z.string().regex(/^https?:\/\/[^/\s]+$/, {
+            error: 'expected an origin such as "https://app.example", without a path',
+          }),
+        ),
+        /** Allow cookies and credentials on cross-origin calls; default false. */
+        credentials: z.boolean().default(false),
+      })
+      .optional(),
+    /**
+     * Accept only these operations, by the SHA-256 of their text: a JSON manifest mapping each hash
+     * to its document (`npm run schema` writes schema/operations/manifest.json). Default off.
+     */
+    trustedDocuments: z
+      .strictObject({ manifest: z.strictObject({ file: z.string().min(1) }) })
+      .optional(),
+    /**
+     * Serve without caller authentication on a host other than loopback; default false, and the
+     * server refuses to start so.
+     */
+    allowAnonymous: z.boolean().default(false),
+    /** Lines below this level are not logged; default "info" (LOG_LEVEL overrides it). */
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    /** A client must send a request's headers within this; default 10 000 (Node: 60 000). */
+    headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /**
+     * A client must send a whole request, headers and body, within this (HTTP 408 and the
+     * connection closed after it); default 30 000 (Node: 300 000).
+     */
+    receiveTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** An idle keep-alive connection is closed after this; default 5000. */
+    keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
+    /** Open client connections at most; more are refused at once. Default 1000. */
+    maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
+    /**
+     * On SIGTERM, keep accepting for this long with /readyz answering 503, so a load balancer stops
+     * sending before the listener closes; default 0.
+     */
+    shutdownDelayMs: z.number().int().min(0).max(600_000).default(0),
+    /**
+     * On SIGTERM, requests under way get this long to finish; then the remaining connections are
+     * closed and the process exits. Default 10 000.
+     */
+    drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+  })
+  // The headers are part of the request: Node refuses a headers timeout longer than the whole.
+  .refine((server) => server.headersTimeoutMs <= server.receiveTimeoutMs, {
+    path: ['headersTimeoutMs'],
+    error: (issue) => {
+      const server = issue.input as { headersTimeoutMs: number; receiveTimeoutMs: number };
+      return `expected at most server.receiveTimeoutMs (${server.receiveTimeoutMs}), received ${server.headersTimeoutMs}`;
+    },
+    // Not when either timeout is wrong itself: that problem is reported alone.
+    when: (payload) =>
+      !payload.issues.some(
+        (issue) => issue.path?.[0] === 'headersTimeoutMs' || issue.path?.[0] === 'receiveTimeoutMs',
       ),
-      /** Allow cookies and credentials on cross-origin calls; default false. */
-      credentials: z.boolean().default(false),
-    })
-    .optional(),
-  /**
-   * Accept only these operations, by the SHA-256 of their text: a JSON manifest mapping each hash
-   * to its document (`npm run schema` writes schema/operations/manifest.json). Default off.
-   */
-  trustedDocuments: z
-    .strictObject({ manifest: z.strictObject({ file: z.string().min(1) }) })
-    .optional(),
-  /**
-   * Serve without caller authentication on a host other than loopback; default false, and the
-   * server refuses to start so.
-   */
-  allowAnonymous: z.boolean().default(false),
-  /** Lines below this level are not logged; default "info" (LOG_LEVEL overrides it). */
-  logLevel: z.enum(LOG_LEVELS).default('info'),
-  /** A client must send a request's headers within this; default 10 000 (Node: 60 000). */
-  headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
-  /**
-   * A client must send a whole request, headers and body, within this (HTTP 408 and the
-   * connection closed after it); default 30 000 (Node: 300 000).
-   */
-  receiveTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
-  /** An idle keep-alive connection is closed after this; default 5000. */
-  keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
-  /** Open client connections at most; more are refused at once. Default 1000. */
-  maxConnections: z.number().int().min(1).max(1_000_000).default(1000),
-  /**
-   * On SIGTERM, keep accepting for this long with /readyz answering 503, so a load balancer stops
-   * sending before the listener closes; default 0.
-   */
-  shutdownDelayMs: z.number().int().min(0).max(600_000).default(0),
-  /**
-   * On SIGTERM, requests under way get this long to finish; then the remaining connections are
-   * closed and the process exits. Default 10 000.
-   */
-  drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
-});
+  });
 type RawServerConfig = z.infer<typeof serverSchema>;
 
 const DEFAULT_SERVER: RawServerConfig = {
@@ -623,7 +637,12 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       )
       .join('; ');
   }
-  if (isMissing(input, path)) return `${field}: is required`;
+  if (isMissing(input, path)) {
+    // A check across fields may find a default wrong: that is said, not "is required".
+    return issue.code === 'custom'
+      ? `${field}: ${issue.message} (its default)`
+      : `${field}: is required`;
+  }
   if (issue.code === 'invalid_type') return `${field}: expected ${issue.expected}`;
   return `${field}: ${issue.message}`;
 }

@@ -102,6 +102,66 @@ describe('configuration file', () => {
     });
   });
 
+  it('gives every server setting its default when the file leaves it out', () => {
+    const { server } = parseConfig({ providers: [] }, { source: 'c', env: {}, baseDir: '.' });
+    expect(server).toEqual({
+      host: '127.0.0.1',
+      port: 4000,
+      profile: 'development',
+      graphiql: true,
+      introspection: true,
+      requestTimeoutMs: 15_000,
+      limits: {
+        maxDepth: 12,
+        maxAliases: 30,
+        maxTokens: 2000,
+        maxCost: 5000,
+        maxDirectives: 20,
+        maxListItems: 500,
+      },
+      maxRequestBytes: 1024 * 1024,
+      cors: undefined,
+      trustedDocuments: undefined,
+      allowAnonymous: false,
+      logLevel: 'info',
+      headersTimeoutMs: 10_000,
+      receiveTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 1000,
+      shutdownDelayMs: 0,
+      drainTimeoutMs: 10_000,
+    });
+    // A section given in part keeps the defaults of what it leaves out.
+    expect(
+      parseConfig(
+        { server: { limits: { maxDepth: 5 }, cors: { origins: [] } }, providers: [] },
+        { source: 'c', env: {}, baseDir: '.' },
+      ).server,
+    ).toMatchObject({
+      limits: { maxDepth: 5, maxAliases: 30, maxListItems: 500 },
+      cors: { origins: [], credentials: false },
+      drainTimeoutMs: 10_000,
+    });
+  });
+
+  it("refuses a headers timeout longer than the whole request's, naming both fields", () => {
+    expect(
+      problemsOf({ server: { headersTimeoutMs: 8000, receiveTimeoutMs: 5000 }, providers: [] }),
+    ).toEqual([
+      'server.headersTimeoutMs: expected at most server.receiveTimeoutMs (5000), received 8000',
+    ]);
+    // Left out, the headers timeout is its default (10 000), which a shorter request timeout refuses.
+    expect(problemsOf({ server: { receiveTimeoutMs: 5000 }, providers: [] })).toEqual([
+      'server.headersTimeoutMs: expected at most server.receiveTimeoutMs (5000), received 10000 (its default)',
+    ]);
+    expect(
+      parseConfig(
+        { server: { headersTimeoutMs: 5000, receiveTimeoutMs: 5000 }, providers: [] },
+        { source: 'c', env: {}, baseDir: '.' },
+      ).server,
+    ).toMatchObject({ headersTimeoutMs: 5000, receiveTimeoutMs: 5000 });
+  });
+
   it('defaults retries and the circuit breaker of each provider', () => {
     const config = parseConfig({ providers: [pik()] }, { source: 'c', env: {}, baseDir: '.' });
     expect(config.tenants[0]?.providers[0]).toMatchObject({
