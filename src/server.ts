@@ -17,6 +17,7 @@ import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
 import { rememberCallerAuth, useCallerAuth } from './graphql/use-caller-auth.js';
+import { useCurrencyArguments } from './graphql/use-currency-arguments.js';
 import { useFederationSdl } from './graphql/use-federation-sdl.js';
 import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
 import { useQueryLimits } from './graphql/use-query-limits.js';
@@ -70,6 +71,7 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     // A subscription or mutation, which the schema has no type for, is a validation error.
     useKnownOperationTypes(),
     useRejectedQueryStatus(),
+    useCurrencyArguments(),
     useGraphQlJit() as Plugin,
     ...(server.introspection ? [] : [useDisableIntrospection() as Plugin]),
     // The subgraph SDL maps the schema as introspection does: only federation gateways may read it

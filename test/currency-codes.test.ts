@@ -73,20 +73,44 @@ describe('currency arguments', () => {
     };
   }
 
-  /** Field, what the test calls it, the query, and how many fields refuse (one per provider). */
-  const FIELDS: [string, string, (list: string) => string, number][] = [
-    ['Query.totals', 'Query.totals', (list) => `{ totals(currencies: ${list}) { complete } }`, 1],
+  /** The message of a refusal, as it names the field and the item. */
+  const refusal = (field: string, item: number, received: string) =>
+    `${field}(currencies:) item ${item}: expected a currency code of 1 to 20 ASCII letters, digits, "_" or "-", ${received}`;
+
+  /** A request refused before it ran: HTTP 400, one error per bad argument, no data, no call. */
+  async function expectRefused(
+    request: Promise<Awaited<ReturnType<typeof post>>>,
+    messages: string[],
+  ) {
+    const { status, body } = await request;
+    expect(status).toBe(400);
+    expect(body).not.toHaveProperty('data');
+    expect(body.errors).toEqual(
+      messages.map((message) =>
+        expect.objectContaining({ message, extensions: { code: 'BAD_USER_INPUT' } }),
+      ),
+    );
+    expect(app.sandbox.calls()).toEqual([]);
+  }
+
+  /** Field, what the test calls it, and the query. */
+  const FIELDS: [string, string, (list: string) => string][] = [
+    ['Query.totals', 'Query.totals', (list) => `{ totals(currencies: ${list}) { complete } }`],
     [
       'Provider.balances',
       'Provider.balances of one provider',
       (list) => `{ provider(id: "pik-main") { balances(currencies: ${list}) { total } } }`,
-      1,
     ],
     [
       'Provider.balances',
       'Provider.balances of every provider',
       (list) => `{ providers { balances(currencies: ${list}) { total } } }`,
-      6,
+    ],
+    [
+      'Account.balances',
+      'Account.balances',
+      (list) =>
+        `{ provider(id: "pik-main") { accounts { balances(currencies: ${list}) { total } } } }`,
     ],
   ];
   const BAD: [string, string][] = [
@@ -100,61 +124,120 @@ describe('currency arguments', () => {
     ['A'.repeat(21), 'received a string of 21 characters'],
   ];
 
-  for (const [field, name, query, count] of FIELDS) {
+  for (const [field, name, query] of FIELDS) {
     for (const [code, received] of BAD) {
       it(`${name} refuses ${JSON.stringify(code.slice(0, 12))} with HTTP 400, before any upstream call`, async () => {
-        const { status, body } = await post(query(JSON.stringify(['usd', code])));
-        expect(status).toBe(400);
-        expect(body.errors).toEqual(
-          Array.from({ length: count }, () =>
-            expect.objectContaining({
-              message: `${field}(currencies:) item 1: expected a currency code of 1 to 20 ASCII letters, digits, "_" or "-", ${received}`,
-              extensions: { code: 'BAD_USER_INPUT' },
-            }),
-          ),
-        );
-        expect(app.sandbox.calls()).toEqual([]);
+        await expectRefused(post(query(JSON.stringify(['usd', code]))), [
+          refusal(field, 1, received),
+        ]);
       });
     }
   }
 
   it('refuses a code given as a variable the same way', async () => {
+    await expectRefused(
+      post(
+        'query ($c: [String!]) { provider(id: "pik-main") { balances(currencies: $c) { total } } }',
+        { c: ['..'] },
+      ),
+      [refusal('Provider.balances', 0, 'received ".."')],
+    );
+  });
+
+  it('refuses a nested code given as a variable, a single value or an item of a list', async () => {
+    await expectRefused(
+      post(
+        'query ($c: [String!]) { providers { accounts { balances(currencies: $c) { total } } } }',
+        { c: ['usd', 'eur', '..'] },
+      ),
+      [refusal('Account.balances', 2, 'received ".."')],
+    );
+    // A single value where a list is expected is a list of one, as GraphQL coerces it.
+    await expectRefused(
+      post(
+        'query ($c: [String!]) { providers { accounts { balances(currencies: $c) { total } } } }',
+        { c: '.' },
+      ),
+      [refusal('Account.balances', 0, 'received "."')],
+    );
+    await expectRefused(
+      post(
+        'query ($c: String!) { provider(id: "pik-main") { accounts { balances(currencies: ["usd", $c]) { total } } } }',
+        { c: 'a/b' },
+      ),
+      [refusal('Account.balances', 1, 'received "a/b"')],
+    );
+  });
+
+  it("refuses a nested code from a variable's default value", async () => {
+    await expectRefused(
+      post(
+        'query ($c: [String!] = ["usd", ".."]) { provider(id: "pik-main") { accounts { balances(currencies: $c) { total } } } }',
+      ),
+      [refusal('Account.balances', 1, 'received ".."')],
+    );
+  });
+
+  it('refuses a nested code in a fragment, an inline fragment or an aliased field', async () => {
+    await expectRefused(
+      post(
+        `query { provider(id: "pik-main") { ...Accounts } }
+         fragment Accounts on Provider { accounts { ...Balances } }
+         fragment Balances on Account { usd: balances(currencies: ["usd"]) { total } bad: balances(currencies: [".."]) { total } }`,
+      ),
+      [refusal('Account.balances', 0, 'received ".."')],
+    );
+    await expectRefused(
+      post(
+        'query ($c: [String!]) { providers { ... on Provider { accounts { ... { cheap: balances(currencies: $c) { total } } } } } }',
+        { c: ['%2e%2e'] },
+      ),
+      [refusal('Account.balances', 0, 'received "%2e%2e"')],
+    );
+  });
+
+  it('refuses a nested code below a federation entity', async () => {
+    await expectRefused(
+      post(
+        'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Account { balances(currencies: [".."]) { total } } } }',
+        { r: [{ __typename: 'Account', id: 'pik-main:any' }] },
+      ),
+      [refusal('Account.balances', 0, 'received ".."')],
+    );
+  });
+
+  it('names every bad argument of a request, once each, and reads nothing', async () => {
+    await expectRefused(
+      post(
+        `{ providers { id accounts { id balances(currencies: ["USD", "."]) { total } } }
+           totals(currencies: [".."]) { complete } }`,
+      ),
+      [refusal('Account.balances', 1, 'received "."'), refusal('Query.totals', 0, 'received ".."')],
+    );
+  });
+
+  it('leaves a value that is not a list of strings to GraphQL, which refuses it as before', async () => {
     const { status, body } = await post(
-      'query ($c: [String!]) { provider(id: "pik-main") { balances(currencies: $c) { total } } }',
-      { c: ['..'] },
+      'query ($c: [String!]) { providers { accounts { balances(currencies: $c) { total } } } }',
+      { c: [1] },
     );
     expect(status).toBe(400);
-    expect(body.errors?.[0]?.message).toBe(
-      'Provider.balances(currencies:) item 0: expected a currency code of 1 to 20 ASCII letters, digits, "_" or "-", received ".."',
-    );
+    expect(body).not.toHaveProperty('data');
+    expect(body.errors?.[0]?.message).toMatch(/^Variable "\$c" got invalid value 1\b/);
     expect(app.sandbox.calls()).toEqual([]);
   });
 
-  it('refuses a bad code in Account.balances too (its account read has been made by then)', async () => {
+  it('still reads good codes given through variables and fragments', async () => {
     const { status, body } = await post(
-      '{ provider(id: "pik-main") { accounts { balances(currencies: [".."]) { total } } } }',
+      `query ($c: [String!], $one: String!) { provider(id: "pik-main") { ...B accounts { balances(currencies: [$one]) { currency } } } }
+       fragment B on Provider { balances(currencies: $c) { currency total } }`,
+      { c: 'usd', one: 'Usd' },
     );
-    expect(status).toBe(400);
-    expect(body.errors?.[0]).toMatchObject({
-      message:
-        'Account.balances(currencies:) item 0: expected a currency code of 1 to 20 ASCII letters, digits, "_" or "-", received ".."',
-      extensions: { code: 'BAD_USER_INPUT' },
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      data: { provider: { balances: [{ currency: 'USD', total: '1500.25' }] } },
     });
-  });
-
-  it('reads nothing upstream for the rest of a request that has a bad code', async () => {
-    const { status, body } = await post(
-      '{ providers { id accounts { id } } totals(currencies: [".."]) { complete } }',
-    );
-    expect(status).toBe(400);
-    // The refusal, and each account read of the request refused with it.
-    expect(body.errors?.map((error) => error.extensions?.code)).toEqual(
-      Array.from({ length: 7 }, () => 'BAD_USER_INPUT'),
-    );
-    expect(body.errors?.map((error) => error.message)).toContain(
-      'Query.totals(currencies:) item 0: expected a currency code of 1 to 20 ASCII letters, digits, "_" or "-", received ".."',
-    );
-    expect(app.sandbox.calls()).toEqual([]);
+    expect(body).not.toHaveProperty('errors');
   });
 
   it('still reads a good code, in any case, with one call by currency at pik', async () => {
