@@ -64,14 +64,17 @@ export async function serve(options: ServeOptions): Promise<void> {
     { origin: server.origin, profile: config.server.profile, tenants: config.tenants.length },
     'listening',
   );
-  // The shutdown sequence: not ready at once, requests in flight finished, the listener closed,
-  // what is left cut at the drain deadline, then the upstream connections and the sandbox closed.
+  // The shutdown sequence: not ready at once, the listener closed after shutdownDelayMs, requests
+  // in flight finished, what is left cut at the drain deadline, then the upstream connections and
+  // the sandbox closed.
   const { shutdownDelayMs, drainTimeoutMs } = config.server;
   onShutdown(async (signal) => {
     log.info({ signal, shutdownDelayMs, drainTimeoutMs }, 'draining');
     const { destroyed } = await server.shutdown();
     if (destroyed > 0) {
       log.warn({ connections: destroyed }, 'drain deadline passed: connections closed');
+    } else {
+      log.info('drained: every connection closed');
     }
     await runtime.close();
     await closeSandbox?.();

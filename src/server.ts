@@ -180,9 +180,9 @@ export interface BalanceServer {
   origin: string;
   /**
    * The shutdown sequence: /readyz answers 503 at once and every response closes its connection;
-   * the listener keeps serving until `shutdownDelayMs` has passed and no request is in flight, or
-   * until `drainTimeoutMs`, then closes; at `drainTimeoutMs` any connection left is destroyed.
-   * Resolves when every connection is closed; later calls get the same promise.
+   * the listener keeps accepting until `shutdownDelayMs` has passed, then closes with the idle
+   * connections while requests in flight finish; at `drainTimeoutMs` any connection left is
+   * destroyed. Resolves when every connection is closed; later calls get the same promise.
    */
   shutdown(): Promise<DrainOutcome>;
   /** The same as `shutdown()`. */

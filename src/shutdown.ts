@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 
@@ -34,7 +34,10 @@ const REAL_TIMERS: DrainTimers = {
 };
 
 export interface HttpDrainOptions {
-  /** After the drain starts, keep the listener open at least this long (ms). */
+  /**
+   * After the drain starts, keep accepting new connections this long (ms), /readyz answering 503,
+   * so that a load balancer sees it and stops sending before the port closes. Default: none (0).
+   */
   shutdownDelayMs: number;
   /** After the drain starts, destroy whatever connection is left after this long (ms). */
   drainTimeoutMs: number;
@@ -44,7 +47,10 @@ export interface HttpDrainOptions {
 
 /** What a finished drain did. */
 export interface DrainOutcome {
-  /** Connections still open at the deadline, destroyed then (a half-sent request, a slow reply). */
+  /**
+   * Connections still open at the deadline, destroyed then (a half-sent request, a slow reply);
+   * 0 when every connection closed by itself before it.
+   */
   destroyed: number;
 }
 
@@ -56,10 +62,11 @@ export interface HttpDrain {
 }
 
 /**
- * The shutdown sequence of an HTTP server. From `drain()`: the listener stays open and serves (so
- * requests a load balancer sends before it notices are answered) until `shutdownDelayMs` has passed
- * and no request is in flight, or until `drainTimeoutMs`, whichever comes first; then it closes,
- * with the idle connections; at `drainTimeoutMs` whatever connection is left is destroyed.
+ * The shutdown sequence of an HTTP server. From `drain()`: every response closes its connection;
+ * the listener keeps accepting until `shutdownDelayMs` has passed (so requests a load balancer
+ * sends before it notices are answered), then closes, with the idle connections, whatever is in
+ * flight: requests under way finish on their own connections, but traffic that keeps coming cannot
+ * hold the port open. At `drainTimeoutMs` whatever connection is left is destroyed.
  */
 export function createHttpDrain(server: Server, options: HttpDrainOptions): HttpDrain {
   const timers = options.timers ?? REAL_TIMERS;
@@ -67,7 +74,6 @@ export function createHttpDrain(server: Server, options: HttpDrainOptions): Http
   const inFlight = new Set<ServerResponse>();
   let draining = false;
   let closing = false;
-  let delayPassed = false;
   let outcome: Promise<DrainOutcome> | undefined;
   let destroyed = 0;
 
@@ -76,21 +82,16 @@ export function createHttpDrain(server: Server, options: HttpDrainOptions): Http
     socket.once('close', () => sockets.delete(socket));
   });
   // Before the server's own handler, so that a response it writes at once is marked too.
-  server.prependListener('request', (_req, res: ServerResponse) => {
+  const track = (_req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader('connection', 'close');
     inFlight.add(res);
     res.once('close', () => {
       inFlight.delete(res);
-      if (!draining) return;
-      // A reply that began before the drain may have left its connection open and idle.
+      // A reply whose headers went out before the drain may have left its connection open, idle.
       if (closing) closeIdle();
-      else closeWhenDone();
     });
-  });
-
-  function closeWhenDone(): void {
-    if (delayPassed && inFlight.size === 0) closeListener();
-  }
+  };
+  server.prependListener('request', track);
 
   /** Keep-alive connections between requests, and connections that have sent nothing yet. */
   function closeIdle(): void {
@@ -118,10 +119,7 @@ export function createHttpDrain(server: Server, options: HttpDrainOptions): Http
       outcome = new Promise<DrainOutcome>((resolve) => {
         const delay =
           options.shutdownDelayMs > 0
-            ? timers.setTimeout(() => {
-                delayPassed = true;
-                closeWhenDone();
-              }, options.shutdownDelayMs)
+            ? timers.setTimeout(closeListener, options.shutdownDelayMs)
             : undefined;
         const deadline = timers.setTimeout(() => {
           closeListener();
@@ -135,10 +133,7 @@ export function createHttpDrain(server: Server, options: HttpDrainOptions): Http
           timers.clearTimeout(deadline);
           resolve({ destroyed });
         };
-        if (delay === undefined) {
-          delayPassed = true;
-          closeWhenDone();
-        }
+        if (delay === undefined) closeListener();
       });
       return outcome;
     },

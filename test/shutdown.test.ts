@@ -105,12 +105,23 @@ describe('the shutdown sequence, in process', () => {
   it('answers /readyz 503 at once, and keeps serving with Connection: close until shutdownDelayMs', async () => {
     const { server, timers } = await start({ shutdownDelayMs: 1000, drainTimeoutMs: 5000 });
     expect((await readyz(server.origin)).status).toBe(200);
+    // A keep-alive connection opened before the signal, idle when it comes.
+    const kept = await connectRaw(server.origin);
+    kept.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await kept.receive(/\{"status":"ok"\}/);
+    const answered = kept.received().length;
     const done = server.shutdown();
     const draining = await readyz(server.origin);
     expect(draining.status).toBe(503);
     expect(draining.body).toEqual({ status: 'draining' });
     expect(draining.connection).toBe('close');
     await draining.closed;
+    // The kept connection's next request is answered too, and its answer closes it.
+    kept.socket.write('GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const keptRaw = (await kept.closed).slice(answered);
+    expect(statusOf(keptRaw)).toBe(503);
+    expect(headerOf(keptRaw, 'connection')).toBe('close');
+    expect(JSON.parse(bodyOf(keptRaw))).toEqual({ status: 'draining' });
     // New connections are still served, GraphQL included, until the delay has passed.
     const answer = await postQuery(server.origin);
     expect(answer.status).toBe(200);
@@ -121,12 +132,12 @@ describe('the shutdown sequence, in process', () => {
     await expect(connectRaw(server.origin)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
-  it('lets a GraphQL request in flight finish with 200 before it closes the listener', async () => {
+  it('closes the listener after shutdownDelayMs although a GraphQL request is in flight, and lets that request finish with 200', async () => {
     const tenant = await startTestApp({ sandbox: app.sandbox, configDocument: smsThrough(held) });
     const timers = manualTimers();
     const server = await startBalanceServer({
       runtime: tenant.runtime,
-      server: { ...tenant.config.server, port: 0, shutdownDelayMs: 0, drainTimeoutMs: 5000 },
+      server: { ...tenant.config.server, port: 0, shutdownDelayMs: 1000, drainTimeoutMs: 5000 },
       timers,
     });
     try {
@@ -134,9 +145,12 @@ describe('the shutdown sequence, in process', () => {
       const answer = postQuery(server.origin);
       await arrived;
       const done = server.shutdown();
-      // Nothing in flight but this request, and no delay: the listener is open for it alone.
+      // During the delay new connections are still accepted, and told the server is draining.
       const draining = await readyz(server.origin);
       expect(draining.status).toBe(503);
+      timers.advance(1000);
+      // Steady traffic keeps a request in flight: the listener closes after the delay regardless.
+      await expect(connectRaw(server.origin)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       held.release();
       const response = await answer;
       expect(response.status).toBe(200);
@@ -144,6 +158,7 @@ describe('the shutdown sequence, in process', () => {
       expect(await response.json()).toEqual({
         data: { totals: { currencies: [{ currency: 'CNY', total: '14.3456' }] } },
       });
+      // Closed by itself, the deadline's timer never having fired.
       expect(await done).toEqual({ destroyed: 0 });
     } finally {
       held.release();
@@ -163,15 +178,17 @@ describe('the shutdown sequence, in process', () => {
   });
 
   it('destroys a half-sent request at drainTimeoutMs', async () => {
-    const { server, timers } = await start({ shutdownDelayMs: 0, drainTimeoutMs: 5000 });
+    const { server, timers } = await start({ shutdownDelayMs: 1000, drainTimeoutMs: 5000 });
     const connection = await connectRaw(server.origin);
     const arrived = once(server.server, 'request');
     connection.socket.write(`${HALF_SENT_HEAD}\r\n{"query"`);
     await arrived;
     const done = server.shutdown();
-    // The half-sent request is in flight: the listener stays open for it until the deadline.
     expect((await readyz(server.origin)).status).toBe(503);
-    timers.advance(5000);
+    // The listener closes after the delay; the half-sent request is left until the deadline.
+    timers.advance(1000);
+    await expect(connectRaw(server.origin)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    timers.advance(4000);
     expect(await connection.closed).toBe('');
     expect(await done).toEqual({ destroyed: 1 });
   });
@@ -228,12 +245,14 @@ describe('the shutdown sequence of the real command', () => {
     }
   });
 
-  it('answers /readyz 503 while a GraphQL request in flight finishes with 200, then exits 0', async () => {
+  it('under steady traffic answers /readyz 503 for shutdownDelayMs, then closes the listener while a GraphQL request in flight finishes with 200, and exits 0 before the deadline', async () => {
     const held = await startHeldUpstream(sandbox.origin);
-    const configPath = configFile(
-      'in-flight.json',
-      smsThrough(held)((kind) => `${sandbox.origin}/${kind}`),
-    );
+    const document = smsThrough(held)((kind) => `${sandbox.origin}/${kind}`);
+    // Nothing but the drain ends the held read: no request or upstream timeout comes first.
+    const configPath = configFile('in-flight.json', {
+      server: { shutdownDelayMs: 1000, drainTimeoutMs: 8000, requestTimeoutMs: 60_000 },
+      providers: document.providers.map((provider) => ({ ...provider, timeoutMs: 60_000 })),
+    });
     const { command, origin } = await serve(configPath);
     try {
       const arrived = held.arrival();
@@ -241,9 +260,25 @@ describe('the shutdown sequence of the real command', () => {
       await arrived;
       command.child.kill('SIGTERM');
       await command.waitForOutput(/"msg":"draining"/);
-      const draining = await readyz(origin);
-      expect(draining.status).toBe(503);
-      expect(draining.body).toEqual({ status: 'draining' });
+      // A load balancer's probes and requests keep coming, each on a new connection, until the
+      // listener is closed; the request in flight is still held then.
+      const answers: unknown[] = [];
+      for (;;) {
+        const connection = await connectRaw(origin).catch((error: unknown) => error);
+        if (!('socket' in (connection as object))) {
+          expect(connection).toMatchObject({ code: 'ECONNREFUSED' });
+          break;
+        }
+        const { socket, closed } = connection as Awaited<ReturnType<typeof connectRaw>>;
+        socket.write('GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        const raw = await closed;
+        // Accepted just as the listener closed, a connection is closed unanswered.
+        if (raw !== '') answers.push({ status: statusOf(raw), body: JSON.parse(bodyOf(raw)) });
+      }
+      expect(answers.length).toBeGreaterThan(0);
+      for (const answered of answers) {
+        expect(answered).toEqual({ status: 503, body: { status: 'draining' } });
+      }
       held.release();
       const response = await answer;
       expect(response.status).toBe(200);
@@ -251,13 +286,15 @@ describe('the shutdown sequence of the real command', () => {
         data: { totals: { currencies: [{ currency: 'CNY', total: '14.3456' }] } },
       });
       expect(await command.exited).toBe(0);
+      expect(command.stdout()).toContain('"msg":"drained: every connection closed"');
+      expect(command.stdout()).not.toContain('drain deadline passed');
       expect(command.stdout()).toContain('"msg":"stopped"');
     } finally {
       held.release();
       await command.stop();
       await held.close();
     }
-  });
+  }, 15_000);
 
   it('exits at drainTimeoutMs although an upstream read it started is still waiting', async () => {
     const held = await startHeldUpstream(sandbox.origin);
