@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { currencyMatcher, foldCurrencies, isCurrencyCode } from './currency.js';
+import { currencyMatcher, foldCurrencies } from './currency.js';
 import { Amount } from './money.js';
 import type { ProviderRead } from './provider-reader.js';
 import type { NormalizedBalance } from './providers/adapter.js';
@@ -16,19 +16,14 @@ export interface ProviderSnapshot extends ProviderRead {
   provider: ProviderRuntime;
 }
 
-export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string> & {
-  /**
-   * Refuses the request: no read starts after this (a resolver found an argument invalid, and the
-   * request will be answered 400), and every need still to come fails with `error`.
-   */
-  refuse(error: Error): void;
-};
+export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string>;
 
 /**
  * The per-request loader of provider balances. Every need of a request is gathered into one batch
  * (dispatch waits for the event loop's check phase, after every resolver that can run without I/O
  * has asked), then each provider is read once with the union of what was asked: all currencies
- * if any field needs all, else just those, where the kind can narrow a read.
+ * if any field needs all, else just those, where the kind can narrow a read. The codes were
+ * checked before the request ran (useCurrencyArguments), so none is judged here.
  */
 export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number): BalanceLoader {
   // Reads already made or under way in this request, with what each covers (known when it
@@ -52,18 +47,10 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
     return snapshot;
   }
 
-  let refusal: Error | undefined;
-
-  const loader = new DataLoader<BalanceNeed, ProviderSnapshot, string>(
+  return new DataLoader<BalanceNeed, ProviderSnapshot, string>(
     async (needs) => {
-      // A refused request reads nothing: the batch waited until every resolver that runs without
-      // I/O had asked, so a refusal by any of them comes first.
-      if (refusal !== undefined) return needs.map(() => refusal as Error);
       const byProvider = new Map<string, BalanceNeed[]>();
       for (const need of needs) {
-        // Resolvers check their arguments; this keeps a code that could change a request path
-        // from ever reaching an adapter, whoever asks.
-        if (!hasValidCurrencies(need)) continue;
         const list = byProvider.get(need.providerId) ?? [];
         list.push(need);
         byProvider.set(need.providerId, list);
@@ -82,11 +69,9 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
       }
       return Promise.all(
         needs.map((need) =>
-          hasValidCurrencies(need)
-            ? (results.get(need.providerId) as Promise<ProviderSnapshot>).catch((error: unknown) =>
-                error instanceof Error ? error : new Error(String(error)),
-              )
-            : new Error(`the currencies asked of "${need.providerId}" are not all currency codes`),
+          (results.get(need.providerId) as Promise<ProviderSnapshot>).catch((error: unknown) =>
+            error instanceof Error ? error : new Error(String(error)),
+          ),
         ),
       );
     },
@@ -96,15 +81,6 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
         `${need.providerId}\u0000${need.currencies === null ? '*' : foldCurrencies(need.currencies).join(',')}`,
     },
   );
-  return Object.assign(loader, {
-    refuse(error: Error) {
-      refusal ??= error;
-    },
-  });
-}
-
-function hasValidCurrencies(need: BalanceNeed): boolean {
-  return need.currencies === null || need.currencies.every(isCurrencyCode);
 }
 
 /** One read of a request: what it covers (folded codes, or null for all), and its result. */

@@ -57,47 +57,4 @@ describe('the request loader', () => {
     await first;
     await second;
   });
-
-  it('starts no read for a code that is no currency code, nor any read after a refusal', async () => {
-    const started: string[] = [];
-    const provider: ProviderRuntime = {
-      tenantId: 't',
-      id: 'a',
-      kind: 'pik',
-      name: 'a',
-      adapter: {
-        kind: 'pik',
-        capabilities: { currencyFilter: 'one' },
-        fetchAccounts: async () => [],
-      },
-      breaker: undefined as never,
-      read: Object.assign(
-        async (query: BalanceQuery): Promise<ProviderRead> => {
-          started.push(query.currencies?.join(',') ?? '*');
-          return { accounts: [], fetchedAt: new Date() };
-        },
-        { cachedShapes: () => 0 },
-      ),
-    };
-    const tenant: TenantRuntime = {
-      id: 't',
-      providers: [provider],
-      byId: new Map([['a', provider]]),
-    };
-
-    const loader = createBalanceLoader(tenant);
-    const [dots, good] = await Promise.allSettled([
-      loader.load({ providerId: 'a', currencies: ['..'] }),
-      loader.load({ providerId: 'a', currencies: ['usd'] }),
-    ]);
-    expect(dots.status).toBe('rejected');
-    expect(good.status).toBe('fulfilled');
-    expect(started).toEqual(['USD']);
-
-    const refused = createBalanceLoader(tenant);
-    const pending = refused.load({ providerId: 'a', currencies: null });
-    refused.refuse(new Error('refused'));
-    await expect(pending).rejects.toThrow('refused');
-    expect(started).toEqual(['USD']);
-  });
 });

@@ -1,6 +1,6 @@
 import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
-import { balancesArguments, checkedCurrencies } from './balances-arguments.js';
+import { balancesArguments } from './balances-arguments.js';
 import { orClientError } from './errors.js';
 import { AccountRef, accountView, BalanceRef, balanceView, ProviderRef } from './refs.js';
 
@@ -21,12 +21,10 @@ AccountRef.implement({
     balances: t.field({
       type: [BalanceRef],
       args: balancesArguments(t),
-      resolve: (view, args, context) => {
-        const currencies = checkedCurrencies(args.currencies, 'Account.balances', context);
-        return view.account.balances
-          .filter(balanceMatcher({ currencies, minTotal: args.minTotal }))
-          .map((balance) => balanceView(view, balance));
-      },
+      resolve: (view, args) =>
+        view.account.balances
+          .filter(balanceMatcher(args))
+          .map((balance) => balanceView(view, balance)),
     }),
   }),
 });

@@ -1,7 +1,7 @@
 import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
 import { PROVIDER_KIND_DEFINITIONS, type ProviderKind } from '../providers/kinds.js';
-import { balancesArguments, checkedCurrencies } from './balances-arguments.js';
+import { balancesArguments } from './balances-arguments.js';
 import { orClientError } from './errors.js';
 import { AccountRef, accountView, BalanceRef, balanceView, ProviderRef } from './refs.js';
 
@@ -40,11 +40,13 @@ ProviderRef.implement({
         'All balances of all its accounts, optionally only these currencies (matched without regard to case).',
       args: balancesArguments(t),
       resolve: async (provider, args, context) => {
-        const currencies = checkedCurrencies(args.currencies, 'Provider.balances', context);
         const snapshot = await orClientError(
-          context.loaders.balances.load({ providerId: provider.id, currencies }),
+          context.loaders.balances.load({
+            providerId: provider.id,
+            currencies: args.currencies ?? null,
+          }),
         );
-        const matches = balanceMatcher({ currencies, minTotal: args.minTotal });
+        const matches = balanceMatcher(args);
         return snapshot.accounts.flatMap((account) => {
           const view = accountView(provider, account, snapshot);
           return account.balances.filter(matches).map((balance) => balanceView(view, balance));

@@ -1,7 +1,6 @@
 import { builder } from '../builder.js';
 import { currencyMatcher, foldCurrency } from '../currency.js';
 import { type Amount, sumAmounts } from '../money.js';
-import { checkedCurrencies } from './balances-arguments.js';
 import { TotalsRef, type TotalsView } from './refs.js';
 
 const CurrencyTotalRef = builder
@@ -34,7 +33,8 @@ builder.queryField('totals', (t) =>
       'Every balance of every provider summed by currency (upper-cased code), optionally only these currencies. A provider that cannot be read is listed in missingProviders.',
     args: { currencies: t.arg.stringList({ required: false }) },
     resolve: async (_root, args, context) => {
-      const currencies = checkedCurrencies(args.currencies, 'Query.totals', context);
+      // Checked before the request ran (useCurrencyArguments).
+      const currencies = args.currencies ?? null;
       const providers = context.tenant.providers;
       const settled = await Promise.allSettled(
         providers.map((provider) =>
