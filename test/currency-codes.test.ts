@@ -24,6 +24,18 @@ describe('the currency code rule', () => {
     }
   });
 
+  it('has no character that a path segment encodes or reads as a dot', () => {
+    // So a code put in a request path (pik) is one segment as it is, never "." or "..".
+    for (let point = 0; point < 128; point += 1) {
+      const character = String.fromCharCode(point);
+      const allowed = /[A-Za-z0-9_-]/.test(character);
+      expect(isCurrencyCode(character), JSON.stringify(character)).toBe(allowed);
+      if (allowed) expect(encodeURIComponent(character)).toBe(character);
+    }
+    expect(isCurrencyCode('.')).toBe(false);
+    expect(isCurrencyCode('%')).toBe(false);
+  });
+
   it('folds ASCII letters only, and matches without regard to their case', () => {
     expect(foldCurrency('usdt-erc20')).toBe('USDT-ERC20');
     // Unicode upper-casing would turn "ß" into "SS" and match a code "ss".

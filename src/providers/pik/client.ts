@@ -57,16 +57,16 @@ export async function fetchPikBalanceByCurrency(
 
 /**
  * A currency code as one path segment, which no value can turn into more (a slash) or into a walk
- * up the path: URL parsing reads ".", "..", "%2e" and "%2E%2e" as dots. The codes reaching here
- * were checked where they entered; a code that is not a currency code is a plain error, before
- * any call: the provider has done nothing wrong.
+ * up the path (URL parsing reads ".", "..", "%2e" and "%2E%2e" as dots): the currency code rule
+ * has neither "." nor "%", and the segment is encoded all the same. The codes reaching here were
+ * checked where they entered; a code that is not a currency code is a plain error, before any
+ * call: the provider has done nothing wrong.
  */
 export function currencyPathSegment(providerId: string, currency: string): string {
-  const segment = encodeURIComponent(currency);
-  if (!isCurrencyCode(currency) || /^(?:\.|%2e)+$/i.test(segment)) {
+  if (!isCurrencyCode(currency)) {
     throw new Error(
       `${providerId}: a currency code in a request path must be ${CURRENCY_CODE_RULE}`,
     );
   }
-  return segment;
+  return encodeURIComponent(currency);
 }
