@@ -262,16 +262,19 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
 
   // The body-size limit, enforced here rather than by Yoga, which would stream every body
   // through a TransformStream: a declared length is checked before anything is read, and a body
-  // without one (chunked) is read here with a count and handed over whole.
-  const receive = (req: IncomingMessage, res: ServerResponse) => {
+  // without one (chunked) is read here with a count and handed over whole. A client that asked
+  // `Expect: 100-continue` is invited to send its body only here, once the request is accepted.
+  const receive = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const limit = config.maxRequestBytes;
     const declared = req.headers['content-length'];
-    if (declared !== undefined) {
-      if (Number(declared) > limit) return tooLarge(res, limit);
-      void yoga(req, res);
-      return;
-    }
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
+    if (declared !== undefined && Number(declared) > limit) return tooLarge(res, limit);
+    if (expectsContinue) res.writeContinue();
+    if (
+      declared !== undefined ||
+      req.method === 'GET' ||
+      req.method === 'HEAD' ||
+      req.method === 'OPTIONS'
+    ) {
       void yoga(req, res);
       return;
     }
@@ -284,7 +287,7 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
     );
   };
 
-  const server = createServer(httpServerTimeouts(config), (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' || path === '/readyz') {
       const status =
@@ -296,7 +299,9 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
       res.end(JSON.stringify({ status }));
       return;
     }
-    if (!authenticator.required || needsNoCredentials(req)) return receive(req, res);
+    if (!authenticator.required || needsNoCredentials(req)) {
+      return receive(req, res, expectsContinue);
+    }
     // The caller is authenticated from the headers, before a byte of the body is read: a stranger
     // cannot make the server hold a megabyte per connection. Yoga is handed the result, and answers
     // a refusal itself (the 401, its challenge, its log line) without reading the body, on a
@@ -304,13 +309,18 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
     authenticator.authenticate(req.headers.authorization ?? null).then(
       (result) => {
         rememberCallerAuth(req, result);
-        if (result.ok) return receive(req, res);
+        if (result.ok) return receive(req, res, expectsContinue);
         res.setHeader('connection', 'close');
         void yoga(req, res);
       },
       () => res.destroy(),
     );
-  });
+  };
+
+  const server = createServer(httpServerTimeouts(config), (req, res) => handle(req, res, false));
+  // Node would say 100 Continue itself, before any check, inviting the body of a request that is
+  // then refused: the handler says it once the caller is authenticated and the length accepted.
+  server.on('checkContinue', (req, res) => handle(req, res, true));
   // More connections than this are closed as soon as they are accepted.
   server.maxConnections = config.maxConnections;
   let refused = 0;

@@ -92,6 +92,10 @@ export function createHttpDrain(server: Server, options: HttpDrainOptions): Http
     });
   };
   server.prependListener('request', track);
+  // A request that expects 100-continue comes as 'checkContinue' where the server handles that
+  // event itself (create the drain after its handlers); otherwise Node answers 100 and emits
+  // 'request'.
+  if (server.listenerCount('checkContinue') > 0) server.prependListener('checkContinue', track);
 
   /** Keep-alive connections between requests, and connections that have sent nothing yet. */
   function closeIdle(): void {

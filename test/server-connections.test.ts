@@ -111,6 +111,61 @@ describe('caller authentication before the body is read', () => {
     });
   }, 5000);
 
+  it('answers 401 to a request that expects 100-continue without inviting its body', async () => {
+    app.sandbox.clearCalls();
+    const connection = await connectRaw(server.origin);
+    connection.socket.write(
+      head([
+        'POST /graphql HTTP/1.1',
+        'Host: 127.0.0.1',
+        'Content-Type: application/json',
+        'Authorization: Bearer not-the-key',
+        'Content-Length: 100000',
+        'Expect: 100-continue',
+      ]),
+    );
+    // The client waits for 100 Continue before it sends a byte of the body; it never gets one.
+    const raw = await connection.closed;
+    expect(raw).toMatch(/^HTTP\/1\.1 401 /);
+    expect(raw).not.toContain('100 Continue');
+    expect(headerOf(raw, 'www-authenticate')).toBe(
+      'Bearer realm="balance-api", error="invalid_token", error_description="the API key is not valid"',
+    );
+    expect(headerOf(raw, 'connection')).toBe('close');
+    expect(JSON.parse(bodyOf(raw))).toEqual({
+      errors: [
+        {
+          message: 'Unauthenticated: the API key is not valid',
+          extensions: { code: 'UNAUTHENTICATED' },
+        },
+      ],
+    });
+    expect(app.sandbox.calls()).toHaveLength(0);
+  }, 5000);
+
+  it('says 100 Continue to an authenticated request that expects it, then serves it', async () => {
+    authentications = 0;
+    const connection = await connectRaw(server.origin);
+    connection.socket.write(
+      head([
+        'POST /graphql HTTP/1.1',
+        'Host: 127.0.0.1',
+        'Content-Type: application/json',
+        `Authorization: Bearer ${API_KEY}`,
+        `Content-Length: ${Buffer.byteLength(QUERY)}`,
+        'Expect: 100-continue',
+        'Connection: close',
+      ]),
+    );
+    await connection.receive(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    connection.socket.write(QUERY);
+    const raw = await connection.closed;
+    expect(statusOf(raw)).toBe(200);
+    const { data } = JSON.parse(bodyOf(raw)) as { data: { providers: { id: string }[] } };
+    expect(data.providers.map((provider) => provider.id)).toContain('pik-main');
+    expect(authentications).toBe(1);
+  }, 5000);
+
   it('serves an authenticated chunked request, authenticating its caller once', async () => {
     authentications = 0;
     const connection = await connectRaw(server.origin);
@@ -219,6 +274,22 @@ describe('connection bounds', () => {
     connection.socket.write(chunk('{"query"'));
     const raw = await connection.closed;
     expect(statusOf(raw)).toBe(408);
+  }, 5000);
+
+  it('answers 413 to a request that expects 100-continue with a declared length over the limit, without inviting its body', async () => {
+    const connection = await connectRaw(server.origin);
+    connection.socket.write(
+      head([
+        'POST /graphql HTTP/1.1',
+        'Host: 127.0.0.1',
+        'Content-Type: application/json',
+        `Content-Length: ${app.config.server.maxRequestBytes + 1}`,
+        'Expect: 100-continue',
+      ]),
+    );
+    const raw = await connection.closed;
+    expect(raw).toMatch(/^HTTP\/1\.1 413 /);
+    expect(raw).not.toContain('100 Continue');
   }, 5000);
 
   it('closes a connection whose headers never end', async () => {

@@ -177,6 +177,22 @@ describe('the shutdown sequence, in process', () => {
     await silent.closed;
   });
 
+  it('counts a request that expected 100-continue as in flight: it finishes, and closes its connection', async () => {
+    const { server } = await start({ shutdownDelayMs: 0, drainTimeoutMs: 5000 });
+    const connection = await connectRaw(server.origin);
+    connection.socket.write(`${HALF_SENT_HEAD}Expect: 100-continue\r\n\r\n`);
+    await connection.receive(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    const done = server.shutdown();
+    // The declared 100 bytes: a query, padded with the spaces JSON allows.
+    connection.socket.write(JSON.stringify({ query: '{ __typename }' }).padEnd(100, ' '));
+    const raw = await connection.closed;
+    expect(statusOf(raw)).toBe(200);
+    expect(headerOf(raw, 'connection')).toBe('close');
+    expect(JSON.parse(bodyOf(raw))).toEqual({ data: { __typename: 'Query' } });
+    // Closed by itself, the deadline's timer never having fired.
+    expect(await done).toEqual({ destroyed: 0 });
+  });
+
   it('destroys a half-sent request at drainTimeoutMs', async () => {
     const { server, timers } = await start({ shutdownDelayMs: 1000, drainTimeoutMs: 5000 });
     const connection = await connectRaw(server.origin);
