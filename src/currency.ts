@@ -35,13 +35,25 @@ export function foldCurrencies(codes: readonly string[]): string[] {
   return [...new Set(codes.map(foldCurrency))].sort();
 }
 
-/** A currency filter as a predicate; null or undefined lets every balance through. */
+/**
+ * A currency filter as a predicate on a code already folded (by `foldCurrency`); null or undefined
+ * lets every code through.
+ */
+export function foldedCurrencyMatcher(
+  currencies: readonly string[] | null | undefined,
+): (foldedCode: string) => boolean {
+  if (currencies === null || currencies === undefined) return () => true;
+  const wanted = new Set(currencies.map(foldCurrency));
+  return (foldedCode) => wanted.has(foldedCode);
+}
+
+/** A currency filter as a predicate on balances; null or undefined lets every balance through. */
 export function currencyMatcher(
   currencies: readonly string[] | null | undefined,
 ): (balance: { currency: string }) => boolean {
   if (currencies === null || currencies === undefined) return () => true;
-  const wanted = new Set(foldCurrencies(currencies));
-  return (balance) => wanted.has(foldCurrency(balance.currency));
+  const matches = foldedCurrencyMatcher(currencies);
+  return (balance) => matches(foldCurrency(balance.currency));
 }
 
 /**

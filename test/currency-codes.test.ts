@@ -4,6 +4,7 @@ import {
   CURRENCY_CODE_RULE,
   currencyMatcher,
   foldCurrency,
+  foldedCurrencyMatcher,
   isCurrencyCode,
 } from '../src/currency.js';
 import { fetchPikBalanceByCurrency } from '../src/providers/pik/client.js';
@@ -48,6 +49,10 @@ describe('the currency code rule', () => {
       false,
     ]);
     expect(currencyMatcher(['ss'])({ currency: 'ß' })).toBe(false);
+    // On codes already folded, the wanted codes alone are folded.
+    const folded = foldedCurrencyMatcher(['uSd', 'ßtraße']);
+    expect(['USD', 'ßTRAßE', 'usd', 'EUR'].map(folded)).toEqual([true, true, false, false]);
+    expect(foldedCurrencyMatcher(null)('ANY')).toBe(true);
   });
 
   it('is how normalizers print an upstream code', () => {

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import { currencyMatcher, foldCurrency } from '../currency.js';
+import { foldCurrency, foldedCurrencyMatcher } from '../currency.js';
 import { type Amount, sumAmounts } from '../money.js';
 import { TotalsRef, type TotalsView } from './refs.js';
 
@@ -41,7 +41,7 @@ builder.queryField('totals', (t) =>
           context.loaders.balances.load({ providerId: provider.id, currencies }),
         ),
       );
-      const matches = currencyMatcher(currencies);
+      const matches = foldedCurrencyMatcher(currencies);
       const sums = new Map<string, { total: Amount[]; available: Amount[] }>();
       const missingProviders: string[] = [];
       settled.forEach((result, index) => {
@@ -50,8 +50,10 @@ builder.queryField('totals', (t) =>
           return;
         }
         for (const account of result.value.accounts) {
-          for (const balance of account.balances.filter(matches)) {
+          for (const balance of account.balances) {
+            // Folded once: the filter and the sum's key are the same code.
             const code = foldCurrency(balance.currency);
+            if (!matches(code)) continue;
             const sum = sums.get(code) ?? { total: [], available: [] };
             sum.total.push(balance.total);
             sum.available.push(balance.available);
