@@ -185,13 +185,81 @@ export function ledgerlyDemoProviders(baseUrl: string): Record<string, unknown>[
   return [ledgerlyRestProvider(baseUrl)];
 }
 
-/** The demo `rest` configuration of Ledgerly; filled in from the rest kind's format. */
+/**
+ * The demo `rest` configuration of Ledgerly: OAuth2 client credentials in HTTP Basic, the wanted
+ * currencies in one `currency` query parameter, cursor pages of two accounts, errors inside HTTP
+ * 200 (TOKEN_EXPIRED and TOKEN_INVALID: log in again once), and amounts in minor units scaled by
+ * each position's own exponent. `paths` is left out: the kind's defaults are Ledgerly's.
+ */
 export function ledgerlyRestProvider(baseUrl: string): Record<string, unknown> {
+  const minorUnits = (pointer: string) => ({
+    at: pointer,
+    minorUnits: { exponentAt: '/exponent' },
+  });
   return {
     id: 'ledgerly',
     kind: 'rest',
     name: 'Ledgerly',
     baseUrl,
     credentials: { ...LEDGERLY_DEMO_CREDENTIALS },
+    auth: {
+      type: 'oauth2ClientCredentials',
+      clientId: '{credentials.clientId}',
+      clientSecret: '{credentials.clientSecret}',
+      clientAuth: 'basic',
+      scope: LEDGERLY_READ_SCOPE,
+    },
+    request: { currencies: { in: 'query', name: 'currency', style: 'comma' } },
+    pagination: {
+      type: 'cursor',
+      param: 'cursor',
+      nextAt: '/page/next_cursor',
+      sizeParam: 'limit',
+      size: 2,
+      maxPages: 20,
+    },
+    envelope: { statusAt: '/status', success: ['ok'], codeAt: '/error/code' },
+    errors: [
+      { status: 200, code: ['TOKEN_EXPIRED', 'TOKEN_INVALID'], means: 'relogin' },
+      {
+        status: 200,
+        code: 'INSUFFICIENT_SCOPE',
+        means: 'UPSTREAM_AUTH_FAILED',
+        message: 'the access token lacks the balances:read scope',
+      },
+      {
+        status: 200,
+        code: 'RATE_LIMITED',
+        means: 'UPSTREAM_RATE_LIMITED',
+        retryAfterAt: '/error/retry_after',
+      },
+      {
+        status: 200,
+        code: 'INVALID_CURSOR',
+        means: 'UPSTREAM_BAD_RESPONSE',
+        message: 'the provider refused the cursor it handed out',
+      },
+      {
+        status: 200,
+        code: 'INVALID_PARAMETER',
+        means: 'UPSTREAM_BAD_RESPONSE',
+        message: 'the provider refused a query parameter of the balance request',
+      },
+    ],
+    mapping: {
+      accounts: '/data/accounts',
+      accountId: '/account_id',
+      accountName: '/display_name',
+      accountType: '/account_type',
+      accountStatus: '/state',
+      balances: '/positions',
+      currency: '/asset/code',
+      network: '/asset/network',
+      total: minorUnits('/ledger'),
+      available: minorUnits('/available'),
+      components: { RESERVED: minorUnits('/reserved'), PENDING: minorUnits('/pending') },
+      updatedAt: '/as_of',
+      depositAddresses: { at: '/deposit_address', address: '/address', memo: '/memo' },
+    },
   };
 }

@@ -9,6 +9,7 @@ import {
   type Simulator,
   statusMessage,
 } from '../../sandbox/simulator.js';
+import type { ProviderKind } from '../kinds.js';
 import { createLedgerlyDemoData, type LedgerlySandboxData, ledgerlyDemoProviders } from './demo.js';
 
 /**
@@ -503,7 +504,8 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
   }
 
   return {
-    kind: 'rest',
+    // Through string until the kinds list names `rest`; then plain 'rest'.
+    kind: 'rest' as string as ProviderKind,
     loginTokenPath: ['access_token'],
     amountFields: ['ledger', 'available', 'reserved', 'pending'],
     expireTokens() {
