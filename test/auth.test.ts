@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMovableClock } from '../src/sandbox/clock.js';
-import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { parseSandboxFault } from '../src/sandbox/faults.js';
 import { createUpstreamHttp } from '../src/upstream/http.js';
 import {
@@ -12,6 +11,7 @@ import {
 } from '../src/upstream/token-cache.js';
 import {
   balanceCalls,
+  demoConfigDocument,
   demoConfigWith,
   loginCalls,
   startTestApp,
@@ -117,7 +117,7 @@ describe('pik authentication, as the contract says', () => {
     const canary = 'canary-pik-secret-55e1';
     app = await startTestApp({
       configDocument: (baseUrl) => {
-        const document = createDemoConfigDocument(baseUrl);
+        const document = demoConfigDocument(baseUrl);
         const [pik, ...rest] = document.providers;
         return {
           providers: [

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rememberCallerAuth } from '../src/graphql/use-caller-auth.js';
-import { createDemoConfigDocument } from '../src/sandbox/demo.js';
-import { DASHBOARD_QUERY, startTestApp, type TestApp } from './helpers/app.js';
+import { DASHBOARD_QUERY, demoConfigDocument, startTestApp, type TestApp } from './helpers/app.js';
 
 const API_KEY = 'acme-key-7d1c0e';
 const ISSUER = 'https://id.example';
@@ -55,7 +54,7 @@ function configWith(jwks: Record<string, unknown>) {
         jwksRefreshCooldownMs: 0,
       },
     },
-    tenants: [{ id: 'acme', providers: createDemoConfigDocument(baseUrl).providers }],
+    tenants: [{ id: 'acme', providers: demoConfigDocument(baseUrl).providers }],
   });
 }
 
@@ -282,7 +281,7 @@ describe('every 401 carries a WWW-Authenticate challenge', () => {
           { tenant: 'default', sha256: createHash('sha256').update(API_KEY).digest('hex') },
         ],
       },
-      providers: createDemoConfigDocument(baseUrl).providers,
+      providers: demoConfigDocument(baseUrl).providers,
     });
     development = await startTestApp({ configDocument: keyed({}) });
     production = await startTestApp({

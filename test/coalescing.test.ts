@@ -3,12 +3,13 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProviderReader, MAX_CACHED_SHAPES } from '../src/provider-reader.js';
 import type { NormalizedAccount } from '../src/providers/adapter.js';
-import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { parseSandboxFault } from '../src/sandbox/faults.js';
 import { createProviderCircuitBreaker } from '../src/upstream/circuit-breaker.js';
 import {
+  BUILT_IN_KINDS,
   balanceCalls,
   DASHBOARD_QUERY,
+  demoConfigDocument,
   demoConfigWith,
   startTestApp,
   type TestApp,
@@ -20,7 +21,7 @@ afterEach(async () => {
   app = undefined;
 });
 
-const KINDS = ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'] as const;
+const KINDS = BUILT_IN_KINDS;
 const PIK = '{ provider(id: "pik-main") { accounts { id balances { fetchedAt } } } }';
 
 /** A warmed-up app (logins done) whose sandbox answers after `latencyMs`, so reads overlap. */
@@ -98,9 +99,7 @@ describe('cross-request coalescing', () => {
     app = await startTestApp({
       latencyMs: 60,
       configDocument: (baseUrl) => {
-        const providers = createDemoConfigDocument(baseUrl).providers.filter(
-          (p) => p.id === 'pik-main',
-        );
+        const providers = demoConfigDocument(baseUrl).providers.filter((p) => p.id === 'pik-main');
         return {
           auth: {
             apiKeys: [

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
-import { balanceCalls, DASHBOARD_QUERY } from './helpers/app.js';
+import { balanceCalls, DASHBOARD_QUERY, demoConfigDocument } from './helpers/app.js';
 import { type RunningCommand, startCommand } from './helpers/process.js';
 
 async function waitUntilReady(origin: string): Promise<void> {
@@ -38,7 +39,7 @@ describe('balance-api serve --config FILE, over HTTP', () => {
   beforeAll(async () => {
     sandbox = await startSandbox();
     const dir = mkdtempSync(join(tmpdir(), 'balance-e2e-'));
-    const document = createDemoConfigDocument((kind) => sandbox.baseUrl(kind as 'pik'));
+    const document = demoConfigDocument((kind) => sandbox.baseUrl(kind as 'pik'));
     // Secrets by reference, as a deployment would give them: one from the environment, one from a file.
     writeFileSync(join(dir, 'sms-secret'), 'demo-sms-secret\n');
     const providers = document.providers.map((provider) => {
@@ -129,10 +130,38 @@ describe('balance-api with no configuration', () => {
       await waitUntilReady(url as string);
       const { body } = await postQuery(
         url as string,
-        '{ totals { complete currencies { currency total } } }',
+        `{
+          providers { id accounts { balances { currency total } } }
+          totals { complete currencies { currency total } }
+        }`,
       );
       expect(body.data?.totals).toMatchObject({ complete: true });
-      expect(JSON.stringify(body)).toContain('"currency":"HKD","total":"0.3"');
+      // The demo tenant of every kind in the kinds list, however many there are.
+      const providers = body.data?.providers as {
+        id: string;
+        accounts: { balances: { currency: string; total: string }[] }[];
+      }[];
+      const ids = (document: { providers: Record<string, unknown>[] }) =>
+        document.providers.map((provider) => provider.id as string);
+      const unused = () => 'http://unused.test';
+      expect(providers.map((provider) => provider.id)).toEqual(
+        ids(createDemoConfigDocument(unused)),
+      );
+      const hkdOf = (wanted: string[]) =>
+        providers
+          .filter((provider) => wanted.includes(provider.id))
+          .flatMap((provider) => provider.accounts.flatMap((account) => account.balances))
+          .filter((balance) => balance.currency === 'HKD')
+          .reduce((sum, balance) => sum.plus(balance.total), new Decimal(0));
+      // The built-in kinds' HKD 0.1 and 0.2 at two providers make 0.3 exactly; the total adds
+      // every provider's HKD exactly.
+      expect(hkdOf(ids(demoConfigDocument(unused))).toString()).toBe('0.3');
+      const totals = body.data?.totals as { currencies: { currency: string; total: string }[] };
+      const hkd = totals.currencies.find((row) => row.currency === 'HKD')?.total;
+      expect(hkd).toBeDefined();
+      expect(
+        new Decimal(hkd as string).equals(hkdOf(providers.map((provider) => provider.id))),
+      ).toBe(true);
     } finally {
       await server.stop();
     }

@@ -1,9 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderKind } from '../src/config.js';
-import { createDemoConfigDocument, createDemoSandboxData } from '../src/sandbox/demo.js';
+import { createDemoSandboxData } from '../src/sandbox/demo.js';
 import type { SandboxFault } from '../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
-import { type GraphQLResult, startTestApp, type TestApp } from './helpers/app.js';
+import {
+  BUILT_IN_KINDS,
+  type BuiltInKind,
+  demoConfigDocument,
+  type GraphQLResult,
+  startTestApp,
+  type TestApp,
+} from './helpers/app.js';
 import { captureLogs } from './helpers/log-capture.js';
 
 /**
@@ -48,14 +55,18 @@ const CREDENTIALS_BY_ID: Record<string, Record<string, string>> = {
 };
 const TIMEOUT_MS = 400;
 
-const PROVIDERS_OF: Record<ProviderKind, string[]> = {
-  pik: ['pik-main'],
-  'asset-accounts': ['ops'],
-  merchant: ['acquirer'],
-  wallet: ['treasury'],
-  prepaid: ['sms', 'voice'],
-};
-const ALL_IDS = ['pik-main', 'ops', 'acquirer', 'treasury', 'sms', 'voice'];
+/** The demo tenant's providers (pik-main, ops, acquirer, treasury, sms, voice), as configured. */
+const DEMO_PROVIDERS = demoConfigDocument(() => 'http://unused.test').providers;
+const ALL_IDS = DEMO_PROVIDERS.map((provider) => provider.id as string);
+/** The ids of each kind's providers, e.g. prepaid's sms and voice. */
+const PROVIDERS_OF = Object.fromEntries(
+  BUILT_IN_KINDS.map((kind) => [
+    kind,
+    DEMO_PROVIDERS.filter((provider) => provider.kind === kind).map(
+      (provider) => provider.id as string,
+    ),
+  ]),
+) as Record<BuiltInKind, string[]>;
 
 interface Expectation {
   /** The error code, or null when the fault is recovered from without an error. */
@@ -138,7 +149,7 @@ async function freshApp(): Promise<TestApp> {
     sandbox,
     log: logs.log,
     configDocument: (baseUrl) => ({
-      providers: createDemoConfigDocument(baseUrl).providers.map((provider) => ({
+      providers: demoConfigDocument(baseUrl).providers.map((provider) => ({
         ...provider,
         credentials: CREDENTIALS_BY_ID[provider.id as string],
         timeoutMs: TIMEOUT_MS,
@@ -178,7 +189,7 @@ async function runCase(
   }
 }
 
-const KINDS = Object.keys(PROVIDERS_OF) as ProviderKind[];
+const KINDS: readonly BuiltInKind[] = BUILT_IN_KINDS;
 
 describe('the fault matrix: five kinds by each fault', () => {
   beforeAll(async () => {

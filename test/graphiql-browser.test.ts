@@ -1,16 +1,22 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
+import { demoConfigDocument } from './helpers/app.js';
 import { type RunningCommand, startCommand } from './helpers/process.js';
 
 /**
  * GraphiQL in a real browser: Debian's Chromium, driven headless by playwright-core, against the
- * real `balance-api` command on its built-in sandbox, with every network request that is not to
- * the server refused and recorded.
+ * real `balance-api` command configured with the demo tenant of the five built-in kinds (against a
+ * sandbox of the test's, so that adding a kind changes nothing here), with every network request
+ * that is not to the server refused and recorded.
  */
 const CHROMIUM = '/usr/bin/chromium';
 
 describe('GraphiQL in headless Chromium', () => {
+  let sandbox: Sandbox;
   let server: RunningCommand;
   let origin = '';
   let browser: Browser;
@@ -19,7 +25,17 @@ describe('GraphiQL in headless Chromium', () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does it)`);
     }
-    server = startCommand(['serve', '--port', '0']);
+    sandbox = await startSandbox();
+    const dir = mkdtempSync(join(tmpdir(), 'balance-graphiql-'));
+    const configPath = join(dir, 'balance-api.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        server: { host: '127.0.0.1' },
+        ...demoConfigDocument((kind) => `${sandbox.origin}/${kind}`),
+      }),
+    );
+    server = startCommand(['serve', '--config', configPath, '--port', '0']);
     const [, url] = await server.waitForOutput(/GraphiQL at (http:\/\/\S+)\/graphql/);
     origin = url as string;
     browser = await chromium.launch({
@@ -39,6 +55,7 @@ describe('GraphiQL in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await sandbox?.close();
   });
 
   it('runs the default dashboard query and shows balances from all five kinds, fetching nothing from outside', async () => {

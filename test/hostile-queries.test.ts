@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
-import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { createBalanceYoga, startBalanceServer } from '../src/server.js';
-import { DASHBOARD_QUERY, startTestApp, type TestApp } from './helpers/app.js';
+import { DASHBOARD_QUERY, demoConfigDocument, startTestApp, type TestApp } from './helpers/app.js';
 
 let app: TestApp;
 const unhandled: unknown[] = [];
@@ -282,7 +281,7 @@ describe('limits are configurable', () => {
     const config = parseConfig(
       {
         server: { limits: { maxCost: 50 } },
-        ...createDemoConfigDocument((kind) => `${app.sandbox.origin}/${kind}`),
+        ...demoConfigDocument((kind) => `${app.sandbox.origin}/${kind}`),
       },
       { source: 'test', env: {}, baseDir: '.' },
     );
@@ -303,7 +302,7 @@ describe('limits are configurable', () => {
 describe('the production profile', () => {
   const yogaFor = (server: Record<string, unknown>) => {
     const config = parseConfig(
-      { server, ...createDemoConfigDocument((kind) => `${app.sandbox.origin}/${kind}`) },
+      { server, ...demoConfigDocument((kind) => `${app.sandbox.origin}/${kind}`) },
       { source: 'test', env: { NODE_ENV: 'production' }, baseDir: '.' },
     );
     return createBalanceYoga({ runtime: app.runtime, server: config.server });

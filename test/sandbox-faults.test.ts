@@ -6,12 +6,7 @@ import { generateOtp, parseOtpSecret } from '../src/providers/asset-accounts/tot
 import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { createPrepaidSimulator } from '../src/providers/prepaid/sandbox.js';
 import { createMovableClock } from '../src/sandbox/clock.js';
-import {
-  createDemoConfigDocument,
-  createDemoSandboxData,
-  DEMO_CREDENTIALS,
-  DEMO_WALLET_ID,
-} from '../src/sandbox/demo.js';
+import { createDemoSandboxData, DEMO_CREDENTIALS, DEMO_WALLET_ID } from '../src/sandbox/demo.js';
 import {
   formatSandboxFault,
   parseSandboxFault,
@@ -24,7 +19,7 @@ import {
 } from '../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
 import { startSandboxServer } from '../src/sandbox/server.js';
-import { balanceCalls, loginCalls, startTestApp } from './helpers/app.js';
+import { balanceCalls, demoConfigDocument, loginCalls, startTestApp } from './helpers/app.js';
 import { startCommand } from './helpers/process.js';
 
 interface Answer {
@@ -368,7 +363,7 @@ describe('auth-once faults', () => {
     const app = await startTestApp({
       data,
       configDocument: (baseUrl) => {
-        const document = createDemoConfigDocument(baseUrl);
+        const document = demoConfigDocument(baseUrl);
         return {
           providers: document.providers.map((provider) =>
             provider.kind === 'wallet' ? { ...provider, credentials } : provider,

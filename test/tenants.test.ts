@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemoSandboxData, DEMO_CREDENTIALS } from '../src/sandbox/demo.js';
 import {
-  createDemoConfigDocument,
-  createDemoSandboxData,
-  DEMO_CREDENTIALS,
-} from '../src/sandbox/demo.js';
-import { type GraphQLResult, loginCalls, startTestApp, type TestApp } from './helpers/app.js';
+  demoConfigDocument,
+  type GraphQLResult,
+  loginCalls,
+  startTestApp,
+  type TestApp,
+} from './helpers/app.js';
 import { captureLogs } from './helpers/log-capture.js';
 
 /**
@@ -87,9 +89,7 @@ function twoTenantData() {
 }
 
 function twoTenantConfig(baseUrl: (kind: string) => string, sameCredentials = false) {
-  const acme = createDemoConfigDocument(baseUrl).providers.filter(
-    (provider) => provider.id !== 'voice',
-  );
+  const acme = demoConfigDocument(baseUrl).providers.filter((provider) => provider.id !== 'voice');
   const globex = acme.map((provider) => {
     if (sameCredentials) return provider;
     switch (provider.kind) {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoConfigDocument, createDemoSandboxData } from '../src/sandbox/demo.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { createDemoSandboxData } from '../src/sandbox/demo.js';
+import { demoConfigDocument, startTestApp, type TestApp } from './helpers/app.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -50,7 +50,7 @@ describe('totals', () => {
     app = await startTestApp({
       data,
       configDocument: (baseUrl) => ({
-        providers: createDemoConfigDocument(baseUrl).providers.map((provider) =>
+        providers: demoConfigDocument(baseUrl).providers.map((provider) =>
           provider.id === 'voice' ? { ...provider, currency: 'Usd' } : provider,
         ),
       }),
@@ -67,7 +67,7 @@ describe('totals', () => {
   it('lists a provider that cannot be read in missingProviders and sums the rest', async () => {
     app = await startTestApp({
       configDocument: (baseUrl) => {
-        const document = createDemoConfigDocument(baseUrl);
+        const document = demoConfigDocument(baseUrl);
         return {
           providers: document.providers.map((provider) =>
             provider.id === 'voice'

@@ -1,5 +1,5 @@
 import { ASSET_ACCOUNTS_DEMO_CREDENTIALS } from '../providers/asset-accounts/demo.js';
-import { PROVIDER_KINDS } from '../providers/kinds.js';
+import { PROVIDER_KINDS, type ProviderKind } from '../providers/kinds.js';
 import { MERCHANT_DEMO_CREDENTIALS } from '../providers/merchant/demo.js';
 import { PIK_DEMO_CREDENTIALS } from '../providers/pik/demo.js';
 import {
@@ -37,11 +37,17 @@ export function createDemoSandboxData(): SandboxData {
   ) as SandboxData;
 }
 
-/** The demo tenant's configuration document for a sandbox at `baseUrl(kind)`: every kind's. */
-export function createDemoConfigDocument(baseUrl: (kind: string) => string): {
+/**
+ * The demo tenant's configuration document for a sandbox at `baseUrl(kind)`: the demo providers of
+ * `kinds`, in that order (default every kind, as `npm start` shows them).
+ */
+export function createDemoConfigDocument(
+  baseUrl: (kind: string) => string,
+  kinds: readonly ProviderKind[] = PROVIDER_KINDS,
+): {
   providers: Record<string, unknown>[];
 } {
   return {
-    providers: PROVIDER_KINDS.flatMap((kind) => kindSandbox(kind).demoProviders(baseUrl(kind))),
+    providers: kinds.flatMap((kind) => kindSandbox(kind).demoProviders(baseUrl(kind))),
   };
 }

@@ -12,6 +12,33 @@ import { isLoginCall } from '../../src/sandbox/kinds.js';
 import { type BalanceYoga, createBalanceYoga } from '../../src/server.js';
 import { type AppRuntime, createAppRuntime } from '../../src/tenants.js';
 
+/**
+ * The five kinds the tests' demo tenant is made of, fixed: the exact totals, provider lists and
+ * counts the tests pin are those of these kinds' demo providers, so adding a kind to the kinds
+ * list changes none of them. A test about every kind uses `PROVIDER_KINDS` instead.
+ */
+export const BUILT_IN_KINDS = [
+  'pik',
+  'asset-accounts',
+  'merchant',
+  'wallet',
+  'prepaid',
+] as const satisfies readonly ProviderKind[];
+
+/** One of the five kinds of `BUILT_IN_KINDS`. */
+export type BuiltInKind = (typeof BUILT_IN_KINDS)[number];
+
+/**
+ * The demo tenant's configuration document for a sandbox at `baseUrl(kind)`, of `kinds`' demo
+ * providers (default `BUILT_IN_KINDS`).
+ */
+export function demoConfigDocument(
+  baseUrl: (kind: string) => string,
+  kinds: readonly ProviderKind[] = BUILT_IN_KINDS,
+): { providers: Record<string, unknown>[] } {
+  return createDemoConfigDocument(baseUrl, kinds);
+}
+
 export interface GraphQLResult {
   data?: Record<string, unknown> | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
@@ -33,8 +60,16 @@ export interface TestApp {
 
 export interface TestAppOptions {
   data?: SandboxData;
-  /** Builds the configuration document from the sandbox's base URLs; default the demo tenant. */
+  /**
+   * Builds the configuration document from the sandbox's base URLs; default the demo tenant of
+   * `kinds`.
+   */
   configDocument?: (baseUrl: (kind: string) => string) => unknown;
+  /**
+   * The kinds whose demo providers the default configuration holds; default `BUILT_IN_KINDS`,
+   * `PROVIDER_KINDS` for every kind. The sandbox runs every kind's simulator either way.
+   */
+  kinds?: readonly ProviderKind[];
   /** balance-api's clock; default the sandbox's, so both see the same time. */
   now?: () => number;
   /** Where balance-api logs; default nowhere. */
@@ -55,7 +90,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       latencyMs: options.latencyMs ?? 0,
     }));
   const baseUrl = (kind: string) => `${sandbox.origin}/${kind}`;
-  const document = (options.configDocument ?? createDemoConfigDocument)(baseUrl);
+  const kinds = options.kinds ?? BUILT_IN_KINDS;
+  const document = (options.configDocument ?? ((url) => demoConfigDocument(url, kinds)))(baseUrl);
   const config = parseConfig(document, { source: 'test', env: {}, baseDir: process.cwd() });
   const runtime = createAppRuntime({
     config,
@@ -108,10 +144,16 @@ export const DASHBOARD_QUERY = readFileSync(
   'utf8',
 );
 
-/** The demo configuration with every provider's settings extended by `extra`. */
-export function demoConfigWith(extra: Record<string, unknown>) {
+/**
+ * The demo configuration of `kinds` (default `BUILT_IN_KINDS`) with every provider's settings
+ * extended by `extra`.
+ */
+export function demoConfigWith(
+  extra: Record<string, unknown>,
+  kinds: readonly ProviderKind[] = BUILT_IN_KINDS,
+) {
   return (baseUrl: (kind: string) => string) => ({
-    providers: createDemoConfigDocument(baseUrl).providers.map((provider) => ({
+    providers: demoConfigDocument(baseUrl, kinds).providers.map((provider) => ({
       ...provider,
       ...extra,
     })),
