@@ -14,6 +14,7 @@ import {
 } from 'graphql-yoga';
 import { type CallerAuthenticator, createCallerAuthenticator } from './caller-auth.js';
 import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
+import { createRefusalLog } from './connection-refusals.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
 import { rememberCallerAuth, useCallerAuth } from './graphql/use-caller-auth.js';
@@ -218,7 +219,10 @@ async function readCounted(req: IncomingMessage, limit: number): Promise<Buffer 
 
 export interface StartServerOptions extends CreateYogaOptions {
   server: ServerConfig;
-  /** The shutdown sequence's timers; default the real ones (tests pass timers they fire). */
+  /**
+   * The timers of the shutdown sequence and of the refused-connection log; default the real ones
+   * (tests pass timers they fire).
+   */
   timers?: DrainTimers;
 }
 
@@ -323,19 +327,9 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
   server.on('checkContinue', (req, res) => handle(req, res, true));
   // More connections than this are closed as soon as they are accepted.
   server.maxConnections = config.maxConnections;
-  let refused = 0;
-  let refusalLoggedAt = Number.NEGATIVE_INFINITY;
-  server.on('drop', () => {
-    refused += 1;
-    // One line a minute at most: the refusals come in floods.
-    if (log === undefined || performance.now() - refusalLoggedAt < 60_000) return;
-    refusalLoggedAt = performance.now();
-    log.warn(
-      { maxConnections: config.maxConnections, refused },
-      'connections refused: server.maxConnections reached',
-    );
-    refused = 0;
-  });
+  const refusals = createRefusalLog(log, config.maxConnections, options.timers);
+  server.on('drop', () => refusals.refused());
+  server.once('close', () => refusals.flush());
   const drain = createHttpDrain(server, {
     shutdownDelayMs: config.shutdownDelayMs,
     drainTimeoutMs: config.drainTimeoutMs,

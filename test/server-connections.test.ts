@@ -7,6 +7,7 @@ import { type CallerAuthenticator, createCallerAuthenticator } from '../src/call
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { type BalanceServer, startBalanceServer } from '../src/server.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { captureLogs } from './helpers/log-capture.js';
 import { startCommand } from './helpers/process.js';
 import { bodyOf, connectRaw, headerOf, statusOf } from './helpers/raw-http.js';
 
@@ -332,6 +333,91 @@ describe('the connection cap', () => {
       expect(again.match(/HTTP\/1\.1 200/g)).toHaveLength(2);
       first.socket.destroy();
       second.socket.destroy();
+    } finally {
+      await server.close();
+      await app.close();
+    }
+  }, 5000);
+});
+
+describe('the refused-connection warning', () => {
+  /** Timers that fire only when the test moves their clock. */
+  function manualTimers() {
+    const pending = new Map<number, { at: number; callback: () => void }>();
+    let now = 0;
+    let next = 1;
+    return {
+      setTimeout(callback: () => void, ms: number) {
+        pending.set(next, { at: now + ms, callback });
+        return next++;
+      },
+      clearTimeout(handle: unknown) {
+        pending.delete(handle as number);
+      },
+      advance(ms: number) {
+        now += ms;
+        for (const [id, timer] of [...pending].filter(([, timer]) => timer.at <= now)) {
+          pending.delete(id);
+          timer.callback();
+        }
+      },
+    };
+  }
+
+  it('logs the first refusal at once, and the count of the others a minute later', async () => {
+    const app = await startTestApp();
+    const { log, lines } = captureLogs();
+    const timers = manualTimers();
+    const server = await startBalanceServer({
+      runtime: app.runtime,
+      log,
+      server: { ...app.config.server, port: 0, maxConnections: 1 },
+      timers,
+    });
+    const refusals = () =>
+      lines
+        .map((line) => JSON.parse(line) as { msg: string; refused?: number; level: number })
+        .filter((line) => line.msg.includes('refused'));
+    /** Opens a connection over the cap and waits until the server has closed it. */
+    const refused = async () => {
+      const connection = await connectRaw(server.origin);
+      expect(await connection.closed).toBe('');
+    };
+    try {
+      const kept = await connectRaw(server.origin);
+      kept.socket.write(head(['GET /healthz HTTP/1.1', 'Host: 127.0.0.1']));
+      await kept.receive(/\{"status":"ok"\}/);
+      await refused();
+      expect(refusals()).toEqual([
+        expect.objectContaining({
+          level: 40,
+          msg: 'connections refused: server.maxConnections reached',
+          refused: 1,
+        }),
+      ]);
+      await refused();
+      await refused();
+      // Counted, not logged, until the minute is over.
+      expect(refusals()).toHaveLength(1);
+      timers.advance(60_000);
+      expect(refusals()).toEqual([
+        expect.objectContaining({ refused: 1 }),
+        expect.objectContaining({
+          level: 40,
+          msg: '2 connections refused in the last minute: server.maxConnections reached',
+          refused: 2,
+        }),
+      ]);
+      // A quiet minute logs nothing; the next refusal is logged at once again.
+      timers.advance(60_000);
+      expect(refusals()).toHaveLength(2);
+      await refused();
+      expect(refusals()).toHaveLength(3);
+      expect(refusals()[2]).toMatchObject({
+        msg: 'connections refused: server.maxConnections reached',
+        refused: 1,
+      });
+      kept.socket.destroy();
     } finally {
       await server.close();
       await app.close();
