@@ -100,6 +100,8 @@ export interface LedgerlyInjectedError {
   code: LedgerlyErrorCode;
   /** How many reads get it; default 1. */
   times?: number;
+  /** How many reads are answered as usual before it, e.g. 1 for a listing's second page; default 0. */
+  after?: number;
   /** For RATE_LIMITED: the `retry_after` seconds; default 1. */
   retryAfterSeconds?: number;
   /** Default 200: the error only in the envelope. */
@@ -228,7 +230,7 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
   let rateLimit = options.rateLimit;
   /** Per client: the current window's start and the reads in it. */
   let windows = new Map<string, { start: number; count: number }>();
-  let injected: (LedgerlyInjectedError & { remaining: number }) | undefined;
+  let injected: (LedgerlyInjectedError & { remaining: number; pass: number }) | undefined;
 
   function note(request: SimRequest, response: SimResponse, code: string, wasInjected = false) {
     answered.push({
@@ -415,7 +417,9 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
         'METHOD_NOT_ALLOWED',
       );
     }
-    if (injected !== undefined) {
+    if (injected !== undefined && injected.pass > 0) {
+      injected.pass -= 1;
+    } else if (injected !== undefined) {
       const error = injected;
       error.remaining -= 1;
       if (error.remaining <= 0) injected = undefined;
@@ -522,7 +526,7 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
       windows = new Map();
     },
     failNext(error) {
-      injected = { ...error, remaining: error.times ?? 1 };
+      injected = { ...error, remaining: error.times ?? 1, pass: error.after ?? 0 };
     },
     issuedTokens: () => issued.map((entry) => ({ ...entry })),
     answers: () => answered.map((entry) => ({ ...entry })),
