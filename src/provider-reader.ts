@@ -89,8 +89,11 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     const start = () => {
       if (gaveUp) return Promise.reject(timeoutError(config.id, config.timeoutMs));
       started = true;
-      // The breaker judges the provider by its answers, not by time spent waiting here.
-      return breaker.run(() => adapter.fetchAccounts({ ...query, signal: stop }));
+      // The read's deadline is owned here: every call of the read (login, pages, retries) goes
+      // through the provider's transport bounded by it and stopped by its signal. The breaker
+      // judges the provider by its answers, not by time spent waiting here.
+      const bounded = { ...query, signal: stop };
+      return breaker.run(() => adapter.fetchAccounts(bounded, adapter.transport.within(bounded)));
     };
     const read = cap.execute(start);
     read.catch(() => {});

@@ -4,10 +4,7 @@ import type { Logger } from './logger.js';
 import { createProviderReader, type ReadProvider } from './provider-reader.js';
 import type { ProviderAdapter } from './providers/adapter.js';
 import { createAdapter, DEFAULT_PROVIDER_NAMES } from './providers/registry.js';
-import {
-  createProviderCircuitBreaker,
-  type ProviderCircuitBreaker,
-} from './upstream/circuit-breaker.js';
+import { createProviderCircuitBreaker } from './upstream/circuit-breaker.js';
 import { createUpstreamDispatcher } from './upstream/http.js';
 import { TokenCacheByTenantAndProvider } from './upstream/token-cache.js';
 
@@ -18,7 +15,6 @@ export interface ProviderRuntime {
   kind: ProviderKind;
   name: string;
   adapter: ProviderAdapter;
-  breaker: ProviderCircuitBreaker;
   /**
    * One upstream read through the adapter, bounded by the provider's `timeoutMs` (and any sooner
    * deadline of the request), behind its circuit breaker.
@@ -78,7 +74,6 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
         kind: config.kind,
         name: config.name ?? DEFAULT_PROVIDER_NAMES[config.kind],
         adapter,
-        breaker,
         read: createProviderReader({ adapter, breaker, config, now }),
       };
     });

@@ -3,6 +3,7 @@ import { createBalanceLoader } from '../src/balance-loader.js';
 import type { ProviderRead } from '../src/provider-reader.js';
 import type { BalanceQuery } from '../src/providers/adapter.js';
 import type { ProviderRuntime, TenantRuntime } from '../src/tenants.js';
+import { unusedTransport } from './helpers/adapter.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -30,9 +31,9 @@ describe('the request loader', () => {
         adapter: {
           kind: 'wallet',
           capabilities: { currencyFilter: 'many' },
+          transport: unusedTransport(),
           fetchAccounts: async () => [],
         },
-        breaker: undefined as never,
         read: Object.assign(read, { cachedShapes: () => 0 }),
       };
     };

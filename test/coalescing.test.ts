@@ -5,6 +5,7 @@ import { createProviderReader, MAX_CACHED_SHAPES } from '../src/provider-reader.
 import type { NormalizedAccount } from '../src/providers/adapter.js';
 import { parseSandboxFault } from '../src/sandbox/faults.js';
 import { createProviderCircuitBreaker } from '../src/upstream/circuit-breaker.js';
+import { unusedTransport } from './helpers/adapter.js';
 import {
   BUILT_IN_KINDS,
   balanceCalls,
@@ -181,7 +182,12 @@ describe('the concurrency cap of each provider (maxConcurrency)', () => {
     // The reader alone, around an adapter whose reads never end: what is queued is what waits.
     const never = new Promise<never>(() => {});
     const read = createProviderReader({
-      adapter: { kind: 'pik', capabilities: { currencyFilter: 'one' }, fetchAccounts: () => never },
+      adapter: {
+        kind: 'pik',
+        capabilities: { currencyFilter: 'one' },
+        transport: unusedTransport(),
+        fetchAccounts: () => never,
+      },
       breaker: createProviderCircuitBreaker({
         providerId: 'p',
         failureThreshold: 100,
@@ -204,6 +210,7 @@ describe('the freshness window', () => {
       adapter: {
         kind: 'wallet',
         capabilities: { currencyFilter: 'many' },
+        transport: unusedTransport(),
         fetchAccounts: async () => [],
       },
       breaker: createProviderCircuitBreaker({
@@ -235,6 +242,7 @@ describe("a read's deadline", () => {
       adapter: {
         kind: 'pik',
         capabilities: { currencyFilter: 'one' },
+        transport: unusedTransport(),
         // Ends only when its signal says so, as an upstream call does.
         fetchAccounts: (query) =>
           new Promise((_, reject) =>
@@ -291,6 +299,7 @@ describe('a read that waited for a slot', () => {
       adapter: {
         kind: 'wallet',
         capabilities: { currencyFilter: 'many' },
+        transport: unusedTransport(),
         fetchAccounts: (query) =>
           new Promise((resolve, reject) => {
             const currency = query.currencies?.[0] ?? '*';

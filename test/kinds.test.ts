@@ -10,6 +10,7 @@ import { createMovableClock } from '../src/sandbox/clock.js';
 import { SANDBOX_KINDS } from '../src/sandbox/kinds.js';
 import { startSandboxServer } from '../src/sandbox/server.js';
 import { TokenCacheByTenantAndProvider } from '../src/upstream/token-cache.js';
+import { standalone } from './helpers/adapter.js';
 
 /**
  * The checklist of "Adding a provider kind" (README): every kind of the kinds list has each part
@@ -114,13 +115,15 @@ describe.each(PROVIDER_KIND_DEFINITIONS.map((definition) => [definition.name, de
         const tokens = new TokenCacheByTenantAndProvider({ now: clock.now });
         for (const provider of config.tenants[0]?.providers ?? []) {
           expect(provider.kind).toBe(name);
-          const adapter = createAdapter({
-            tenantId: 't',
-            config: provider,
-            dispatcher,
-            tokens: tokens.slot('t', provider.id),
-            now: clock.now,
-          });
+          const adapter = standalone(
+            createAdapter({
+              tenantId: 't',
+              config: provider,
+              dispatcher,
+              tokens: tokens.slot('t', provider.id),
+              now: clock.now,
+            }),
+          );
           expect(adapter.kind).toBe(name);
           const accounts = await adapter.fetchAccounts({ currencies: null });
           expect(accounts.flatMap((account) => account.balances).length).toBeGreaterThan(0);

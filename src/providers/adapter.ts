@@ -81,10 +81,12 @@ export interface ProviderAdapter {
   readonly kind: ProviderKind;
   readonly capabilities: AdapterCapabilities;
   /**
-   * One upstream read, every call through `http`. Default: `transport` bounded by the query's
-   * deadline and stop signal.
+   * The provider's own transport (base URL, per-call timeout, retries, body cap), unbounded: the
+   * provider reader bounds it by each read's deadline and stop signal (`transport.within`).
    */
-  fetchAccounts(query: BalanceQuery, http?: UpstreamHttp): Promise<NormalizedAccount[]>;
+  readonly transport: UpstreamHttp;
+  /** One upstream read, every call through `http`: the transport as the reader bounded it. */
+  fetchAccounts(query: BalanceQuery, http: UpstreamHttp): Promise<NormalizedAccount[]>;
 }
 
 /** Everything a kind's adapter factory receives; it reads nothing else, the environment least of all. */

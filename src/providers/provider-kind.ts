@@ -46,8 +46,9 @@ export function defineProviderKind<
 }
 
 /**
- * A provider's adapter: the kind's adapter on the provider's own transport (its base URL,
- * retries and body cap around the shared dispatcher).
+ * A provider's adapter: the kind's adapter beside the provider's own transport (its base URL,
+ * retries and body cap around the shared dispatcher), which the provider reader bounds by each
+ * read's deadline and hands to `fetchAccounts`.
  */
 export function createProviderAdapter<
   Name extends string,
@@ -61,6 +62,7 @@ export function createProviderAdapter<
   return {
     kind: options.config.kind as ProviderAdapter['kind'],
     capabilities: adapter.capabilities,
-    fetchAccounts: (query, http = transport.within(query)) => adapter.fetchAccounts(query, http),
+    transport,
+    fetchAccounts: (query, http) => adapter.fetchAccounts(query, http),
   };
 }

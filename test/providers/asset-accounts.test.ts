@@ -3,7 +3,6 @@ import { Secret, TOTP } from 'otpauth';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { createOtpSource, loginToAssetAccounts } from '../../src/providers/asset-accounts/auth.js';
 import { fetchAssetAccountBalances } from '../../src/providers/asset-accounts/client.js';
 import { createAssetAccountsAdapter } from '../../src/providers/asset-accounts/index.js';
@@ -19,6 +18,7 @@ import { json, jsonNumber, type Simulator } from '../../src/sandbox/simulator.js
 import { UpstreamError } from '../../src/upstream/errors.js';
 import { parseLosslessJson } from '../../src/upstream/json.js';
 import { TokenCacheByTenantAndProvider, type TokenSlot } from '../../src/upstream/token-cache.js';
+import { type StandaloneAdapter, standalone } from '../helpers/adapter.js';
 import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
 import {
   type CannedAnswer,
@@ -103,7 +103,7 @@ interface World {
     credentials?: Partial<Record<'username' | 'password' | 'otpSecret', string>>;
     provider?: Record<string, unknown>;
     now?: () => number;
-  }): { adapter: ProviderAdapter; slot: TokenSlot };
+  }): { adapter: StandaloneAdapter; slot: TokenSlot };
   logins(): ReturnType<SandboxServer['calls']>;
   balanceCalls(): ReturnType<SandboxServer['calls']>;
 }
@@ -174,7 +174,7 @@ async function startWorld(
         tokens: slot,
         now,
       });
-      return { adapter, slot };
+      return { adapter: standalone(adapter), slot };
     },
     logins: () => calls(LOGIN_PATH),
     balanceCalls: () => calls(BALANCES_PATH),

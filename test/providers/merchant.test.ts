@@ -1,7 +1,6 @@
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { getMerchantSessionToken } from '../../src/providers/merchant/auth.js';
 import { fetchMerchantBalances } from '../../src/providers/merchant/client.js';
 import { createMerchantAdapter } from '../../src/providers/merchant/index.js';
@@ -22,6 +21,7 @@ import type { SimRequest, SimResponse, Simulator } from '../../src/sandbox/simul
 import { UpstreamError, UpstreamTokenRejectedError } from '../../src/upstream/errors.js';
 import { parseLosslessJson } from '../../src/upstream/json.js';
 import { TokenCacheByTenantAndProvider, type TokenSlot } from '../../src/upstream/token-cache.js';
+import { type StandaloneAdapter, standalone } from '../helpers/adapter.js';
 import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
 import {
   type CannedAnswer,
@@ -109,9 +109,9 @@ interface Harness {
   server: SandboxServer;
   config: ProviderConfigOf<'merchant'>;
   tokens: TokenSlot;
-  adapter: ProviderAdapter;
+  adapter: StandaloneAdapter;
   /** Another adapter on the same token slot whose calls leave from another client address. */
-  adapterFromOtherAddress(): ProviderAdapter;
+  adapterFromOtherAddress(): StandaloneAdapter;
   logins(): RecordedCall[];
   balanceReads(): RecordedCall[];
 }
@@ -154,13 +154,15 @@ async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dispatchers: Agent[] = [];
   const adapterVia = (agent: Agent) => {
     dispatchers.push(agent);
-    return createMerchantAdapter({
-      tenantId: 't',
-      config,
-      dispatcher: agent,
-      tokens,
-      now: clock.now,
-    });
+    return standalone(
+      createMerchantAdapter({
+        tenantId: 't',
+        config,
+        dispatcher: agent,
+        tokens,
+        now: clock.now,
+      }),
+    );
   };
   cleanups.push(async () => {
     await Promise.all(dispatchers.map((agent) => agent.close()));

@@ -11,6 +11,7 @@ import { type SandboxServer, startSandboxServer } from '../../src/sandbox/server
 import { UpstreamError } from '../../src/upstream/errors.js';
 import { parseLosslessJson } from '../../src/upstream/json.js';
 import { TokenCacheByTenantAndProvider } from '../../src/upstream/token-cache.js';
+import { standalone } from '../helpers/adapter.js';
 import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
 import {
   type CannedAnswer,
@@ -103,13 +104,15 @@ describe('prepaid against its simulator', () => {
       { source: 'test', env: {}, baseDir: '.' },
     ).tenants[0]?.providers[0];
     if (config?.kind !== 'prepaid') throw new Error('unreachable');
-    return createPrepaidAdapter({
-      tenantId: 't',
-      config,
-      dispatcher,
-      tokens: new TokenCacheByTenantAndProvider().slot('t', 'sms'),
-      now: clock.now,
-    });
+    return standalone(
+      createPrepaidAdapter({
+        tenantId: 't',
+        config,
+        dispatcher,
+        tokens: new TokenCacheByTenantAndProvider().slot('t', 'sms'),
+        now: clock.now,
+      }),
+    );
   }
 
   it("sends the seed's exact Basic header: base64(dev_key:dev_secret)", async () => {

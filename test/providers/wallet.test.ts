@@ -2,7 +2,6 @@ import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBalanceLoader } from '../../src/balance-loader.js';
 import { type AppConfig, type ProviderConfigOf, parseConfig } from '../../src/config.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { loginToWallet } from '../../src/providers/wallet/auth.js';
 import { fetchWalletBalances } from '../../src/providers/wallet/client.js';
 import { createWalletAdapter } from '../../src/providers/wallet/index.js';
@@ -19,6 +18,7 @@ import { createAppRuntime } from '../../src/tenants.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import { parseLosslessJson } from '../../src/upstream/json.js';
 import { TokenCacheByTenantAndProvider } from '../../src/upstream/token-cache.js';
+import { type StandaloneAdapter, standalone } from '../helpers/adapter.js';
 import { loadFixture, plainAccounts } from '../helpers/fixtures.js';
 import {
   type CannedAnswer,
@@ -149,15 +149,20 @@ function walletConfig(
   return config;
 }
 
-function createAdapter(provider: Record<string, unknown> = {}, baseUrl?: string): ProviderAdapter {
+function createAdapter(
+  provider: Record<string, unknown> = {},
+  baseUrl?: string,
+): StandaloneAdapter {
   const config = walletConfig(provider, baseUrl);
-  return createWalletAdapter({
-    tenantId: 't',
-    config,
-    dispatcher,
-    tokens: new TokenCacheByTenantAndProvider({ now: clock.now }).slot('t', config.id),
-    now: clock.now,
-  });
+  return standalone(
+    createWalletAdapter({
+      tenantId: 't',
+      config,
+      dispatcher,
+      tokens: new TokenCacheByTenantAndProvider({ now: clock.now }).slot('t', config.id),
+      now: clock.now,
+    }),
+  );
 }
 
 /** Another sandbox server (e.g. with a stub simulator), closed after the test. */
