@@ -33,6 +33,9 @@ builder.scalarType('Decimal', {
     parseDecimalInput(node.kind === Kind.STRING ? node.value : literalDescription(node)),
 });
 
+/** The longest text a Decimal's error message quotes. */
+const MAX_QUOTED_LENGTH = 32;
+
 /**
  * A client's Decimal: a string in plain notation within the bounds of an amount (money.ts), judged
  * by its lengths before any decimal is built; anything else a precise error.
@@ -48,8 +51,11 @@ function parseDecimalInput(value: unknown): Amount {
         `Decimal must be an amount of ${AMOUNT_BOUNDS}; received one outside those bounds (${digitCount(integer)} before the point, ${fraction.length} after)`,
       );
     }
+    // A short mistake ("12,50") is quoted; a long text is not, nor any part of it (it could be a
+    // secret sent in the wrong variable, or a megabyte).
+    const quoted = value.length <= MAX_QUOTED_LENGTH ? ` (${JSON.stringify(value)})` : '';
     throw new GraphQLError(
-      `Decimal must be a string in plain decimal notation such as "12.50" or "-0.001"; received a string that is not (${JSON.stringify(value.slice(0, 40))})`,
+      `Decimal must be a string in plain decimal notation such as "12.50" or "-0.001"; received a string that is not${quoted}`,
     );
   }
   const received =
@@ -59,7 +65,11 @@ function parseDecimalInput(value: unknown): Amount {
         ? 'a number; send it as a string to keep every digit'
         : value === null
           ? 'null'
-          : `a ${typeof value}`;
+          : Array.isArray(value)
+            ? 'a list'
+            : typeof value === 'object'
+              ? 'an object'
+              : `a ${typeof value}`;
   throw new GraphQLError(
     `Decimal must be a string in plain decimal notation such as "12.50"; received ${received}`,
   );

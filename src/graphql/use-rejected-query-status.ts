@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { type DocumentNode, GraphQLError, Kind, print } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /** The same error as a request error: HTTP 400 and a code (its own, if it has one). */
@@ -13,6 +13,77 @@ function asBadRequest(error: GraphQLError, code: string): GraphQLError {
       http: { status: 400 },
     },
   });
+}
+
+/** The longest value a variable error quotes; anything longer is described, never quoted. */
+const MAX_QUOTED_VALUE = 32;
+
+/** How the executors word a variable that did not coerce: the value follows, inspected whole. */
+const INVALID_VARIABLE = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
+
+/** A value as the executor inspected it: itself when short, else what kind of value it is. */
+function describeInspected(text: string): string {
+  if (text.length <= MAX_QUOTED_VALUE) return text;
+  let kind = `a value of ${text.length} characters`;
+  if (text.startsWith('"')) {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (typeof value === 'string') kind = `a string of ${value.length} characters`;
+    } catch {
+      // Not one JSON string: the generic description stands.
+    }
+  } else if (text.startsWith('[')) kind = 'a list';
+  else if (text.startsWith('{')) kind = 'an object';
+  return `(${kind}, too long to quote)`;
+}
+
+/** The declared type of a variable of the operation that ran, as the client wrote it. */
+function declaredType(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variable: string,
+): string | undefined {
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    if (operationName && definition.name?.value !== operationName) continue;
+    const found = definition.variableDefinitions?.find(
+      (node) => node.variable.name.value === variable,
+    );
+    if (found !== undefined) return print(found.type);
+  }
+  return undefined;
+}
+
+/**
+ * A variable that did not coerce, worded without the value it got: graphql-jit (and graphql-js)
+ * quote the value whole, so a client's megabyte, or a secret pasted into the wrong variable, would
+ * come back in the message and go on into logs. The message keeps the variable's name, a short
+ * value or a description of a long one, the declared type, and the scalar's own reason (written by
+ * this project, never quoting more than a short value).
+ */
+function withoutEchoedValue(
+  error: GraphQLError,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): GraphQLError {
+  const match = INVALID_VARIABLE.exec(error.message);
+  if (match === null) return error;
+  const [prefix, variable = ''] = match;
+  const rest = error.message.slice(prefix.length);
+  const end = rest.indexOf('; Expected');
+  const value = end < 0 ? '(not quoted)' : describeInspected(rest.slice(0, end));
+  const type = declaredType(document, operationName, variable);
+  const reason =
+    error.originalError instanceof GraphQLError ? ` ${error.originalError.message}` : '';
+  return new GraphQLError(
+    `Variable "$${variable}" got invalid value ${value}; Expected ${type === undefined ? 'a value of its declared type' : `type ${type}`}.${reason}`,
+    {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      extensions: error.extensions,
+    },
+  );
 }
 
 /** A request-parsing error as the client sees it: Yoga's message, never the text it could not parse. */
@@ -68,16 +139,19 @@ export function useRejectedQueryStatus(): Plugin {
       });
     },
     // A result with errors and no data at all is a request error (e.g. a variable that does not
-    // coerce), whichever executor produced it.
-    onExecute() {
+    // coerce), whichever executor produced it; a variable's error never quotes a long value.
+    onExecute({ args }) {
       return {
         onExecuteDone({ result, setResult }) {
           if (!('errors' in result) || result.errors === undefined || 'data' in result) return;
           setResult({
             ...result,
-            errors: result.errors.map((error) =>
-              error.extensions?.http !== undefined ? error : asBadRequest(error, 'BAD_USER_INPUT'),
-            ),
+            errors: result.errors.map((error) => {
+              const bounded = withoutEchoedValue(error, args.document, args.operationName);
+              return bounded.extensions?.http !== undefined
+                ? bounded
+                : asBadRequest(bounded, 'BAD_USER_INPUT');
+            }),
           });
         },
       };
