@@ -1,6 +1,5 @@
 import {
   json,
-  jsonNumber,
   type ProviderKindSandbox,
   randomToken,
   type SandboxClock,
@@ -152,10 +151,16 @@ export interface LedgerlySimulator extends Simulator {
   rejectAuth(request: SimRequest): SimResponse;
   /** The error envelope with this HTTP status, as Ledgerly's gateway answers it (no retry_after). */
   errorResponse(status: number): SimResponse;
-  /** HTTP 200 with RATE_LIMITED and `retry_after` as given (seconds), and no Retry-After header. */
-  rateLimitResponse(retryAfter: string): SimResponse;
-  /** HTTP 200 (or `httpStatus`) with this code in the error envelope. */
-  errorEnvelope(code: LedgerlyErrorCode, httpStatus?: number): SimResponse;
+  /** The codes of Ledgerly's error envelope, for a sandbox fault that names one. */
+  readonly envelopeCodes: readonly LedgerlyErrorCode[];
+  /**
+   * `code` in the error envelope, inside HTTP 200 unless `httpStatus` says otherwise; RATE_LIMITED
+   * carries `retry_after`: `retryAfterSeconds`, default 1. What `failNext` answers.
+   */
+  envelopeError(
+    code: LedgerlyErrorCode,
+    options?: { retryAfterSeconds?: number; httpStatus?: number },
+  ): SimResponse;
 }
 
 /** Paths relative to the kind's mount. */
@@ -255,6 +260,17 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
       },
       request_id: randomToken('req'),
     });
+  }
+
+  function envelopeError(
+    code: LedgerlyErrorCode,
+    options: { retryAfterSeconds?: number | undefined; httpStatus?: number | undefined } = {},
+  ): SimResponse {
+    const retryAfter = code === 'RATE_LIMITED' ? (options.retryAfterSeconds ?? 1) : undefined;
+    return envelope(
+      { code, ...(retryAfter === undefined ? {} : { retryAfter }) },
+      options.httpStatus ?? 200,
+    );
   }
 
   /** RFC 6749 §5.2: `{"error": ...}`, with `WWW-Authenticate` when Basic was tried and failed. */
@@ -423,16 +439,7 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
       const error = injected;
       error.remaining -= 1;
       if (error.remaining <= 0) injected = undefined;
-      const retryAfter = error.code === 'RATE_LIMITED' ? (error.retryAfterSeconds ?? 1) : undefined;
-      return note(
-        request,
-        envelope(
-          { code: error.code, ...(retryAfter === undefined ? {} : { retryAfter }) },
-          error.httpStatus ?? 200,
-        ),
-        error.code,
-        true,
-      );
+      return note(request, envelopeError(error.code, error), error.code, true);
     }
     const client = authenticate(request);
     if ('code' in client) return fail(client);
@@ -542,12 +549,8 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
         ? envelope({ code: 'ERROR' }, status, statusMessage(status).toLowerCase())
         : envelope({ code }, status);
     },
-    rateLimitResponse(retryAfter) {
-      // The seconds as a JSON number where they are digits, otherwise as the text given.
-      const value = /^\d+$/.test(retryAfter) ? jsonNumber(retryAfter) : retryAfter;
-      return envelope({ code: 'RATE_LIMITED', retryAfter: value });
-    },
-    errorEnvelope: (code, httpStatus) => envelope({ code }, httpStatus),
+    envelopeCodes: LEDGERLY_ERROR_CODES,
+    envelopeError,
     handle(request) {
       if (request.path === LEDGERLY_TOKEN_PATH) return token(request);
       if (request.path === LEDGERLY_ACCOUNTS_PATH) return accounts(request);
