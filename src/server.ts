@@ -17,7 +17,12 @@ import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
 import { createRefusalLog } from './connection-refusals.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
-import { rememberCallerAuth, useCallerAuth } from './graphql/use-caller-auth.js';
+import {
+  NO_CREDENTIALS,
+  rememberCallerAuth,
+  unauthenticatedHeaders,
+  useCallerAuth,
+} from './graphql/use-caller-auth.js';
 import { useCurrencyArguments } from './graphql/use-currency-arguments.js';
 import { useFederationSdl } from './graphql/use-federation-sdl.js';
 import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
@@ -91,10 +96,15 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     context: ({ request }) => {
       const tenantId =
         callerAuth.tenantOf(request) ?? (authenticator.required ? undefined : DEFAULT_TENANT_ID);
-      // Only an authenticated request reaches here when authentication is on; refuse the rest.
+      // Only an authenticated request reaches here when authentication is on (the caller-auth
+      // plugin refuses the rest before parsing, and Yoga every OPTIONS request); should a path
+      // ever skip it, the refusal is still a 401 with its challenge.
       if (tenantId === undefined) {
-        throw new GraphQLError('Unauthenticated', {
-          extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+        throw new GraphQLError(`Unauthenticated: ${NO_CREDENTIALS.reason}`, {
+          extensions: {
+            code: 'UNAUTHENTICATED',
+            http: { status: 401, headers: unauthenticatedHeaders(NO_CREDENTIALS) },
+          },
         });
       }
       return createRequestContext(options.runtime, tenantId, server.requestTimeoutMs);

@@ -1,4 +1,3 @@
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { CallerAuthenticator, CallerAuthResult } from '../caller-auth.js';
 
@@ -66,7 +65,8 @@ export function rememberCallerAuth(nodeRequest: object, result: CallerAuthResult
   earlyResults.set(nodeRequest, result);
 }
 
-const NO_CREDENTIALS: CallerAuthFailure = {
+/** The refusal of a request that sent no credentials. */
+export const NO_CREDENTIALS: CallerAuthFailure = {
   ok: false,
   reason: 'authentication is required: send "Authorization: Bearer <API key or JWT>"',
   invalidToken: false,
@@ -108,21 +108,6 @@ export function useCallerAuth(authenticator: CallerAuthenticator): CallerAuthPlu
             headers: unauthenticatedHeaders(result),
           }),
         );
-      },
-      // Never reached while onRequest refuses every unauthenticated request; should a path ever
-      // skip it, the refusal still has its challenge.
-      onParams({ request, setResult }) {
-        if (!authenticator.required || callers.has(request)) return;
-        setResult({
-          errors: [
-            new GraphQLError(`Unauthenticated: ${NO_CREDENTIALS.reason}`, {
-              extensions: {
-                code: 'UNAUTHENTICATED',
-                http: { status: 401, headers: unauthenticatedHeaders(NO_CREDENTIALS) },
-              },
-            }),
-          ],
-        });
       },
     },
   };
