@@ -60,3 +60,25 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
+
+/**
+ * An unexpected error for the log: its name, its code and where it was thrown, not its message,
+ * which a third-party library may have written with its input (a token, a secret) in it.
+ */
+export function describeUnexpectedError(error: unknown): {
+  errorName: string;
+  errorCode: string | null;
+  at: string | null;
+} {
+  const { name, code, stack } = (error ?? {}) as {
+    name?: unknown;
+    code?: unknown;
+    stack?: unknown;
+  };
+  const frame = typeof stack === 'string' ? /\n\s+at (.*)/.exec(stack)?.[1] : undefined;
+  return {
+    errorName: typeof name === 'string' ? name : typeof error,
+    errorCode: typeof code === 'string' ? code : null,
+    at: frame ?? null,
+  };
+}

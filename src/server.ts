@@ -30,7 +30,7 @@ import { useQueryLimits } from './graphql/use-query-limits.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestLog } from './graphql/use-request-log.js';
 import { useTrustedDocuments } from './graphql/use-trusted-documents.js';
-import type { Logger } from './logger.js';
+import { describeUnexpectedError, type Logger } from './logger.js';
 import { createHttpDrain, type DrainOutcome, type DrainTimers } from './shutdown.js';
 import type { AppRuntime } from './tenants.js';
 import { isUpstreamError } from './upstream/errors.js';
@@ -160,28 +160,6 @@ async function renderGraphiQLPage(options: GraphiQLOptions): Promise<string> {
     readFile(DASHBOARD_QUERY_FILE, 'utf8'),
   ]);
   return renderGraphiQL({ ...options, defaultQuery });
-}
-
-/**
- * An unexpected error for the log: its name, its code and where it was thrown, not its message,
- * which a third-party library may have written with its input (a token, a secret) in it.
- */
-export function describeUnexpectedError(error: unknown): {
-  errorName: string;
-  errorCode: string | null;
-  at: string | null;
-} {
-  const { name, code, stack } = (error ?? {}) as {
-    name?: unknown;
-    code?: unknown;
-    stack?: unknown;
-  };
-  const frame = typeof stack === 'string' ? /\n\s+at (.*)/.exec(stack)?.[1] : undefined;
-  return {
-    errorName: typeof name === 'string' ? name : typeof error,
-    errorCode: typeof code === 'string' ? code : null,
-    at: frame ?? null,
-  };
 }
 
 export interface BalanceServer {

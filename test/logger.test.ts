@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactSecrets } from '../src/logger.js';
-import { describeUnexpectedError } from '../src/server.js';
+import { createLogger, describeUnexpectedError, redactSecrets } from '../src/logger.js';
 
 describe('log redaction', () => {
   it('redacts secret-named keys in any casing, at any depth', () => {
