@@ -327,6 +327,54 @@ describe('a connection that ends in the middle of the body', () => {
   });
 });
 
+describe('the shared status mapping', () => {
+  const answer = (status: number, headers: Record<string, string> = {}) => ({
+    status,
+    headers,
+    text: '',
+  });
+
+  it('maps a body code that decides over the HTTP status, named as the kind names it', () => {
+    const decided = (code: number) => ({ code, label: `ResponseCode ${code} under HTTP 200` });
+    expect(
+      errorForStatus('p1', answer(200, { 'retry-after': '7' }), 'the read', decided(429)),
+    ).toMatchObject({
+      code: 'UPSTREAM_RATE_LIMITED',
+      status: 200,
+      retryAfterSeconds: 7,
+      message: 'p1: the read was rate limited (ResponseCode 429 under HTTP 200); retry after 7 s',
+    });
+    expect(errorForStatus('p1', answer(200), 'the read', decided(503))).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      status: 200,
+      message: 'p1: the read failed upstream (ResponseCode 503 under HTTP 200)',
+    });
+    expect(errorForStatus('p1', answer(200), 'the read', decided(422))).toMatchObject({
+      code: 'UPSTREAM_BAD_RESPONSE',
+      status: 200,
+      message:
+        "p1: the read answered ResponseCode 422 under HTTP 200, which the provider's contract does not define",
+    });
+    // A body code need not be an HTTP status: past 599 it is no server error.
+    expect(errorForStatus('p1', answer(200), 'the read', decided(1000))).toMatchObject({
+      code: 'UPSTREAM_BAD_RESPONSE',
+    });
+  });
+
+  it('maps the HTTP status itself when no body code decides', () => {
+    expect(errorForStatus('p1', answer(503), 'the read')).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      status: 503,
+      message: 'p1: the read failed upstream (HTTP 503)',
+    });
+    expect(errorForStatus('p1', answer(418), 'the read')).toMatchObject({
+      code: 'UPSTREAM_BAD_RESPONSE',
+      status: 418,
+      message: "p1: the read answered HTTP 418, which the provider's contract does not define",
+    });
+  });
+});
+
 describe('Retry-After', () => {
   const rateLimited = (retryAfter: string) =>
     errorForStatus(

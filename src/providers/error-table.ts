@@ -5,7 +5,7 @@ import {
   UpstreamTokenRejectedError,
 } from '../upstream/errors.js';
 import type { UpstreamResponse } from '../upstream/http.js';
-import { errorForStatus, readRetryAfterSeconds } from '../upstream/http-errors.js';
+import { errorForStatus } from '../upstream/http-errors.js';
 import { expectRecord, isRecord, parseLosslessJson, readCode } from '../upstream/json.js';
 
 /**
@@ -180,39 +180,17 @@ function matches(row: ErrorRow<never>, answer: UpstreamAnswer): boolean {
 }
 
 /**
- * The shared status mapping, for the code that decides. Where messages name a body code beside
- * the HTTP status (merchant's "ResponseCode 503 under HTTP 200"), errorForStatus cannot say so
- * yet: the same branches here name the code as the label does, until errorForStatus takes a label.
+ * The shared status mapping, for the code that decides and reporting the status the answer
+ * reports. A code named as an HTTP status is one (pik's code under HTTP 200 stands for the
+ * status); a body code named beside the HTTP status (merchant's "ResponseCode 503 under HTTP
+ * 200") is given to errorForStatus as the code that decides.
  */
 function sharedStatusError(answer: UpstreamAnswer, context: AnswerContext): UpstreamError {
   const { providerId, what } = context;
   const { code, label, status } = answer;
-  if (label === `HTTP ${code}`) {
-    return errorForStatus(providerId, { ...answer.response, status: code }, what);
-  }
-  const options = { providerId, status };
-  if (code === 429) {
-    const retryAfterSeconds = readRetryAfterSeconds(answer.response.headers);
-    return new UpstreamError(
-      'UPSTREAM_RATE_LIMITED',
-      `${providerId}: ${what} was rate limited (${label})${
-        retryAfterSeconds === undefined ? '' : `; retry after ${retryAfterSeconds} s`
-      }`,
-      { ...options, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) },
-    );
-  }
-  if (code >= 500 && code <= 599) {
-    return new UpstreamError(
-      'UPSTREAM_UNAVAILABLE',
-      `${providerId}: ${what} failed upstream (${label})`,
-      options,
-    );
-  }
-  return new UpstreamError(
-    'UPSTREAM_BAD_RESPONSE',
-    `${providerId}: ${what} answered ${label}, which the provider's contract does not define`,
-    options,
-  );
+  return label === `HTTP ${code}`
+    ? errorForStatus(providerId, { ...answer.response, status: code }, what)
+    : errorForStatus(providerId, { ...answer.response, status }, what, { code, label });
 }
 
 /** The body of an answer its table settled as "answer"; a body that is not JSON breaks the contract. */

@@ -131,36 +131,49 @@ export function readRetryAfterSeconds(
   return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((date - now) / 1000)));
 }
 
+/** A code in the body that decides over the HTTP status, and how messages name it. */
+export interface DecidingCode {
+  code: number;
+  /** E.g. "ResponseCode 503 under HTTP 200". */
+  label: string;
+}
+
 /**
- * The errors every kind shares, for a non-2xx status its own table did not claim: 429, 5xx, and
- * anything else as a bad response.
+ * The errors every kind shares, for an answer its own table did not claim: 429 rate limited (with
+ * its Retry-After), 5xx unavailable, anything else a bad response. The code is the HTTP status,
+ * named "HTTP <status>", unless `decided` gives a body code that decides over it (merchant's
+ * `ResponseCode`); errors report the HTTP status either way.
  */
 export function errorForStatus(
   providerId: string,
   response: UpstreamResponse,
   what: string,
+  decided?: DecidingCode,
 ): UpstreamError {
   const { status } = response;
-  if (status === 429) {
+  const code = decided?.code ?? status;
+  const label = decided?.label ?? `HTTP ${status}`;
+  if (code === 429) {
     const retryAfterSeconds = readRetryAfterSeconds(response.headers);
     return new UpstreamError(
       'UPSTREAM_RATE_LIMITED',
-      `${providerId}: ${what} was rate limited (HTTP 429)${
+      `${providerId}: ${what} was rate limited (${label})${
         retryAfterSeconds === undefined ? '' : `; retry after ${retryAfterSeconds} s`
       }`,
       { providerId, status, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) },
     );
   }
-  if (status >= 500) {
+  // A body code need not be an HTTP status: only 500 to 599 of it is a server error.
+  if (decided === undefined ? status >= 500 : code >= 500 && code <= 599) {
     return new UpstreamError(
       'UPSTREAM_UNAVAILABLE',
-      `${providerId}: ${what} failed upstream (HTTP ${status})`,
+      `${providerId}: ${what} failed upstream (${label})`,
       { providerId, status },
     );
   }
   return new UpstreamError(
     'UPSTREAM_BAD_RESPONSE',
-    `${providerId}: ${what} answered HTTP ${status}, which the provider's contract does not define`,
+    `${providerId}: ${what} answered ${label}, which the provider's contract does not define`,
     { providerId, status },
   );
 }

@@ -62,15 +62,6 @@ function whyNotJson(error: unknown): string {
   return position === undefined ? reason : `${reason}, at position ${position}`;
 }
 
-/** An error body's JSON, read only to map the error: undefined when it is not JSON. */
-export function tryParseLosslessJson(text: string): LosslessJson | undefined {
-  try {
-    return parseLosslessJson(text);
-  } catch {
-    return undefined;
-  }
-}
-
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -166,12 +157,6 @@ export function readOptionalString(
   return value === undefined || value === null || value === ''
     ? undefined
     : readString(record, field, where);
-}
-
-/** True when a parsed value is the JSON number `expected` (envelope codes are compared as numbers). */
-export function isJsonNumber(value: unknown, expected: number): boolean {
-  if (isLosslessNumber(value)) return Number(value.value) === expected;
-  return typeof value === 'number' && value === expected;
 }
 
 /**
