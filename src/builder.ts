@@ -45,10 +45,14 @@ function parseDecimalInput(value: unknown): Amount {
     const amount = Amount.readPlainString(value);
     if (amount instanceof Amount) return amount;
     if (amount === 'out of bounds') {
-      // Sizes only: the digits could be a megabyte long.
-      const [integer = '', fraction = ''] = value.replace('-', '').split('.');
+      // Sizes only: the digits could be a megabyte long. The text is plain notation (money.ts
+      // said so), so the sizes are positions in it, and no copy of the digits is made.
+      const point = value.indexOf('.');
+      const end = point < 0 ? value.length : point;
+      const integerDigits = end - (value.startsWith('-') ? 1 : 0);
+      const fractionDigits = point < 0 ? 0 : value.length - point - 1;
       throw new GraphQLError(
-        `Decimal must be an amount of ${AMOUNT_BOUNDS}; received one outside those bounds (${digitCount(integer)} before the point, ${fraction.length} after)`,
+        `Decimal must be an amount of ${AMOUNT_BOUNDS}; received one outside those bounds (${digitCount(integerDigits)} before the point, ${fractionDigits} after)`,
       );
     }
     // A short mistake ("12,50") is quoted; a long text is not, nor any part of it (it could be a
@@ -75,8 +79,8 @@ function parseDecimalInput(value: unknown): Amount {
   );
 }
 
-function digitCount(digits: string): string {
-  return `${digits.length} digit${digits.length === 1 ? '' : 's'}`;
+function digitCount(count: number): string {
+  return `${count} digit${count === 1 ? '' : 's'}`;
 }
 
 class LiteralDescription {
