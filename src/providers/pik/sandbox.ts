@@ -1,3 +1,4 @@
+import { foldCurrency } from '../../currency.js';
 import {
   bearerToken,
   json,
@@ -114,9 +115,9 @@ export function createPikSimulator(options: PikSimulatorOptions): PikSimulator {
       if (byCurrency?.[1] !== undefined) {
         const customer = customerOf(request);
         if (customer === undefined) return json(401, TOKEN_EXPIRED);
-        const code = decodeURIComponent(byCurrency[1]).toUpperCase();
+        const code = foldCurrency(decodeURIComponent(byCurrency[1]));
         const record = customer.records.find(
-          (candidate) => candidate.currencyCode.toUpperCase() === code,
+          (candidate) => foldCurrency(candidate.currencyCode) === code,
         );
         if (record === undefined)
           return json(404, { code: 404, message: 'balance not found', data: null });

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { foldCurrency, foldedCurrencyMatcher } from '../../currency.js';
 import {
   bearerToken,
   json,
@@ -155,13 +156,8 @@ export function createWalletSimulator(options: WalletSimulatorOptions): WalletSi
     );
     if (wallet === undefined) return json(404, WALLET_NOT_FOUND);
     // Absent or empty means every asset; codes match without regard to case.
-    const wanted =
-      assets === undefined || assets.length === 0
-        ? undefined
-        : new Set(assets.map((asset) => asset.toUpperCase()));
-    const selected = wallet.assets.filter(
-      (asset) => wanted === undefined || wanted.has(asset.asset.toUpperCase()),
-    );
+    const wanted = foldedCurrencyMatcher(assets?.length === 0 ? undefined : assets);
+    const selected = wallet.assets.filter((asset) => wanted(foldCurrency(asset.asset)));
     return json(200, { data: selected.map(toWire) });
   }
 
