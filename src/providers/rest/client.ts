@@ -1,0 +1,241 @@
+import { isLosslessNumber } from 'lossless-json';
+import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
+import type { UpstreamHttp } from '../../upstream/http.js';
+import type { NormalizedAccount } from '../adapter.js';
+import { readWithinContract } from '../bad-response.js';
+import type { RestCallAuth } from './auth.js';
+import { REST_DEFAULT_BALANCES_PATH, type RestConfig } from './config.js';
+import type { RestAnswerReader } from './errors.js';
+import type { CompiledMapping, Redactor } from './normalize.js';
+import { type JsonPointer, parsePointer, pointerWhere, readPointer } from './pointer.js';
+import { compileJsonTemplate, compileTemplate, type Render, withQuery } from './request.js';
+
+/**
+ * The balance read of a `rest` provider: its request as configured (the wanted currencies put
+ * where the configuration says), page after page up to `maxPages`, each answer settled by the
+ * error table and read through the mapping.
+ */
+
+export interface RestBalanceReader {
+  read(
+    http: UpstreamHttp,
+    auth: RestCallAuth,
+    currencies: readonly string[] | null,
+    redact: Redactor,
+  ): Promise<{ accounts: NormalizedAccount[]; response: { headers: Record<string, unknown> } }>;
+}
+
+type Parameters = [string, string][];
+
+/** Where the next page starts, or undefined after the last one. */
+type Next = Parameters | undefined;
+
+export function createRestBalanceReader(
+  config: RestConfig,
+  settle: RestAnswerReader,
+  mapping: CompiledMapping,
+): RestBalanceReader {
+  const { request, pagination } = config;
+  const providerId = config.id;
+  const path = config.paths.balances ?? REST_DEFAULT_BALANCES_PATH;
+  const values = { credentials: config.credentials };
+  const query = Object.entries(request.query).map(
+    ([name, text]) => [name, compileTemplate(text, config, false)] as const,
+  );
+  const headers = Object.entries(request.headers).map(
+    ([name, text]) => [name, compileTemplate(text, config, false)] as const,
+  );
+  const body: Render<unknown> | undefined =
+    request.body === undefined ? undefined : compileJsonTemplate(request.body, config);
+  const wanted = request.currencies;
+  const currenciesAt = wanted?.in === 'body' ? (parsePointer(wanted.at) as JsonPointer) : undefined;
+  const at = (text: string | undefined) =>
+    text === undefined ? undefined : (parsePointer(text) as JsonPointer);
+  const hasMoreAt = pagination.type === 'none' ? undefined : at(pagination.hasMoreAt);
+  const what = { call: 'balances' as const, what: 'the balances' };
+
+  /** The codes as the upstream wants them, each once. */
+  const codes = (currencies: readonly string[]) => [
+    ...new Set(
+      currencies.map((code) =>
+        wanted?.case === 'lower' ? code.toLowerCase() : code.toUpperCase(),
+      ),
+    ),
+  ];
+
+  /** The parameters of the first page. */
+  function firstPage(): Parameters {
+    switch (pagination.type) {
+      case 'none':
+        return [];
+      case 'page':
+        return [
+          [pagination.param, String(pagination.first)],
+          ...size(pagination.sizeParam, pagination.size),
+        ];
+      case 'offset':
+        return [
+          [pagination.param, '0'],
+          [pagination.limitParam, String(pagination.limit)],
+        ];
+      case 'cursor':
+        return size(pagination.sizeParam, pagination.size);
+    }
+  }
+
+  /** The parameters of the page after the one just read, or undefined when it was the last. */
+  function nextPage(body: unknown, records: number, pageIndex: number, sent: Parameters): Next {
+    if (pagination.type === 'none') return undefined;
+    if (hasMoreAt !== undefined) {
+      const more = readPointer(body, hasMoreAt);
+      if (more === false) return undefined;
+      if (more !== true && more !== undefined && more !== null) {
+        throw new ContractViolation(
+          `${pointerWhere('body', hasMoreAt)}: expected a boolean, received ${describe(more)}`,
+        );
+      }
+    }
+    switch (pagination.type) {
+      case 'page': {
+        const number = pagination.first + pageIndex;
+        const totalAt = at(pagination.totalPagesAt);
+        if (totalAt !== undefined) {
+          if (number >= wholeNumber(body, totalAt) + pagination.first - 1) return undefined;
+        } else if (records === 0 || (pagination.size !== undefined && records < pagination.size)) {
+          return undefined;
+        }
+        return [
+          [pagination.param, String(number + 1)],
+          ...size(pagination.sizeParam, pagination.size),
+        ];
+      }
+      case 'offset': {
+        const offset = pageIndex * pagination.limit;
+        const totalAt = at(pagination.totalAt);
+        if (totalAt !== undefined) {
+          if (offset >= wholeNumber(body, totalAt)) return undefined;
+        } else if (records < pagination.limit) return undefined;
+        if (records === 0) return undefined;
+        return [
+          [pagination.param, String(offset)],
+          [pagination.limitParam, String(pagination.limit)],
+        ];
+      }
+      case 'cursor': {
+        const nextAt = parsePointer(pagination.nextAt) as JsonPointer;
+        const value = readPointer(body, nextAt);
+        if (value === undefined || value === null || value === '') return undefined;
+        const cursor = isLosslessNumber(value)
+          ? value.value
+          : typeof value === 'string'
+            ? value
+            : undefined;
+        const where = pointerWhere('body', nextAt);
+        if (cursor === undefined) {
+          throw new ContractViolation(`${where}: expected a cursor, received ${describe(value)}`);
+        }
+        if (sent.some(([name, sentValue]) => name === pagination.param && sentValue === cursor)) {
+          throw new ContractViolation(
+            `${where}: expected a new cursor, received the one just sent`,
+          );
+        }
+        return [[pagination.param, cursor], ...size(pagination.sizeParam, pagination.size)];
+      }
+    }
+  }
+
+  return {
+    async read(http, auth, currencies, redact) {
+      const parameters: Parameters = query.map(([name, render]) => [name, render(values)]);
+      parameters.push(...Object.entries(auth.query));
+      let json = body?.(values);
+      if (currencies !== null && wanted !== undefined) {
+        const list = codes(currencies);
+        if (wanted.in === 'query') {
+          if (wanted.style === 'comma') parameters.push([wanted.name, list.join(',')]);
+          else for (const code of list) parameters.push([wanted.name, code]);
+        } else {
+          json = withArrayAt(json ?? {}, currenciesAt as JsonPointer, list);
+        }
+      }
+      const callHeaders: Record<string, string> = Object.fromEntries(
+        headers.map(([name, render]) => [name, render(values)]),
+      );
+      Object.assign(callHeaders, auth.headers);
+
+      const accounts: NormalizedAccount[] = [];
+      let page: Next = firstPage();
+      let lastHeaders: Record<string, unknown> = {};
+      const maxPages = pagination.type === 'none' ? 1 : pagination.maxPages;
+      for (let index = 1; page !== undefined; index += 1) {
+        if (index > maxPages) {
+          throw new UpstreamError(
+            'UPSTREAM_BAD_RESPONSE',
+            `${providerId}: the balances need more than maxPages (${maxPages}) pages`,
+            { providerId },
+          );
+        }
+        const sent: Parameters = page;
+        const response = await http.send({
+          method: request.method,
+          path: withQuery(path, [...parameters, ...sent]),
+          headers: callHeaders,
+          ...(json === undefined ? {} : { json }),
+          route: 'balances',
+        });
+        const outcome = settle(response, what);
+        lastHeaders = response.headers;
+        if (outcome.kind === 'empty') break;
+        const pageIndex = index;
+        page = readWithinContract(providerId, 'the balances', () => {
+          const read = mapping.read(outcome.body, redact);
+          accounts.push(...read.accounts);
+          return nextPage(outcome.body, read.records, pageIndex, sent);
+        });
+      }
+      return { accounts, response: { headers: lastHeaders } };
+    },
+  };
+}
+
+function size(name: string | undefined, value: number | undefined): Parameters {
+  return name === undefined || value === undefined ? [] : [[name, String(value)]];
+}
+
+/** A whole number at a pointer (a count of pages or records). */
+function wholeNumber(body: unknown, at: JsonPointer): number {
+  const value = readPointer(body, at);
+  const text = isLosslessNumber(value) ? value.value : typeof value === 'string' ? value : '';
+  if (/^\d{1,9}$/.test(text)) return Number(text);
+  throw new ContractViolation(
+    `${pointerWhere('body', at)}: expected a whole number, received ${describe(value)}`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (isLosslessNumber(value)) return 'a number';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A copy of a JSON object with `list` at `at`, the objects on the way created as needed. */
+function withArrayAt(json: unknown, at: JsonPointer, list: string[]): unknown {
+  const root: Record<string, unknown> = { ...(json as Record<string, unknown>) };
+  let current = root;
+  at.segments.forEach((segment, index) => {
+    if (index === at.segments.length - 1) {
+      current[segment] = list;
+      return;
+    }
+    const next = current[segment];
+    const copy: Record<string, unknown> =
+      typeof next === 'object' && next !== null && !Array.isArray(next)
+        ? { ...(next as Record<string, unknown>) }
+        : {};
+    current[segment] = copy;
+    current = copy;
+  });
+  return root;
+}
