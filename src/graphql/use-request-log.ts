@@ -8,13 +8,13 @@ interface RequestRecord {
   errorCodes: string[];
 }
 
+/** A GraphQL name of sensible length: the only operation names written to the log. */
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
+
 /**
  * One log line per HTTP request Yoga answers: method, path, status, tenant, operation name,
  * duration and the error codes of the result. Never the query's variables, headers or data.
  */
-/** A GraphQL name of sensible length: the only operation names written to the log. */
-const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
-
 export function useRequestLog(log: Logger): Plugin {
   const records = new WeakMap<Request, RequestRecord>();
   return {
@@ -38,15 +38,20 @@ export function useRequestLog(log: Logger): Plugin {
       const context = args.contextValue as { request?: Request; tenant?: { id: string } };
       const record = context.request === undefined ? undefined : records.get(context.request);
       if (record !== undefined) record.tenantId = context.tenant?.id;
-      return {
-        onExecuteDone({ result }) {
-          if (record === undefined || !('errors' in result) || result.errors === undefined) return;
-          for (const error of result.errors) {
-            const code = error.extensions?.code;
-            record.errorCodes.push(typeof code === 'string' ? code : 'INTERNAL');
-          }
-        },
-      };
+    },
+    // The result as the client gets it, whatever refused it: a validation error never reaches
+    // execution, and a variable error gets its code from a plugin that runs after this one.
+    onResultProcess({ request, result }) {
+      const record = records.get(request);
+      if (record === undefined) return;
+      for (const one of Array.isArray(result) ? result : [result]) {
+        const errors = (one as { errors?: unknown } | null)?.errors;
+        if (!Array.isArray(errors)) continue;
+        for (const error of errors as { extensions?: { code?: unknown } }[]) {
+          const code = error?.extensions?.code;
+          record.errorCodes.push(typeof code === 'string' ? code : 'INTERNAL');
+        }
+      }
     },
     onResponse({ request, response }) {
       if (!log.isLevelEnabled('info')) return;
