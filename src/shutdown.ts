@@ -64,9 +64,9 @@ export interface HttpDrain {
 /**
  * The shutdown sequence of an HTTP server. From `drain()`: every response closes its connection;
  * the listener keeps accepting until `shutdownDelayMs` has passed (so requests a load balancer
- * sends before it notices are answered), then closes, with the idle connections, whatever is in
- * flight: requests under way finish on their own connections, but traffic that keeps coming cannot
- * hold the port open. At `drainTimeoutMs` whatever connection is left is destroyed.
+ * sends before it notices are answered), then it and the idle connections are closed whatever is
+ * still in flight: requests under way finish on their own connections, but traffic that keeps
+ * coming cannot hold the port open. At `drainTimeoutMs` whatever connection is left is destroyed.
  */
 export function createHttpDrain(server: Server, options: HttpDrainOptions): HttpDrain {
   const timers = options.timers ?? REAL_TIMERS;
