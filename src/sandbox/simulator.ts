@@ -1,4 +1,4 @@
-import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import { type IncomingHttpHeaders, type ServerResponse, STATUS_CODES } from 'node:http';
 import { LosslessNumber, stringify } from 'lossless-json';
 import type { ProviderKind } from '../providers/kinds.js';
 
@@ -91,6 +91,15 @@ export function json(
   headers?: Record<string, string>,
 ): SimResponse {
   return { status, body: jsonText(value), ...(headers ? { headers } : {}) };
+}
+
+/** Writes a simulator's answer (a body is JSON) and ends the response. */
+export function sendSimResponse(res: ServerResponse, response: SimResponse): void {
+  res.writeHead(response.status, {
+    ...(response.body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...response.headers,
+  });
+  res.end(response.body);
 }
 
 /** The standard reason phrase of an HTTP status, e.g. "Service Unavailable". */
