@@ -529,8 +529,13 @@ describe('hostile answers', () => {
     } finally {
       await withLogin.close();
     }
+    // The kinds that log in are those whose simulator says where its login's token is.
+    const loginKinds = PROVIDER_KINDS.filter(
+      (kind) => sandbox.simulators[kind].loginTokenPath !== undefined,
+    );
+    expect(loginKinds.slice(0, 4)).toEqual(['pik', 'asset-accounts', 'merchant', 'wallet']);
     expect(() => sandbox.setFault('prepaid', { type: 'bad-token' })).toThrow(
-      'a "bad-token" fault needs a kind that logs in (pik, asset-accounts, merchant, wallet); prepaid has no login',
+      `a "bad-token" fault needs a kind that logs in (${loginKinds.join(', ')}); prepaid has no login`,
     );
   });
 
