@@ -3,6 +3,7 @@ import { merchantKind } from './merchant/index.js';
 import { pikKind } from './pik/index.js';
 import { prepaidKind } from './prepaid/index.js';
 import type { ProviderKindDefinition } from './provider-kind.js';
+import { restKind } from './rest/index.js';
 import { walletKind } from './wallet/index.js';
 
 /**
@@ -15,6 +16,7 @@ export const PROVIDER_KIND_DEFINITIONS = [
   merchantKind,
   walletKind,
   prepaidKind,
+  restKind,
 ] as const;
 
 type Definitions = (typeof PROVIDER_KIND_DEFINITIONS)[number];

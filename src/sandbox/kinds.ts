@@ -3,6 +3,7 @@ import { PROVIDER_KINDS, type ProviderKind } from '../providers/kinds.js';
 import { merchantSandbox } from '../providers/merchant/sandbox.js';
 import { pikSandbox } from '../providers/pik/sandbox.js';
 import { prepaidSandbox } from '../providers/prepaid/sandbox.js';
+import { restSandbox } from '../providers/rest/sandbox.js';
 import { walletSandbox } from '../providers/wallet/sandbox.js';
 import type { ProviderKindSandbox } from './simulator.js';
 
@@ -17,6 +18,7 @@ export const SANDBOX_KINDS = {
   merchant: merchantSandbox,
   wallet: walletSandbox,
   prepaid: prepaidSandbox,
+  rest: restSandbox,
 } satisfies { readonly [K in ProviderKind]: ProviderKindSandbox };
 
 type SandboxKinds = typeof SANDBOX_KINDS;

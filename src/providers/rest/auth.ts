@@ -104,7 +104,7 @@ export function createRestAuthorizer(options: RestAuthOptions): RestAuthorizer {
     tokenAt: JsonPointer,
     lifetime: (body: unknown, token: string) => number,
   ): SessionToken => {
-    const outcome = settle(response, what);
+    const outcome = settle(response, { ...what, oauth: auth.type === 'oauth2ClientCredentials' });
     if (outcome.kind === 'empty') {
       throw new UpstreamError(
         'UPSTREAM_BAD_RESPONSE',

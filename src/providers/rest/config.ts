@@ -335,9 +335,8 @@ export type RestErrorRow = z.infer<typeof errorRowSchema>;
 export const REST_DEFAULT_BALANCES_PATH = '/v1/accounts';
 export const REST_DEFAULT_LOGIN_PATH = '/oauth2/token';
 
-const credentialName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: 'expected a credential name' });
+/** A credential's name, as `{credentials.NAME}` names it. */
+const CREDENTIAL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** A `rest` provider in the configuration file. */
 export const restConfigSchema = z
@@ -345,7 +344,7 @@ export const restConfigSchema = z
     ...commonProviderFields,
     kind: z.literal('rest'),
     /** Named secrets; every one is redacted wherever it could show. Default {}. */
-    credentials: z.record(credentialName, secretReference).default({}),
+    credentials: z.record(z.string(), secretReference).default({}),
     paths: z
       .strictObject({ balances: upstreamPath.optional(), login: upstreamPath.optional() })
       .default({}),
@@ -387,9 +386,17 @@ function restConfigProblems(config: ParsedRestConfig): Problem[] {
 }
 
 function templateProblems(config: ParsedRestConfig): Problem[] {
-  const credentials = Object.keys(config.credentials);
+  const credentials = Object.keys(config.credentials).filter((name) => CREDENTIAL_NAME.test(name));
+  // A name is not echoed: a secret pasted as a key would be printed.
+  const badNames = Object.keys(config.credentials).length - credentials.length;
   const plain: TemplateScope = { credentials, token: false };
   const problems: Problem[] = [];
+  if (badNames > 0) {
+    problems.push({
+      path: ['credentials'],
+      message: `expected names of letters, digits and "_" (as {credentials.NAME} names them), received ${badNames} other${badNames === 1 ? '' : 's'} (not shown)`,
+    });
+  }
   const check = (text: string, path: (string | number)[], scope = plain) => {
     const parsed = parseTemplate(text, scope);
     if (typeof parsed === 'string') problems.push({ path, message: parsed });
@@ -458,7 +465,10 @@ function mappingProblems(mapping: RestMapping): Problem[] {
   const dependsOn = new Map<string, string[]>();
   const collect = (source: RestAmountSource, path: (string | number)[], into: string[]) => {
     if (typeof source === 'string') {
-      if (isPointer(source)) return;
+      // Neither a pointer nor a field name: the schema has said so.
+      if (isPointer(source) || !(REST_AMOUNT_REFERENCES as readonly string[]).includes(source)) {
+        return;
+      }
       if (!known.has(source)) {
         problems.push({
           path,

@@ -24,6 +24,11 @@ export interface RestCall {
   call: 'balances' | 'login';
   /** How messages name the call: "the balances", "the login". */
   what: string;
+  /**
+   * An OAuth2 token request: its answer is RFC 6749's (§5.1, §5.2), never in the API's envelope,
+   * and a 400 (invalid_client, invalid_grant, invalid_scope...) rejects the client.
+   */
+  oauth?: boolean;
 }
 
 /** What an answer is, once settled: data, or nothing at all (an `empty` row). */
@@ -62,7 +67,7 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
   // Codes the configuration names may be quoted in messages; other body text never is.
   const namedCodes = [...success, ...rows.flatMap((row) => row.codes ?? [])];
 
-  return (response, { call, what }) => {
+  return (response, { call, what, oauth = false }) => {
     const { status } = response;
     let body: unknown;
     let parseError: ContractViolation | undefined;
@@ -124,7 +129,7 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
     }
 
     if (status === 200) {
-      if (statusAt === undefined) return answer();
+      if (statusAt === undefined || oauth) return answer();
       const said = scalarAt(body, statusAt);
       if (said !== undefined && success.some((value) => same(value, said))) return answer();
       if (parseError !== undefined) throw broken(parseError);
@@ -162,7 +167,7 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
           at,
         );
       }
-      if (value === 403) {
+      if (value === 403 || (value === 400 && oauth)) {
         if (call === 'login') throw loginRejected(text);
         throw new UpstreamError(
           'UPSTREAM_AUTH_FAILED',

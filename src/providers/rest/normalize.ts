@@ -87,6 +87,9 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
       },
     };
     const balanceNetwork = network(entry, where);
+    // Read in the order of the mapping's fields, so the first field that breaks is the one named.
+    const total = fields.get('total') as Amount;
+    const available = fields.get('available') as Amount;
     const componentAmounts: NormalizedBalance['components'] = [];
     for (const { kind } of components) {
       const amount = fields.get(kind);
@@ -95,8 +98,8 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
     return {
       currency: foldCurrency(currency(entry, where) as string),
       network: balanceNetwork,
-      total: fields.get('total') as Amount,
-      available: fields.get('available') as Amount,
+      total,
+      available,
       components: componentAmounts,
       depositAddresses: addresses(entry, where, balanceNetwork),
       updatedAt: updatedAt(entry),
