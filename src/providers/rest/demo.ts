@@ -220,8 +220,6 @@ export function ledgerlyRestProvider(baseUrl: string): Record<string, unknown> {
     },
     envelope: { statusAt: '/status', success: ['ok'], codeAt: '/error/code' },
     errors: [
-      // The token endpoint answers as RFC 6749 says, outside the envelope.
-      { status: 200, call: 'login', means: 'success' },
       { status: 200, code: ['TOKEN_EXPIRED', 'TOKEN_INVALID'], means: 'relogin' },
       {
         status: 200,

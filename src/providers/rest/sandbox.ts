@@ -8,7 +8,6 @@ import {
   type Simulator,
   statusMessage,
 } from '../../sandbox/simulator.js';
-import type { ProviderKind } from '../kinds.js';
 import { createLedgerlyDemoData, type LedgerlySandboxData, ledgerlyDemoProviders } from './demo.js';
 
 /**
@@ -515,8 +514,7 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
   }
 
   return {
-    // Through string until the kinds list names `rest`; then plain 'rest'.
-    kind: 'rest' as string as ProviderKind,
+    kind: 'rest',
     loginTokenPath: ['access_token'],
     amountFields: ['ledger', 'available', 'reserved', 'pending'],
     expireTokens() {
