@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LEDGERLY_DEMO_CREDENTIALS, ledgerlyRestProvider } from '../src/providers/rest/demo.js';
 import { LEDGERLY_TOKEN_PATH, restSandbox } from '../src/providers/rest/sandbox.js';
@@ -353,6 +354,15 @@ describe('Ledgerly read through the demo rest configuration', () => {
     expect(balanceCalls(current.sandbox, 'rest').map((call) => call.query)).toEqual([
       { limit: '2', currency: 'HKD' },
     ]);
+  });
+});
+
+describe('docs/sandbox-rest.md', () => {
+  it('shows the demo rest configuration as the demo tenant has it', () => {
+    const page = readFileSync(new URL('../docs/sandbox-rest.md', import.meta.url), 'utf8');
+    const block = /## Read by balance-api[\s\S]*?```json\n([\s\S]*?)\n```/.exec(page)?.[1];
+    expect(block).toBeDefined();
+    expect(JSON.parse(block ?? '')).toEqual(ledgerlyRestProvider('http://127.0.0.1:4010/rest'));
   });
 });
 
