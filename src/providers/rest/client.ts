@@ -97,7 +97,8 @@ export function createRestBalanceReader(
     }
     switch (pagination.type) {
       case 'page': {
-        const number = pagination.first + pageIndex;
+        // The number of the page just read (pageIndex counts from 1).
+        const number = pagination.first + pageIndex - 1;
         const totalAt = at(pagination.totalPagesAt);
         if (totalAt !== undefined) {
           if (number >= wholeNumber(body, totalAt) + pagination.first - 1) return undefined;
