@@ -357,6 +357,39 @@ describe('Ledgerly read through the demo rest configuration', () => {
   });
 });
 
+describe('one read per provider per request, one login per session', () => {
+  it('reads Ledgerly once for a request that wants every currency in one place and HKD in another', async () => {
+    const current = await startLedgerly();
+    const result = await query(
+      current,
+      `{ providers { id accounts { upstreamId } }
+         provider(id: "ledgerly") { balances(currencies: ["HKD"]) { total } }
+         totals(currencies: ["USD"]) { currencies { currency total } } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.totals).toEqual({ currencies: [{ currency: 'USD', total: '9845.67' }] });
+    // One walk of the listing, without a currency filter since one field wants every currency.
+    expect(balanceCalls(current.sandbox, 'rest').map((call) => call.query)).toEqual([
+      { limit: '2' },
+      { limit: '2', cursor: expect.any(String) },
+      { limit: '2', cursor: expect.any(String) },
+    ]);
+  });
+
+  it('logs in once for concurrent requests, and reuses the token for later ones', async () => {
+    const current = await startLedgerly();
+    const results = await Promise.all([
+      query(current, ACCOUNTS_ONLY),
+      query(current, '{ totals { complete } }'),
+      query(current, '{ provider(id: "ledgerly") { balances(currencies: ["JPY"]) { total } } }'),
+    ]);
+    for (const result of results) expect(result.errors).toBeUndefined();
+    await query(current, ACCOUNTS_ONLY);
+    expect(loginCalls(current.sandbox, 'rest')).toHaveLength(1);
+    expect(simulatorOf(current).issuedTokens()).toHaveLength(1);
+  });
+});
+
 describe('docs/sandbox-rest.md', () => {
   it('shows the demo rest configuration as the demo tenant has it', () => {
     const page = readFileSync(new URL('../docs/sandbox-rest.md', import.meta.url), 'utf8');
