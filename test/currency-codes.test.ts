@@ -12,6 +12,7 @@ import { normalizePikBalanceList } from '../src/providers/pik/normalize.js';
 import { UpstreamError } from '../src/upstream/errors.js';
 import { createUpstreamHttp } from '../src/upstream/http.js';
 import { parseLosslessJson } from '../src/upstream/json.js';
+import { standalone } from './helpers/adapter.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 describe('the currency code rule', () => {
@@ -273,7 +274,7 @@ describe('currency arguments', () => {
     if (pik === undefined) throw new Error('demo configuration changed');
     for (const code of ['..', '.', '%2e%2e', 'usd/x']) {
       app.sandbox.clearCalls();
-      const refused = await pik.adapter
+      const refused = await standalone(pik.adapter)
         .fetchAccounts({ currencies: [code] })
         .catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(Error);
