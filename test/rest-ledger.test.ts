@@ -639,6 +639,48 @@ describe("each fault's contract error", () => {
   });
 });
 
+describe('pagination bounds', () => {
+  it('a listing of more pages than maxPages: UPSTREAM_BAD_RESPONSE, no page past the bound', async () => {
+    const provider = ledgerlyRestProvider('unused');
+    const current = await startLedgerly({
+      extra: { pagination: { ...(provider.pagination as object), maxPages: 2 } },
+    });
+    const error = providerError(await query(current, ACCOUNTS_ONLY));
+    expect(error?.extensions).toEqual({
+      code: 'UPSTREAM_BAD_RESPONSE',
+      providerId: 'ledgerly',
+      retryable: false,
+    });
+    expect(error?.message).toContain('maxPages (2)');
+    expect(balanceCalls(current.sandbox, 'rest')).toHaveLength(2);
+  });
+
+  it('a cursor handed back as the next one: UPSTREAM_BAD_RESPONSE, not a loop', async () => {
+    const current = await startLedgerly();
+    simulatorOf(current).loopCursors(true);
+    const error = providerError(await query(current, ACCOUNTS_ONLY));
+    expect(error?.extensions).toEqual({
+      code: 'UPSTREAM_BAD_RESPONSE',
+      providerId: 'ledgerly',
+      retryable: false,
+    });
+    expect(balanceCalls(current.sandbox, 'rest')).toHaveLength(2);
+  });
+
+  it("the read's deadline covers every page: pages within timeoutMs each, past it together", async () => {
+    const current = await startLedgerly({ extra: { timeoutMs: 200, retry: { maxRetries: 0 } } });
+    // Each page alone well within 200 ms; the three together not.
+    simulatorOf(current).delayReads(90);
+    const error = providerError(await query(current, ACCOUNTS_ONLY));
+    expect(error?.extensions).toEqual({
+      code: 'UPSTREAM_TIMEOUT',
+      providerId: 'ledgerly',
+      retryable: true,
+    });
+    expect(balanceCalls(current.sandbox, 'rest').length).toBeLessThanOrEqual(3);
+  });
+});
+
 describe('secrets', () => {
   it('no client secret and no access token in any response or log line of this file', async () => {
     // Its own reads first, a re-login and a rejected secret among them, so it proves something alone.

@@ -446,6 +446,29 @@ describe('accounts, positions and pagination', () => {
   });
 });
 
+describe('a slow or broken listing', () => {
+  it('still answers every read, and logins at once, under delayReads', async () => {
+    simulator.delayReads(20);
+    const token = await login();
+    expect((await accounts(token)).body.status).toBe('ok');
+    expect(simulator.answers().map((answer) => answer.code)).toEqual(['OK', 'OK']);
+    simulator.delayReads(undefined);
+  });
+
+  it('hands back the cursor it was given under loopCursors, so the listing never ends', async () => {
+    const token = await login();
+    simulator.loopCursors(true);
+    const first = await accounts(token);
+    const cursor = first.body.page.next_cursor as string;
+    const second = await accounts(token, `?cursor=${cursor}`);
+    expect(second.body.page).toEqual({ next_cursor: cursor, has_more: true });
+    expect(second.body.data.accounts[0].account_id).toBe('lg_acc_1003');
+    simulator.loopCursors(false);
+    const mended = await accounts(token, `?cursor=${cursor}`);
+    expect(mended.body.page.next_cursor).not.toBe(cursor);
+  });
+});
+
 describe('bad cursors and bad parameters', () => {
   it.each([
     ['an unknown cursor', async () => 'cur-0000'],

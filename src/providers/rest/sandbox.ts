@@ -142,6 +142,16 @@ export interface LedgerlySimulator extends Simulator {
   setRateLimit(limit: LedgerlyRateLimit | undefined): void;
   /** The next reads (never logins) answer this error; see LedgerlyInjectedError. */
   failNext(error: LedgerlyInjectedError): void;
+  /**
+   * Every read from now on answers after `ms` of real time, as a slow upstream does; undefined
+   * answers at once again.
+   */
+  delayReads(ms: number | undefined): void;
+  /**
+   * A broken listing from now on: a page read with a cursor hands that same cursor back as its
+   * `next_cursor`, so the listing never ends; false mends it.
+   */
+  loopCursors(enabled: boolean): void;
   /** Every token handed out so far, oldest first. */
   issuedTokens(): LedgerlyIssuedToken[];
   /** Every answer so far, oldest first: the envelope code the HTTP status alone does not show. */
@@ -235,6 +245,8 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
   /** Per client: the current window's start and the reads in it. */
   let windows = new Map<string, { start: number; count: number }>();
   let injected: (LedgerlyInjectedError & { remaining: number; pass: number }) | undefined;
+  let readDelayMs: number | undefined;
+  let cursorLoop = false;
 
   function note(request: SimRequest, response: SimResponse, code: string, wasInjected = false) {
     answered.push({
@@ -492,7 +504,9 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
     const page = listed.slice(offset, offset + limit);
     const hasMore = offset + limit < listed.length;
     let nextCursor: string | null = null;
-    if (hasMore) {
+    if (cursorLoop && cursorText !== null) {
+      nextCursor = cursorText;
+    } else if (hasMore) {
       nextCursor = randomToken('cur');
       cursors.set(nextCursor, {
         clientId: client.clientId,
@@ -506,7 +520,7 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
       json(200, {
         status: 'ok',
         data: { accounts: page.map(accountToWire) },
-        page: { next_cursor: nextCursor, has_more: hasMore },
+        page: { next_cursor: nextCursor, has_more: nextCursor !== null },
         request_id: randomToken('req'),
       }),
       'OK',
@@ -530,6 +544,12 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
       rateLimit = limit;
       windows = new Map();
     },
+    delayReads(ms) {
+      readDelayMs = ms;
+    },
+    loopCursors(enabled) {
+      cursorLoop = enabled;
+    },
     failNext(error) {
       injected = { ...error, remaining: error.times ?? 1, pass: error.after ?? 0 };
     },
@@ -551,7 +571,11 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
     envelopeError,
     handle(request) {
       if (request.path === LEDGERLY_TOKEN_PATH) return token(request);
-      if (request.path === LEDGERLY_ACCOUNTS_PATH) return accounts(request);
+      if (request.path === LEDGERLY_ACCOUNTS_PATH) {
+        if (readDelayMs === undefined) return accounts(request);
+        const delay = readDelayMs;
+        return new Promise((resolve) => setTimeout(() => resolve(accounts(request)), delay));
+      }
       return note(request, envelope({ code: 'NOT_FOUND' }, 404), 'NOT_FOUND');
     },
   };
