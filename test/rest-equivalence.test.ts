@@ -22,6 +22,7 @@ import { createMovableClock } from '../src/sandbox/clock.js';
 import { type SandboxServer, startSandboxServer } from '../src/sandbox/server.js';
 import { TokenCacheByTenantAndProvider } from '../src/upstream/token-cache.js';
 import { type StandaloneAdapter, standalone } from './helpers/adapter.js';
+import { demoConfigDocument, startTestApp, type TestApp } from './helpers/app.js';
 import { plainAccounts } from './helpers/fixtures.js';
 import { pikAsRest, prepaidAsRest, walletAsRest } from './rest-examples.js';
 
@@ -29,7 +30,9 @@ import { pikAsRest, prepaidAsRest, walletAsRest } from './rest-examples.js';
  * The sandbox's prepaid, wallet (API key) and pik providers configured as `rest` providers read
  * exactly what their built-in kinds read: every account and balance field, amounts as their exact
  * text, `raw` as `Balance.raw` shows it. Over the demo data (through the simulators) and over
- * every normalization fixture of those kinds (served as the upstream's answer).
+ * every normalization fixture of those kinds (served as the upstream's answer); and through
+ * GraphQL, where each built-in demo provider and its rest twin answer one query field by field,
+ * currency filters included (pik's one-currency read included).
  */
 
 const dispatcher = new Agent();
@@ -244,5 +247,64 @@ describe('over every fixture of the three kinds, served as the answer', () => {
     const read = await bothRead(builtin, rest);
     expect(read.builtin).toEqual(expected);
     expect(read.rest).toEqual(read.builtin);
+  });
+});
+
+describe('through GraphQL: the same query, the built-in providers and their rest twins', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({
+      configDocument: (baseUrl) => {
+        const builtin = demoConfigDocument(baseUrl, ['prepaid', 'wallet', 'pik']).providers;
+        const twins = [
+          prepaidAsRest(baseUrl('prepaid'), { id: 'sms-rest', ...PREPAID_SMS_DEMO_CREDENTIALS }),
+          prepaidAsRest(baseUrl('prepaid'), {
+            id: 'voice-rest',
+            currency: 'HKD',
+            ...PREPAID_VOICE_DEMO_CREDENTIALS,
+          }),
+          walletAsRest(baseUrl('wallet'), {
+            id: 'treasury-rest',
+            walletId: DEMO_WALLET_ID,
+            ...WALLET_DEMO_CREDENTIALS,
+          }),
+          pikAsRest(baseUrl('pik'), { id: 'pik-main-rest', ...PIK_DEMO_CREDENTIALS }),
+        ];
+        return { providers: [...builtin, ...twins] };
+      },
+    });
+  });
+  afterAll(() => app.close());
+
+  const BALANCE = `currency network total available components { kind amount }
+    depositAddresses { network address memo } updatedAt raw`;
+  const QUERY = `query ($some: [String!]!, $one: [String!]!) {
+    providers {
+      id name
+      accounts { id upstreamId name type status suppressed balances { ${BALANCE} } }
+      some: balances(currencies: $some) { ${BALANCE} account { upstreamId } }
+      one: balances(currencies: $one) { ${BALANCE} account { upstreamId } }
+    }
+  }`;
+
+  it.each([
+    [['usdt', 'XRP', 'hkd', 'EUR'], ['eur']],
+    [['CNY'], ['BTC']],
+    [['nope'], ['hkd']],
+  ])('every field of every provider, currencies %j and %j', async (some, one) => {
+    const result = await app.query(QUERY, { some, one });
+    expect(result.errors).toBeUndefined();
+    const providers = (result.data?.providers ?? []) as { id: string; name: string }[];
+    const byId = new Map(providers.map((provider) => [provider.id, provider]));
+    for (const id of ['sms', 'voice', 'treasury', 'pik-main']) {
+      const builtin = byId.get(id);
+      const twin = byId.get(`${id}-rest`);
+      expect(builtin).toBeDefined();
+      // The account ids are "<provider id>:<upstream id>": the twin's provider id is its own.
+      const asTwin = JSON.parse(
+        JSON.stringify({ ...builtin, id: `${id}-rest` }).replaceAll(`"${id}:`, `"${id}-rest:`),
+      );
+      expect({ ...twin, name: builtin?.name }).toEqual(asTwin);
+    }
   });
 });
