@@ -1,9 +1,12 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGERLY_DEMO_CREDENTIALS, ledgerlyRestProvider } from '../../src/providers/rest/demo.js';
 import { type LedgerlySimulator, restSandbox } from '../../src/providers/rest/sandbox.js';
 import { createMovableClock } from '../../src/sandbox/clock.js';
 import { type SandboxServer, startSandboxServer } from '../../src/sandbox/server.js';
+import { deadlineReached, ReadStop } from '../../src/upstream/deadline.js';
 import { mappedFailure } from './canned-upstream.js';
 import {
   ITEMS_MAPPING,
@@ -338,5 +341,41 @@ describe('OAuth2 client credentials, against the sandbox (Ledgerly)', () => {
       message: 'bank: the provider rejected the login (HTTP 401); check the credentials',
       status: 401,
     });
+  });
+});
+
+describe('a token endpoint that never answers', () => {
+  it('is UPSTREAM_TIMEOUT at the provider timeout, whether the read has a deadline or not', async () => {
+    const silent = createServer(() => {});
+    const closed = new Promise<void>((resolve) => silent.on('close', resolve));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const { adapter } = restAdapter({
+      baseUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 200,
+      credentials: CREDENTIALS,
+      auth: {
+        type: 'oauth2ClientCredentials',
+        clientId: '{credentials.user}',
+        clientSecret: '{credentials.pass}',
+      },
+      mapping: ITEMS_MAPPING,
+    });
+    const expected = {
+      code: 'UPSTREAM_TIMEOUT',
+      retryable: true,
+      message: 'bank: no answer within 200 ms',
+    };
+    expect(await mappedFailure(adapter.fetchAccounts({ currencies: null }))).toEqual(expected);
+    const stop = new ReadStop();
+    const deadlineAt = performance.now() + 150;
+    const timer = setTimeout(() => stop.abort(deadlineReached()), 150);
+    expect(
+      await mappedFailure(adapter.fetchAccounts({ currencies: null, deadlineAt, signal: stop })),
+    ).toEqual(expected);
+    clearTimeout(timer);
+    silent.closeAllConnections();
+    silent.close();
+    await closed;
   });
 });
