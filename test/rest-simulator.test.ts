@@ -732,3 +732,35 @@ describe('what the sandbox records', () => {
     expect(simulator.answers().map((answer) => answer.code)).toEqual(['OK', 'OK', 'TOKEN_INVALID']);
   });
 });
+
+describe('what the simulator keeps', () => {
+  /** A request as the sandbox server hands it over, without a socket: the bound is the point. */
+  function simRequest(path: string, query = '', token?: string) {
+    return {
+      method: 'GET',
+      path,
+      query: new URLSearchParams(query),
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      body: '',
+      remoteAddress: '127.0.0.1',
+    };
+  }
+
+  it('keeps the last 10 000 answers', async () => {
+    for (let index = 0; index < 10_001; index += 1) await simulator.handle(simRequest('/nowhere'));
+    await simulator.handle(simRequest('/last'));
+    const kept = simulator.answers();
+    expect(kept).toHaveLength(10_000);
+    expect(kept.at(-1)?.path).toBe('/last');
+  });
+
+  it('keeps at most 10 000 live cursors, forgetting the oldest: it answers INVALID_CURSOR', async () => {
+    const token = await login();
+    const first = await simulator.handle(simRequest(LEDGERLY_ACCOUNTS_PATH, 'limit=1', token));
+    const oldest = JSON.parse(first.body ?? '').page.next_cursor as string;
+    for (let index = 0; index < 10_000; index += 1) {
+      await simulator.handle(simRequest(LEDGERLY_ACCOUNTS_PATH, 'limit=1', token));
+    }
+    expect(envelopeError(await accounts(token, `?cursor=${oldest}`)).code).toBe('INVALID_CURSOR');
+  });
+});

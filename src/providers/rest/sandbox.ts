@@ -152,9 +152,12 @@ export interface LedgerlySimulator extends Simulator {
    * `next_cursor`, so the listing never ends; false mends it.
    */
   loopCursors(enabled: boolean): void;
-  /** Every token handed out so far, oldest first. */
+  /** Every token handed out so far (the last 10 000), oldest first. */
   issuedTokens(): LedgerlyIssuedToken[];
-  /** Every answer so far, oldest first: the envelope code the HTTP status alone does not show. */
+  /**
+   * Every answer so far (the last 10 000), oldest first: the envelope code the HTTP status alone
+   * does not show.
+   */
   answers(): LedgerlyAnswer[];
   /** A login: 401 `invalid_client`; a read: HTTP 200 with TOKEN_EXPIRED in the envelope. */
   rejectAuth(request: SimRequest): SimResponse;
@@ -176,6 +179,8 @@ export interface LedgerlySimulator extends Simulator {
 export const LEDGERLY_TOKEN_PATH = '/oauth2/token';
 export const LEDGERLY_ACCOUNTS_PATH = '/v1/accounts';
 const MAX_PAGE_SIZE = 100;
+/** The most answers, issued tokens and live cursors the simulator keeps. */
+const MAX_KEPT = 10_000;
 const ACCOUNTS_PARAMETERS = ['limit', 'cursor', 'currency'];
 const CURRENCY_CODE = /^[A-Z0-9]{2,12}$/;
 
@@ -249,6 +254,8 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
   let cursorLoop = false;
 
   function note(request: SimRequest, response: SimResponse, code: string, wasInjected = false) {
+    // Bounded, for a sandbox that runs for hours (npm start, benchmarks): the newest are kept.
+    if (answered.length >= MAX_KEPT) answered.shift();
     answered.push({
       method: request.method,
       path: request.path,
@@ -380,6 +387,7 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
     const accessToken = randomToken('lgly_at');
     const expiresAt = clock.now() + ttlSeconds * 1000;
     tokens.set(accessToken, { clientId: client.clientId, scopes: requested, expiresAt });
+    if (issued.length >= MAX_KEPT) issued.shift();
     issued.push({
       token: accessToken,
       clientId: client.clientId,
@@ -402,6 +410,14 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
       ),
       'OK',
     );
+  }
+
+  /** Drops stale cursors; if none is stale, the oldest, so the map stays bounded. */
+  function forgetExpiredCursors(): void {
+    const now = clock.now();
+    for (const [cursor, state] of cursors) if (now >= state.expiresAt) cursors.delete(cursor);
+    const oldest = cursors.keys().next();
+    if (cursors.size >= MAX_KEPT && oldest.done !== true) cursors.delete(oldest.value);
   }
 
   /** The client a bearer token reads as, or the error the read answers. */
@@ -508,6 +524,7 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
       nextCursor = cursorText;
     } else if (hasMore) {
       nextCursor = randomToken('cur');
+      if (cursors.size >= MAX_KEPT) forgetExpiredCursors();
       cursors.set(nextCursor, {
         clientId: client.clientId,
         listing,
