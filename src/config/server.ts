@@ -83,9 +83,9 @@ export const serverSchema = z
     logLevel: z.enum(LOG_LEVELS).default('info'),
     /**
      * A client must send a request's headers within this; at most `receiveTimeoutMs`. Default
-     * 10 000 (Node: 60 000).
+     * 10 000 or `receiveTimeoutMs`, whichever is shorter (Node: 60 000).
      */
-    headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    headersTimeoutMs: z.number().int().min(100).max(600_000).optional(),
     /**
      * A client must send a whole request, headers and body, within this (HTTP 408 and the
      * connection closed after it); default 30 000 (Node: 300 000).
@@ -107,7 +107,7 @@ export const serverSchema = z
     drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
   })
   // The headers are part of the request: Node refuses a headers timeout longer than the whole.
-  .refine((server) => server.headersTimeoutMs <= server.receiveTimeoutMs, {
+  .refine((server) => (server.headersTimeoutMs ?? 0) <= server.receiveTimeoutMs, {
     path: ['headersTimeoutMs'],
     error: (issue) => {
       const server = issue.input as { headersTimeoutMs: number; receiveTimeoutMs: number };
@@ -118,7 +118,13 @@ export const serverSchema = z
       !payload.issues.some(
         (issue) => issue.path?.[0] === 'headersTimeoutMs' || issue.path?.[0] === 'receiveTimeoutMs',
       ),
-  });
+  })
+  // Left out, it is no longer than the whole request's: a setting the file never named must not
+  // refuse the start.
+  .transform((server) => ({
+    ...server,
+    headersTimeoutMs: server.headersTimeoutMs ?? Math.min(10_000, server.receiveTimeoutMs),
+  }));
 type ParsedServerConfig = z.output<typeof serverSchema>;
 
 /** The server's settings, validated, with the profile's choices and the manifest's documents. */

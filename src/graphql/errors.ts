@@ -27,13 +27,3 @@ export async function orClientError<T>(promise: Promise<T>): Promise<T> {
     throw toClientError(error);
   }
 }
-
-/**
- * A client's argument that cannot be served: code BAD_USER_INPUT and HTTP 400, like an argument
- * that did not coerce, though it is found by a resolver (the contract fixes the argument's type).
- */
-export function badUserInput(message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-  });
-}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * What every kind's configuration schema is built from: the fields every provider has, secret
  * references, upstream paths, and the type a kind's configuration has once its secrets are
- * resolved. `src/config.ts` validates with the kinds' schemas and resolves the secrets.
+ * resolved. `src/config/providers.ts` validates with the kinds' schemas and resolves the secrets.
  */
 
 /** Provider and tenant ids; only a value of this syntax is ever echoed in a message. */
@@ -60,7 +60,7 @@ export const commonProviderFields = {
       /** A longer Retry-After is not waited for: the 429 is returned at once. Default 2000. */
       maxRetryAfterMs: z.number().int().min(0).max(60_000).default(2000),
     })
-    .default({ maxRetries: 2, maxRetryAfterMs: 2000 }),
+    .prefault({}),
   /** After this many failed reads in a row, fail fast for `cooldownMs`, then let one probe through. */
   circuitBreaker: z
     .strictObject({
@@ -69,7 +69,7 @@ export const commonProviderFields = {
       /** Default 10 000. */
       cooldownMs: z.number().int().min(1).max(600_000).default(10_000),
     })
-    .default({ failureThreshold: 5, cooldownMs: 10_000 }),
+    .prefault({}),
   /** Reads of this provider under way at once, at most (a bulkhead); more wait, within the deadline. Default 10. */
   maxConcurrency: z.number().int().min(1).max(1000).default(10),
   /** Concurrent identical reads (same tenant, provider and currencies) share one upstream call. Default true. */
