@@ -63,7 +63,7 @@ describe('an envelope under HTTP 200', () => {
       {
         code: 'UPSTREAM_RATE_LIMITED',
         retryable: true,
-        message: 'bank: the balances failed (HTTP 200 with code "RATE"); retry after 7 s',
+        message: 'bank: the balance list failed (HTTP 200 with code "RATE"); retry after 7 s',
         retryAfterSeconds: 7,
         status: 200,
       },
@@ -85,7 +85,7 @@ describe('an envelope under HTTP 200', () => {
         code: 'UPSTREAM_BAD_RESPONSE',
         retryable: false,
         message:
-          'bank: the balances answered HTTP 200 with status false and code a string no row names, which no row of errors names',
+          'bank: the balance list answered HTTP 200 with status false and code a string no row names, which no row of errors names',
         status: 200,
       },
     ],
@@ -95,7 +95,7 @@ describe('an envelope under HTTP 200', () => {
       {
         code: 'UPSTREAM_UNAVAILABLE',
         retryable: true,
-        message: 'bank: the balances failed upstream (code 503 under HTTP 200)',
+        message: 'bank: the balance list failed upstream (code 503 under HTTP 200)',
         status: 200,
       },
     ],
@@ -106,7 +106,7 @@ describe('an envelope under HTTP 200', () => {
         code: 'UPSTREAM_BAD_RESPONSE',
         retryable: false,
         message:
-          "bank: the balances answered HTTP 200 without the envelope's status (/ok), which no row of errors names",
+          "bank: the balance list answered HTTP 200 without the envelope's status (/ok), which no row of errors names",
         status: 200,
       },
     ],
@@ -131,31 +131,39 @@ describe('HTTP statuses no row names map as for the built-in kinds', () => {
     [
       404,
       {},
-      { code: 'UPSTREAM_NOT_FOUND', message: 'bank: the balances was not found (HTTP 404)' },
+      { code: 'UPSTREAM_NOT_FOUND', message: 'bank: the balance list was not found (HTTP 404)' },
     ],
     [
       429,
       { 'retry-after': '30' },
       {
         code: 'UPSTREAM_RATE_LIMITED',
-        message: 'bank: the balances was rate limited (HTTP 429); retry after 30 s',
+        message: 'bank: the balance list was rate limited (HTTP 429); retry after 30 s',
         retryAfterSeconds: 30,
       },
     ],
     [
       500,
       {},
-      { code: 'UPSTREAM_UNAVAILABLE', message: 'bank: the balances failed upstream (HTTP 500)' },
+      {
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: 'bank: the balance list failed upstream (HTTP 500)',
+      },
     ],
     [
       418,
       {},
       {
         code: 'UPSTREAM_BAD_RESPONSE',
-        message: 'bank: the balances answered HTTP 418, which the configuration does not define',
+        message:
+          'bank: the balance list answered HTTP 418, which the configuration does not define',
       },
     ],
-    [409, {}, { code: 'UPSTREAM_UNAVAILABLE', message: 'bank: the balances failed (HTTP 409)' }],
+    [
+      409,
+      {},
+      { code: 'UPSTREAM_UNAVAILABLE', message: 'bank: the balance list failed (HTTP 409)' },
+    ],
   ])('HTTP %i', async (status, headers, expected) => {
     answer({ status, body: { ok: false, error: {} }, headers });
     expect(await mappedFailure(adapter().fetchAccounts({ currencies: null }))).toMatchObject({
@@ -208,7 +216,8 @@ describe('Ledgerly: errors inside HTTP 200 through the demo configuration', () =
     expect(await mappedFailure(ledgerly().fetchAccounts({ currencies: null }))).toEqual({
       code: 'UPSTREAM_RATE_LIMITED',
       retryable: true,
-      message: 'bank: the balances failed (HTTP 200 with code "RATE_LIMITED"); retry after 12 s',
+      message:
+        'bank: the balance list failed (HTTP 200 with code "RATE_LIMITED"); retry after 12 s',
       retryAfterSeconds: 12,
       status: 200,
     });

@@ -80,7 +80,7 @@ describe('page numbers', () => {
     ).toEqual({
       code: 'UPSTREAM_BAD_RESPONSE',
       retryable: false,
-      message: 'bank: the balances need more than maxPages (2) pages',
+      message: 'bank: the balance list needs more than maxPages (2) pages',
     });
     expect(upstream.requests('/pages').length - before).toBe(2);
   });
@@ -160,14 +160,14 @@ describe('cursors', () => {
       ),
     ).toMatchObject({
       code: 'UPSTREAM_BAD_RESPONSE',
-      message: 'bank: the balances need more than maxPages (3) pages',
+      message: 'bank: the balance list needs more than maxPages (3) pages',
     });
     expect(
       await mappedFailure(read('/stuck', { type: 'cursor', param: 'c', nextAt: '/paging/next' })),
     ).toMatchObject({
       code: 'UPSTREAM_BAD_RESPONSE',
       message:
-        "bank: the balances broke the provider's contract: body.paging.next: expected a new cursor, received the one just sent",
+        "bank: the balance list broke the provider's contract: body.paging.next: expected a new cursor, received the one just sent",
     });
   });
 });

@@ -52,7 +52,7 @@ export function createRestBalanceReader(
   const at = (text: string | undefined) =>
     text === undefined ? undefined : (parsePointer(text) as JsonPointer);
   const hasMoreAt = pagination.type === 'none' ? undefined : at(pagination.hasMoreAt);
-  const what = { call: 'balances' as const, what: 'the balances' };
+  const what = { call: 'balances' as const, what: 'the balance list' };
 
   /** The codes as the upstream wants them, each once. */
   const codes = (currencies: readonly string[]) => [
@@ -172,7 +172,7 @@ export function createRestBalanceReader(
         if (index > maxPages) {
           throw new UpstreamError(
             'UPSTREAM_BAD_RESPONSE',
-            `${providerId}: the balances need more than maxPages (${maxPages}) pages`,
+            `${providerId}: the balance list needs more than maxPages (${maxPages}) pages`,
             { providerId },
           );
         }
@@ -188,7 +188,7 @@ export function createRestBalanceReader(
         lastHeaders = response.headers;
         if (outcome.kind === 'empty') break;
         const pageIndex = index;
-        page = readWithinContract(providerId, 'the balances', () => {
+        page = readWithinContract(providerId, 'the balance list', () => {
           const read = mapping.read(outcome.body, redact);
           accounts.push(...read.accounts);
           return nextPage(outcome.body, read.records, pageIndex, sent);

@@ -22,7 +22,7 @@ import { type JsonPointer, parsePointer, readPointer } from './pointer.js';
 /** Which call an answer belongs to, as rows and messages name it. */
 export interface RestCall {
   call: 'balances' | 'login';
-  /** How messages name the call: "the balances", "the login". */
+  /** How messages name the call: "the balance list", "the login". */
   what: string;
   /**
    * An OAuth2 token request: its answer is RFC 6749's (§5.1, §5.2), never in the API's envelope,
