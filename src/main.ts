@@ -112,7 +112,8 @@ async function main(argv: string[]): Promise<void> {
       const { printSchemaSdl, printSubgraphSdl } = await import('./graphql/index.js');
       if (values.write) {
         const { writeSchemaFiles } = await import('./schema-files.js');
-        writeSchemaFiles(printSchemaSdl(), printSubgraphSdl());
+        const { configJsonSchema } = await import('./config/json-schema.js');
+        writeSchemaFiles(printSchemaSdl(), printSubgraphSdl(), configJsonSchema());
         return;
       }
       const sdl = values.subgraph ? printSubgraphSdl() : printSchemaSdl();

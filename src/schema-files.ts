@@ -20,9 +20,20 @@ export function operationsManifest(): Record<string, string> {
   return manifest;
 }
 
-/** `npm run schema`: the printed SDL, the subgraph SDL and the operations manifest. */
-export function writeSchemaFiles(sdl: string, subgraphSdl: string): void {
+/**
+ * `npm run schema`: the printed SDL, the subgraph SDL, the operations manifest and the JSON
+ * Schema of the configuration file.
+ */
+export function writeSchemaFiles(
+  sdl: string,
+  subgraphSdl: string,
+  configSchema: Record<string, unknown>,
+): void {
   writeFileSync(new URL('schema.graphql', SCHEMA_DIR), sdl);
+  writeFileSync(
+    new URL('config.schema.json', SCHEMA_DIR),
+    `${JSON.stringify(configSchema, null, 2)}\n`,
+  );
   writeFileSync(new URL('subgraph.graphql', SCHEMA_DIR), subgraphSdl);
   writeFileSync(
     new URL('manifest.json', OPERATIONS_DIR),

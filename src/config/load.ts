@@ -13,7 +13,9 @@ import { DEFAULT_TENANT_ID, parseTenants, type TenantConfig } from './tenants.js
  * section by section, then PORT and HOST and `--port` and `--host` over its server section.
  */
 
-const fileSchema = z.strictObject({
+export const fileSchema = z.strictObject({
+  /** The file's JSON Schema, for editors (`schema/config.schema.json`); ignored here. */
+  $schema: z.string().optional(),
   /** Every setting has its default; the section may be left out. */
   server: serverSchema.prefault({}),
   /** Who may call; without it everyone is served the default tenant. */
