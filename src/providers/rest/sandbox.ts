@@ -179,7 +179,7 @@ export interface LedgerlySimulator extends Simulator {
 export const LEDGERLY_TOKEN_PATH = '/oauth2/token';
 export const LEDGERLY_ACCOUNTS_PATH = '/v1/accounts';
 const MAX_PAGE_SIZE = 100;
-/** The most answers, issued tokens and live cursors the simulator keeps. */
+/** The most answers, tokens (issued and live) and live cursors the simulator keeps. */
 const MAX_KEPT = 10_000;
 const ACCOUNTS_PARAMETERS = ['limit', 'cursor', 'currency'];
 const CURRENCY_CODE = /^[A-Z0-9]{2,12}$/;
@@ -386,6 +386,8 @@ export function createLedgerlySimulator(options: LedgerlySimulatorOptions): Ledg
     }
     const accessToken = randomToken('lgly_at');
     const expiresAt = clock.now() + ttlSeconds * 1000;
+    // The oldest token goes first when the map is full: it then reads as unknown (TOKEN_INVALID).
+    if (tokens.size >= MAX_KEPT) tokens.delete(tokens.keys().next().value as string);
     tokens.set(accessToken, { clientId: client.clientId, scopes: requested, expiresAt });
     if (issued.length >= MAX_KEPT) issued.shift();
     issued.push({
