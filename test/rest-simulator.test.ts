@@ -763,4 +763,17 @@ describe('what the simulator keeps', () => {
     }
     expect(envelopeError(await accounts(token, `?cursor=${oldest}`)).code).toBe('INVALID_CURSOR');
   });
+
+  it('keeps at most 10 000 live tokens, forgetting the oldest: it reads as unknown', async () => {
+    const first = await login();
+    const tokenRequest = {
+      ...simRequest(LEDGERLY_TOKEN_PATH),
+      method: 'POST',
+      headers: { ...FORM, authorization: basic(CLIENT_ID, CLIENT_SECRET) },
+      body: 'grant_type=client_credentials',
+    };
+    for (let index = 0; index < 10_000; index += 1) await simulator.handle(tokenRequest);
+    expect(simulator.issuedTokens()).toHaveLength(10_000);
+    expect(envelopeError(await accounts(first)).code).toBe('TOKEN_INVALID');
+  });
 });
