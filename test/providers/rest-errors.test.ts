@@ -63,7 +63,8 @@ describe('an envelope under HTTP 200', () => {
       {
         code: 'UPSTREAM_RATE_LIMITED',
         retryable: true,
-        message: 'bank: the balance list failed (HTTP 200 with code "RATE"); retry after 7 s',
+        message:
+          'bank: the balance list was rate limited (HTTP 200 with code "RATE"); retry after 7 s',
         retryAfterSeconds: 7,
         status: 200,
       },
@@ -162,7 +163,10 @@ describe('HTTP statuses no row names map as for the built-in kinds', () => {
     [
       409,
       {},
-      { code: 'UPSTREAM_UNAVAILABLE', message: 'bank: the balance list failed (HTTP 409)' },
+      {
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: 'bank: the balance list failed upstream (HTTP 409)',
+      },
     ],
   ])('HTTP %i', async (status, headers, expected) => {
     answer({ status, body: { ok: false, error: {} }, headers });
@@ -217,7 +221,7 @@ describe('Ledgerly: errors inside HTTP 200 through the demo configuration', () =
       code: 'UPSTREAM_RATE_LIMITED',
       retryable: true,
       message:
-        'bank: the balance list failed (HTTP 200 with code "RATE_LIMITED"); retry after 12 s',
+        'bank: the balance list was rate limited (HTTP 200 with code "RATE_LIMITED"); retry after 12 s',
       retryAfterSeconds: 12,
       status: 200,
     });

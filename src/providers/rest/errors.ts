@@ -117,7 +117,7 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
             row.means === 'UPSTREAM_RATE_LIMITED'
               ? (secondsAt(body, matched.retryAfterAt) ?? readRetryAfterSeconds(response.headers))
               : undefined;
-          const message = `${providerId}: ${row.message ?? `${what} failed`} (${label})${
+          const message = `${providerId}: ${row.message ?? DEFAULT_MESSAGES[row.means](what)} (${label})${
             retryAfterSeconds === undefined ? '' : `; retry after ${retryAfterSeconds} s`
           }`;
           throw new UpstreamError(row.means, message, {
@@ -218,6 +218,16 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
     return namedCodes.includes(value) ? JSON.stringify(value) : 'a string no row names';
   }
 }
+
+/** What a row without a message says, by its contract code, in the built-in kinds' words. */
+const DEFAULT_MESSAGES: Record<UpstreamErrorCode, (what: string) => string> = {
+  UPSTREAM_AUTH_FAILED: () => 'the provider refused access',
+  UPSTREAM_NOT_FOUND: (what) => `${what} was not found`,
+  UPSTREAM_UNAVAILABLE: (what) => `${what} failed upstream`,
+  UPSTREAM_RATE_LIMITED: (what) => `${what} was rate limited`,
+  UPSTREAM_BAD_RESPONSE: (what) => `${what} failed`,
+  UPSTREAM_TIMEOUT: (what) => `${what} timed out upstream`,
+};
 
 function compile(text: string): JsonPointer {
   const pointer = parsePointer(text);
