@@ -64,7 +64,7 @@ describe('an envelope under HTTP 200', () => {
         code: 'UPSTREAM_RATE_LIMITED',
         retryable: true,
         message:
-          'bank: the balance list was rate limited (HTTP 200 with code "RATE"); retry after 7 s',
+          'bank: the balance list was rate limited (HTTP 200 with code RATE); retry after 7 s',
         retryAfterSeconds: 7,
         status: 200,
       },
@@ -75,7 +75,7 @@ describe('an envelope under HTTP 200', () => {
       {
         code: 'UPSTREAM_NOT_FOUND',
         retryable: false,
-        message: 'bank: the account is closed (HTTP 200 with code "GONE")',
+        message: 'bank: the account is closed (HTTP 200 with code GONE)',
         status: 200,
       },
     ],
@@ -221,7 +221,7 @@ describe('Ledgerly: errors inside HTTP 200 through the demo configuration', () =
       code: 'UPSTREAM_RATE_LIMITED',
       retryable: true,
       message:
-        'bank: the balance list was rate limited (HTTP 200 with code "RATE_LIMITED"); retry after 12 s',
+        'bank: the balance list was rate limited (HTTP 200 with code RATE_LIMITED); retry after 12 s',
       retryAfterSeconds: 12,
       status: 200,
     });

@@ -215,7 +215,8 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
   /** A code as messages may show it: a number, a boolean, or a string the configuration names. */
   function describe(value: Scalar): string {
     if (typeof value !== 'string') return String(value);
-    return namedCodes.includes(value) ? JSON.stringify(value) : 'a string no row names';
+    // Unquoted: a message carries no quotes that could pass for quoted body text.
+    return namedCodes.includes(value) ? value : 'a string no row names';
   }
 }
 
