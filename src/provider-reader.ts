@@ -1,10 +1,11 @@
 import { type BulkheadPolicy, bulkhead } from 'cockatiel';
 import type { ProviderConfig } from './config.js';
 import { foldCurrencies } from './currency.js';
+import { createProviderStatusTracker, type ProviderStatusTracker } from './provider-status.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
 import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
 import { deadlineReached, ReadStop } from './upstream/deadline.js';
-import type { UpstreamError } from './upstream/errors.js';
+import { isUpstreamError, type UpstreamError } from './upstream/errors.js';
 import { timeoutError } from './upstream/http-errors.js';
 
 /**
@@ -15,11 +16,29 @@ export interface ProviderRead {
   accounts: NormalizedAccount[];
   /** When the provider answered: the truth about the data's age, also when shared or cached. */
   fetchedAt: Date;
+  /**
+   * True when this read failed and an earlier successful one (within `staleIfErrorMs`) answers
+   * instead; `fetchedAt` is then that earlier read's time. Absent or false: read just now.
+   */
+  stale?: boolean;
 }
 
-export type ReadProvider = ((query: BalanceQuery) => Promise<ProviderRead>) & {
+/** What the reader is asked: a balance query, and whether it may be served from the window. */
+export interface ReaderQuery extends BalanceQuery {
+  /**
+   * Skip the freshness window (`cacheTtlMs`): read the provider now, joining a read of it already
+   * under way. A subscription poll reads this way. Default false.
+   */
+  fresh?: boolean | undefined;
+}
+
+export type ReadProvider = ((query: ReaderQuery) => Promise<ProviderRead>) & {
   /** How many read shapes (currency sets) the freshness window holds now. */
   cachedShapes(): number;
+  /** How many successful reads the stale-if-error window holds now. */
+  staleShapes(): number;
+  /** This provider's status and listeners, fed by every read that settles. */
+  readonly status: ProviderStatusTracker;
 };
 
 /**
@@ -33,8 +52,11 @@ export interface ProviderReaderOptions {
   config: Pick<
     ProviderConfig,
     'id' | 'timeoutMs' | 'maxConcurrency' | 'coalesceReads' | 'cacheTtlMs'
-  >;
+  > &
+    Partial<Pick<ProviderConfig, 'staleIfErrorMs'>>;
   breaker: ProviderCircuitBreaker;
+  /** Where reads are recorded and told; default a tracker of the reader's own. */
+  status?: ProviderStatusTracker;
   /**
    * The app's clock (tests move it): when a read answered (`fetchedAt`) and how long it stays
    * fresh. Deadlines are not on it: they run on the monotonic `performance.now()`. Default
@@ -56,6 +78,10 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
   const now = options.now ?? Date.now;
   const inFlight = new Map<string, Promise<ProviderRead>>();
   const recent = new Map<string, { read: ProviderRead; until: number }>();
+  const staleIfErrorMs = config.staleIfErrorMs ?? 0;
+  const status = options.status ?? createProviderStatusTracker();
+  /** The last successful read of each shape, for stale-if-error; folded codes, null for all. */
+  const forErrors = new Map<string, { coverage: ReadonlySet<string> | null; read: ProviderRead }>();
   const cap: BulkheadPolicy = bulkhead(config.maxConcurrency, Number.MAX_SAFE_INTEGER);
 
   /**
@@ -115,11 +141,45 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     }));
   }
 
-  const read = (query: BalanceQuery): Promise<ProviderRead> => {
+  /**
+   * One upstream read, recorded once however many callers share it: in the status and the
+   * windows, and told to the read listeners. A failure is answered from the stale-if-error
+   * window when it holds a recent enough read covering the currencies asked for.
+   */
+  function settled(query: ReaderQuery, key: string): Promise<ProviderRead> {
+    const currencies = key === '*' ? null : key.split(',');
+    return readUpstream(query).then(
+      (value) => {
+        if (config.cacheTtlMs > 0) remember(key, value);
+        if (staleIfErrorMs > 0) keepForErrors(key, currencies, value);
+        status.record({ ok: true, currencies, read: value, stale: false });
+        return value;
+      },
+      (error: unknown) => {
+        const at = new Date(now());
+        if (!isUpstreamError(error)) {
+          status.recordUnexpected(at);
+          throw error;
+        }
+        status.record({ ok: false, currencies, error, at });
+        const earlier = staleIfErrorMs > 0 ? servingForErrors(currencies, at.getTime()) : undefined;
+        if (earlier === undefined) throw error;
+        const stale: ProviderRead = {
+          accounts: earlier.accounts,
+          fetchedAt: earlier.fetchedAt,
+          stale: true,
+        };
+        status.record({ ok: true, currencies, read: stale, stale: true });
+        return stale;
+      },
+    );
+  }
+
+  const read = (query: ReaderQuery): Promise<ProviderRead> => {
     const key = query.currencies === null ? '*' : foldCurrencies(query.currencies).join(',');
     const at = now();
     for (const candidate of key === '*' ? ['*'] : ['*', key]) {
-      const cached = recent.get(candidate);
+      const cached = query.fresh === true ? undefined : recent.get(candidate);
       if (cached !== undefined) {
         if (cached.until > at) return Promise.resolve(cached.read);
         recent.delete(candidate);
@@ -129,19 +189,13 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
         if (joined !== undefined) return joined;
       }
     }
-    const upstream = readUpstream(query);
+    const upstream = settled(query, key);
     if (config.coalesceReads) {
       inFlight.set(key, upstream);
       // Once settled the read is no longer joinable; a later caller reads afresh.
       upstream.then(
         () => inFlight.delete(key),
         () => inFlight.delete(key),
-      );
-    }
-    if (config.cacheTtlMs > 0) {
-      upstream.then(
-        (value) => remember(key, value),
-        () => {},
       );
     }
     return upstream;
@@ -157,5 +211,53 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     recent.set(key, { read: value, until: now() + config.cacheTtlMs });
   }
 
-  return Object.assign(read, { cachedShapes: () => recent.size });
+  /**
+   * Keeps a successful read for the stale-if-error window, bounded like the freshness window
+   * (the currency sets are clients' choice): past the bound, the least recently read shape goes.
+   */
+  function keepForErrors(key: string, currencies: string[] | null, value: ProviderRead): void {
+    forErrors.delete(key);
+    if (forErrors.size >= MAX_CACHED_SHAPES) {
+      const oldest = forErrors.keys().next();
+      if (oldest.done !== true) forErrors.delete(oldest.value);
+    }
+    forErrors.set(key, { coverage: currencies === null ? null : new Set(currencies), read: value });
+  }
+
+  /**
+   * The newest kept read no older than `staleIfErrorMs` at `at` that covers `currencies`: a read
+   * of every currency covers any set, a narrower one only its subsets. Expired reads are dropped.
+   */
+  function servingForErrors(currencies: string[] | null, at: number): ProviderRead | undefined {
+    let best: ProviderRead | undefined;
+    for (const [key, kept] of forErrors) {
+      const age = at - kept.read.fetchedAt.getTime();
+      if (age > staleIfErrorMs) {
+        forErrors.delete(key);
+        continue;
+      }
+      if (
+        covers(kept.coverage, currencies) &&
+        (best === undefined || kept.read.fetchedAt > best.fetchedAt)
+      )
+        best = kept.read;
+    }
+    return best;
+  }
+
+  return Object.assign(read, {
+    cachedShapes: () => recent.size,
+    staleShapes: () => forErrors.size,
+    status,
+  });
+}
+
+/** Whether a read of `coverage` (null: every currency) answers a question about `currencies`. */
+function covers(
+  coverage: ReadonlySet<string> | null,
+  currencies: readonly string[] | null,
+): boolean {
+  if (coverage === null) return true;
+  if (currencies === null) return false;
+  return currencies.every((currency) => coverage.has(currency));
 }

@@ -1,7 +1,9 @@
 import type { Dispatcher } from 'undici';
 import type { AppConfig, ProviderConfig, ProviderKind } from './config.js';
 import type { Logger } from './logger.js';
+import type { ProviderReadEvent, ProviderStatusView } from './provider-events.js';
 import { createProviderReader, type ReadProvider } from './provider-reader.js';
+import { createProviderStatusTracker } from './provider-status.js';
 import type { ProviderAdapter } from './providers/adapter.js';
 import { createAdapter, DEFAULT_PROVIDER_NAMES } from './providers/registry.js';
 import { createProviderCircuitBreaker } from './upstream/circuit-breaker.js';
@@ -17,9 +19,20 @@ export interface ProviderRuntime {
   adapter: ProviderAdapter;
   /**
    * One upstream read through the adapter, bounded by the provider's `timeoutMs` (and any sooner
-   * deadline of the request), behind its circuit breaker.
+   * deadline of the request), behind its circuit breaker. `{ ...query, fresh: true }` skips the
+   * freshness window but joins a read already under way.
    */
   read: ReadProvider;
+  /** Its status, from memory: never calls the upstream. */
+  status(): ProviderStatusView;
+  /**
+   * Called once per upstream read of it that settles, whoever started it (not per caller that
+   * joined it or was served from the freshness window), and for a stale answer (`stale: true`).
+   * Returns the unsubscribe.
+   */
+  onRead(listener: (event: ProviderReadEvent) => void): () => void;
+  /** Called when its `state` or `circuitOpen` changes. Returns the unsubscribe. */
+  onStatusChange(listener: (status: ProviderStatusView) => void): () => void;
 }
 
 export interface TenantRuntime {
@@ -63,10 +76,12 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
         now,
         log: options.log?.child({ tenantId: tenant.id }),
       });
+      const status = createProviderStatusTracker();
       const breaker = createProviderCircuitBreaker({
         providerId: config.id,
         ...config.circuitBreaker,
         now,
+        onOpenChange: (open) => status.setCircuitOpen(open),
       });
       return {
         tenantId: tenant.id,
@@ -74,7 +89,10 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
         kind: config.kind,
         name: config.name ?? DEFAULT_PROVIDER_NAMES[config.kind],
         adapter,
-        read: createProviderReader({ adapter, breaker, config, now }),
+        read: createProviderReader({ adapter, breaker, config, now, status }),
+        status: status.view,
+        onRead: status.onRead,
+        onStatusChange: status.onStatusChange,
       };
     });
     tenants.set(tenant.id, {

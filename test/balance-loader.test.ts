@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBalanceLoader } from '../src/balance-loader.js';
 import type { ProviderRead } from '../src/provider-reader.js';
+import { createProviderStatusTracker } from '../src/provider-status.js';
 import type { BalanceQuery } from '../src/providers/adapter.js';
 import type { ProviderRuntime, TenantRuntime } from '../src/tenants.js';
 import { unusedTransport } from './helpers/adapter.js';
@@ -12,6 +13,7 @@ describe('the request loader', () => {
     const started: string[] = [];
     let releaseUsd: () => void = () => {};
     const provider = (id: string): ProviderRuntime => {
+      const status = createProviderStatusTracker();
       const read = (query: BalanceQuery): Promise<ProviderRead> => {
         started.push(`${id}:${query.currencies?.join(',') ?? '*'}`);
         const result = { accounts: [], fetchedAt: new Date() };
@@ -34,7 +36,10 @@ describe('the request loader', () => {
           transport: unusedTransport(),
           fetchAccounts: async () => [],
         },
-        read: Object.assign(read, { cachedShapes: () => 0 }),
+        read: Object.assign(read, { cachedShapes: () => 0, staleShapes: () => 0, status }),
+        status: status.view,
+        onRead: status.onRead,
+        onStatusChange: status.onStatusChange,
       };
     };
     const providers = [provider('a'), provider('b')];

@@ -77,6 +77,13 @@ export const commonProviderFields = {
   /** Serve reads from a read this recent (ms); default 0: every request reads the provider. */
   cacheTtlMs: z.number().int().min(0).max(3_600_000).default(0),
   /**
+   * Stale-if-error (ms): a failed read is answered with a successful read of the provider this
+   * recent that covered the currencies asked for, marked `stale`. Default 0: off.
+   */
+  staleIfErrorMs: z.number().int().min(0).max(86_400_000).default(0),
+  /** How often a provider with live subscribers is read (ms); at least 100. Default 30 000. */
+  pollIntervalMs: z.number().int().min(100).max(86_400_000).default(30_000),
+  /**
    * Longest session token accepted from a login (bytes); a longer one, or one that cannot be sent
    * in a header, fails the login as UPSTREAM_BAD_RESPONSE. Default 8192.
    */

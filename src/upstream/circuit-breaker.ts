@@ -15,11 +15,15 @@ export interface CircuitBreakerOptions {
   cooldownMs: number;
   /** The app's clock, which times the cool-down (tests move it); default Date.now. */
   now?: () => number;
+  /** Told when the circuit opens (true) and when it closes again (false). */
+  onOpenChange?: (open: boolean) => void;
 }
 
 /** One (tenant, provider)'s breaker: fail fast while the provider is down, then probe. */
 export interface ProviderCircuitBreaker {
   run<T>(read: () => Promise<T>): Promise<T>;
+  /** True from the opening until a probe closes it (while the probe runs too). */
+  isOpen(): boolean;
 }
 
 type CircuitState =
@@ -43,13 +47,20 @@ export function createProviderCircuitBreaker(
 ): ProviderCircuitBreaker {
   const now = options.now ?? Date.now;
   let state: CircuitState = { value: 'closed' };
+  const isOpen = () => state.value !== 'closed';
+  /** Every change of state goes through here, so opening and closing are told once each. */
+  function setState(next: CircuitState): void {
+    const was = isOpen();
+    state = next;
+    if (was !== isOpen()) options.onOpenChange?.(isOpen());
+  }
   /** Breaking failures in a row; a success sets it back to zero. */
   let failures = 0;
   let lastFailure: UpstreamError | undefined;
 
   const open = () => {
     // A read started before the circuit opened may fail after it did: the cool-down runs on.
-    if (state.value !== 'open') state = { value: 'open', openedAt: now() };
+    if (state.value !== 'open') setState({ value: 'open', openedAt: now() });
   };
 
   function failFast(openedAt: number): UpstreamError {
@@ -88,7 +99,7 @@ export function createProviderCircuitBreaker(
     try {
       const value = await read();
       failures = 0;
-      if (state.value === 'half-open') state = { value: 'closed' };
+      if (state.value === 'half-open') setState({ value: 'closed' });
       return value;
     } catch (error) {
       if (isBreaking(error)) {
@@ -97,7 +108,7 @@ export function createProviderCircuitBreaker(
         open();
       } else if (state.value === 'half-open') {
         // Not a failure of the provider's health: it answered, so the circuit closes.
-        state = { value: 'closed' };
+        setState({ value: 'closed' });
       }
       throw error;
     }
@@ -114,13 +125,13 @@ export function createProviderCircuitBreaker(
     if (now() - current.openedAt < options.cooldownMs) throw failFast(current.openedAt);
     // Half-open before the probe starts, so that nothing it does at once is overwritten.
     const halfOpen: CircuitState = { value: 'half-open', probe: Promise.resolve() };
-    state = halfOpen;
+    setState(halfOpen);
     const probe = probeRead(read);
     halfOpen.probe = probe;
     return probe;
   }
 
-  return { run };
+  return { run, isOpen };
 }
 
 function stripProvider(message: string, providerId: string): string {

@@ -1,0 +1,40 @@
+import type { ProviderRead } from './provider-reader.js';
+import type { UpstreamError } from './upstream/errors.js';
+
+/**
+ * What every read of one (tenant, provider) ends as, whoever started it (a query, a federated
+ * entity lookup, a subscription poll). One event per upstream read that settles, not per caller
+ * that joined it or was served from the freshness window; a failed read answered from an earlier
+ * one (stale-if-error) is `ok: true, stale: true`, after the failure's own `ok: false` event.
+ */
+export type ProviderReadEvent =
+  | { ok: true; currencies: readonly string[] | null; read: ProviderRead; stale: boolean }
+  | { ok: false; currencies: readonly string[] | null; error: UpstreamError; at: Date };
+
+/** CONTRACT.md's ProviderState: not read yet, last read succeeded, last read failed or circuit open. */
+export type ProviderState = 'UNKNOWN' | 'UP' | 'DOWN';
+
+/** The most recent failure as the client saw it (the error model's words), with when. */
+export interface ProviderErrorView {
+  code: string;
+  message: string;
+  retryable: boolean;
+  at: Date;
+}
+
+/** A provider's status, kept in memory: answering it never calls the upstream. */
+export interface ProviderStatusView {
+  state: ProviderState;
+  circuitOpen: boolean;
+  lastSuccessAt: Date | undefined;
+  lastFailureAt: Date | undefined;
+  lastError: ProviderErrorView | undefined;
+}
+
+/** Listeners of one (tenant, provider): reads as they settle, and status changes. */
+export interface ProviderEvents {
+  /** Called once per upstream read that settles; returns the unsubscribe. */
+  onRead(listener: (event: ProviderReadEvent) => void): () => void;
+  /** Called when `state` (or `circuitOpen`) changes; returns the unsubscribe. */
+  onStatusChange(listener: (status: ProviderStatusView) => void): () => void;
+}
