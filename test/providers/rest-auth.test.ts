@@ -379,3 +379,39 @@ describe('a token endpoint that never answers', () => {
     await closed;
   });
 });
+
+describe('an OAuth2 server of its own (tokenUrl)', () => {
+  it('asks that server for the token and sends it to the API', async () => {
+    const authServer = await startRestUpstream();
+    try {
+      authServer.route('POST /oauth/token', (request) =>
+        request.headers.authorization ===
+          `Basic ${Buffer.from('u-1:p%3Ass+word').toString('base64')}` &&
+        request.body === 'grant_type=client_credentials'
+          ? { body: { access_token: 'from-auth-server', token_type: 'Bearer', expires_in: 600 } }
+          : { status: 401, body: { error: 'invalid_client' } },
+      );
+      upstream.route('GET /v1/oauth-api', (request) =>
+        request.headers.authorization === 'Bearer from-auth-server'
+          ? { body: items('o-1') }
+          : { status: 401, body: {} },
+      );
+      const { adapter } = restAdapter(
+        provider(
+          {
+            type: 'oauth2ClientCredentials',
+            tokenUrl: `${authServer.baseUrl}/oauth/token`,
+            clientId: '{credentials.user}',
+            clientSecret: '{credentials.pass}',
+          },
+          { paths: { balances: '/v1/oauth-api' } },
+        ),
+      );
+      expect(await adapter.fetchAccounts({ currencies: null })).toHaveLength(1);
+      expect(authServer.requests('/oauth/token')).toHaveLength(1);
+      expect(upstream.requests('/oauth2/token')).toHaveLength(0);
+    } finally {
+      await authServer.close();
+    }
+  });
+});

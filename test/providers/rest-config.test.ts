@@ -217,6 +217,18 @@ describe('rest configuration refusals', () => {
       [`${P}request.currencies.in: expected one of body, query`],
     ],
     [
+      'an OAuth2 token URL that carries a password',
+      {
+        auth: {
+          type: 'oauth2ClientCredentials',
+          tokenUrl: 'https://id:pw@auth.example/token',
+          clientId: '{credentials.key}',
+          clientSecret: '{credentials.secret}',
+        },
+      },
+      [`${P}auth.tokenUrl: must not carry a user name or password; give them under "credentials"`],
+    ],
+    [
       'a credential name that is not a name, never echoed',
       { credentials: { 'canary pasted-secret': 'x' } },
       [

@@ -151,7 +151,7 @@ export function createRestAuthorizer(options: RestAuthOptions): RestAuthorizer {
       withToken,
       async login(_http, bound) {
         const response = await formSender(sendForm, config.id)(
-          { method: 'POST', path, headers, form, route: 'login' },
+          { method: 'POST', path, url: auth.tokenUrl, headers, form, route: 'login' },
           bound,
         );
         return grant(response, OAUTH_TOKEN, (body, token) =>

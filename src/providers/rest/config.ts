@@ -216,6 +216,18 @@ const authSchema = z.discriminatedUnion(
       type: z.literal('oauth2ClientCredentials'),
       clientId: template.min(1),
       clientSecret: template.min(1),
+      /**
+       * The token endpoint when it is on another host than `baseUrl` (an authorization server of
+       * its own); default `baseUrl` + `paths.login`.
+       */
+      tokenUrl: z
+        .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+        .refine(
+          (url) =>
+            !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''),
+          { error: 'must not carry a user name or password; give them under "credentials"' },
+        )
+        .optional(),
       /** RFC 6749 §2.3.1: HTTP Basic (default) or client_id/client_secret in the form body. */
       clientAuth: z.enum(['basic', 'body']).default('basic'),
       scope: z.string().min(1).max(1024).optional(),

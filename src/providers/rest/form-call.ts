@@ -27,6 +27,8 @@ export interface FormCall {
   method: 'POST';
   /** Path and query, appended to the base URL. */
   path: string;
+  /** An absolute URL instead of the base URL and `path` (an OAuth2 server of its own). */
+  url?: string | undefined;
   headers: Record<string, string>;
   form: Record<string, string>;
   route: string;
@@ -54,7 +56,7 @@ export function createFormSender(options: FormCallOptions): FormSender {
       try {
         const response = await exchange(
           options.dispatcher,
-          new URL(base + call.path),
+          new URL(call.url ?? base + call.path),
           {
             method: call.method,
             headers: {
