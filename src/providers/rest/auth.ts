@@ -5,7 +5,12 @@ import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp, UpstreamResponse } from '../../upstream/http.js';
 import type { SessionToken } from '../../upstream/token-cache.js';
 import { readWithinContract } from '../bad-response.js';
-import { REST_DEFAULT_LOGIN_PATH, type RestConfig, type RestTokenLifetime } from './config.js';
+import {
+  REST_DEFAULT_LOGIN_PATH,
+  type RestConfig,
+  type RestTokenLifetime,
+  type RestTokenSend,
+} from './config.js';
 import type { RestAnswerReader } from './errors.js';
 import type { FormSender } from './form-call.js';
 import { type JsonPointer, parsePointer, pointerWhere, readPointer } from './pointer.js';
@@ -84,17 +89,7 @@ export function createRestAuthorizer(options: RestAuthOptions): RestAuthorizer {
   }
 
   const path = config.paths.login ?? REST_DEFAULT_LOGIN_PATH;
-  const send = auth.send;
-  const sendValue = 'value' in send ? compileTemplate(send.value, config, true) : undefined;
-  const withToken = (token: string): RestCallAuth =>
-    'query' in send
-      ? { headers: {}, query: { [send.query]: token } }
-      : {
-          headers: {
-            [send.header]: (sendValue as NonNullable<typeof sendValue>)({ ...values, token }),
-          },
-          query: {},
-        };
+  const withToken = tokenSender(auth.send, config);
   let lastLifetimeMs = 0;
   const what = { call: 'login' as const, what: 'the login' };
 
@@ -200,6 +195,16 @@ export function createRestAuthorizer(options: RestAuthOptions): RestAuthorizer {
       return grant(response, tokenAt, lifetime);
     },
   };
+}
+
+/** What a balance call carries with a session token, as `auth.send` says. */
+function tokenSender(send: RestTokenSend, config: RestConfig): (token: string) => RestCallAuth {
+  if ('query' in send) return (token) => ({ headers: {}, query: { [send.query]: token } });
+  const value = compileTemplate(send.value, config, true);
+  return (token) => ({
+    headers: { [send.header]: value({ credentials: config.credentials, token }) },
+    query: {},
+  });
 }
 
 function compileTemplateMap(

@@ -18,7 +18,7 @@ import { parseTemplate, type TemplateScope } from './template.js';
  */
 
 /** The component kinds a mapping may name (CONTRACT.md's BalanceComponentKind). */
-export const REST_COMPONENT_KINDS = [
+const REST_COMPONENT_KINDS = [
   'PENDING',
   'RESERVED',
   'FROZEN',
@@ -29,7 +29,7 @@ export const REST_COMPONENT_KINDS = [
 ] as const satisfies readonly BalanceComponentKind[];
 
 /** What an error row may say an answer means. */
-export const REST_ERROR_MEANINGS = [
+const REST_ERROR_MEANINGS = [
   'success',
   'empty',
   'relogin',
@@ -71,8 +71,7 @@ const stringSource = z.union([pointer, z.strictObject({ const: z.string().min(1)
 export type RestStringSource = z.infer<typeof stringSource>;
 
 /** The names an amount may refer to: another field of the same balance. */
-export const REST_AMOUNT_REFERENCES = ['total', 'available', ...REST_COMPONENT_KINDS] as const;
-export type RestAmountReference = (typeof REST_AMOUNT_REFERENCES)[number];
+const REST_AMOUNT_REFERENCES = ['total', 'available', ...REST_COMPONENT_KINDS] as const;
 
 /** How an amount is read or derived; see README "The rest kind", mapping. */
 export type RestAmountSource =
@@ -251,7 +250,6 @@ const authSchema = z.discriminatedUnion(
   ],
   { error: `expected one of ${AUTH_TYPES.join(', ')}` },
 );
-export type RestAuth = z.infer<typeof authSchema>;
 
 const currencyCase = z.enum(['upper', 'lower']).default('upper');
 
@@ -278,7 +276,6 @@ const requestSchema = z.strictObject({
     )
     .optional(),
 });
-export type RestRequest = z.infer<typeof requestSchema>;
 
 /** Default 20: a read that would need more pages is UPSTREAM_BAD_RESPONSE. */
 const maxPages = z.number().int().min(1).max(1000).default(20);
@@ -319,7 +316,6 @@ const paginationSchema = z.discriminatedUnion(
   ],
   { error: 'expected one of none, page, offset, cursor' },
 );
-export type RestPagination = z.infer<typeof paginationSchema>;
 
 const envelopeSchema = z.strictObject({
   /** Where the success status is; with `success`, an HTTP 200 answer holding another is an error. */
@@ -328,7 +324,6 @@ const envelopeSchema = z.strictObject({
   /** Where the error code rows match is; default statusAt. */
   codeAt: pointer.optional(),
 });
-export type RestEnvelope = z.infer<typeof envelopeSchema>;
 
 const httpStatus = z.number().int().min(100).max(599);
 const errorRowSchema = z.strictObject({

@@ -91,8 +91,3 @@ export function renderTemplate(template: Template, values: TemplateValues): stri
   }
   return text;
 }
-
-/** True when the template names a secret (a credential or the token). */
-export function templateHasSecret(template: Template): boolean {
-  return template.some((part) => part.kind !== 'text');
-}
