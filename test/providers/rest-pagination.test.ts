@@ -222,3 +222,29 @@ describe('the wanted currencies in the request', () => {
     expect(all.capabilities.currencyFilter).toBe('none');
   });
 });
+
+describe('records that name the same account', () => {
+  it('are one account, its balances in the order read, across pages', async () => {
+    upstream.route('GET /flat', (request) => {
+      const page = Number(request.query.get('page'));
+      const rows = [
+        [
+          { id: 'A', ccy: 'USD', amount: '1' },
+          { id: 'B', ccy: 'USD', amount: '2' },
+        ],
+        [{ id: 'A', ccy: 'EUR', amount: '3' }],
+      ];
+      return { body: { items: rows[page - 1] ?? [] } };
+    });
+    const accounts = await read('/flat', { type: 'page', sizeParam: 'n', size: 2 });
+    expect(
+      accounts.map((account) => [
+        account.upstreamId,
+        account.balances.map((balance) => `${balance.currency} ${balance.total}`),
+      ]),
+    ).toEqual([
+      ['A', ['USD 1', 'EUR 3']],
+      ['B', ['USD 2']],
+    ]);
+  });
+});

@@ -194,9 +194,25 @@ export function createRestBalanceReader(
           return nextPage(outcome.body, read.records, pageIndex, sent);
         });
       }
-      return { accounts, response: { headers: lastHeaders } };
+      return { accounts: mergeAccounts(accounts), response: { headers: lastHeaders } };
     },
   };
+}
+
+/**
+ * Records that name the same account (a flat list of one record per account and currency, on
+ * one page or several) are one account: the first record's name, type, status and suppressed,
+ * and every record's balances in the order read.
+ */
+function mergeAccounts(accounts: NormalizedAccount[]): NormalizedAccount[] {
+  const byId = new Map<string, NormalizedAccount>();
+  for (const account of accounts) {
+    const first = byId.get(account.upstreamId);
+    if (first === undefined)
+      byId.set(account.upstreamId, { ...account, balances: [...account.balances] });
+    else first.balances.push(...account.balances);
+  }
+  return byId.size === accounts.length ? accounts : [...byId.values()];
 }
 
 function size(name: string | undefined, value: number | undefined): Parameters {
