@@ -18,8 +18,11 @@ export interface ProviderStatusTracker {
    * is not known to be fine, so DOWN, worded as the client sees it (masked). No read event.
    */
   recordUnexpected(at: Date): void;
-  /** The circuit breaker opened or closed. */
-  setCircuitOpen(open: boolean): void;
+  /**
+   * The circuit breaker opened or closed; closed by a successful probe, the provider is UP at
+   * once (its read is recorded just after), so listeners never see a passing DOWN.
+   */
+  setCircuitOpen(open: boolean, probeSucceeded?: boolean): void;
   onRead(listener: (event: ProviderReadEvent) => void): () => void;
   onStatusChange(listener: (status: ProviderStatusView) => void): () => void;
 }
@@ -85,9 +88,10 @@ export function createProviderStatusTracker(): ProviderStatusTracker {
         };
       });
     },
-    setCircuitOpen(open) {
+    setCircuitOpen(open, probeSucceeded = false) {
       changing(() => {
         circuitOpen = open;
+        if (!open && probeSucceeded) outcome = 'UP';
       });
     },
     onRead(listener) {

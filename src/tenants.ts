@@ -81,7 +81,7 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
         providerId: config.id,
         ...config.circuitBreaker,
         now,
-        onOpenChange: (open) => status.setCircuitOpen(open),
+        onOpenChange: (open, probeSucceeded) => status.setCircuitOpen(open, probeSucceeded),
       });
       return {
         tenantId: tenant.id,

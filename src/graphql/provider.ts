@@ -1,5 +1,6 @@
 import { balanceMatcher } from '../balance-loader.js';
 import { builder } from '../builder.js';
+import type { ProviderErrorView, ProviderStatusView } from '../provider-events.js';
 import { PROVIDER_KIND_DEFINITIONS, type ProviderKind } from '../providers/kinds.js';
 import { balancesArguments } from './balances-arguments.js';
 import { orClientError } from './errors.js';
@@ -16,12 +17,53 @@ export const ProviderKindEnum = builder.enumType('ProviderKind', {
   ) as Record<string, { value: ProviderKind; description: string | undefined }>,
 });
 
+export const ProviderStateEnum = builder.enumType('ProviderState', {
+  description: "How a provider's last read went.",
+  values: {
+    UNKNOWN: { description: 'Not read yet.' },
+    UP: { description: 'Its last read succeeded.' },
+    DOWN: { description: 'Its last read failed, or its circuit is open.' },
+  } as const,
+});
+
+const ProviderErrorRef = builder.objectRef<ProviderErrorView>('ProviderError').implement({
+  description: "A failure of a provider's read, as the client was told it.",
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    message: t.exposeString('message'),
+    retryable: t.exposeBoolean('retryable'),
+    at: t.expose('at', { type: 'DateTime', description: 'When the read failed.' }),
+  }),
+});
+
+const ProviderStatusRef = builder.objectRef<ProviderStatusView>('ProviderStatus').implement({
+  description: "A provider's health as this instance last saw it, kept in memory.",
+  fields: (t) => ({
+    state: t.expose('state', { type: ProviderStateEnum }),
+    circuitOpen: t.exposeBoolean('circuitOpen', {
+      description: 'True while its circuit breaker fails reads fast without calling it.',
+    }),
+    lastSuccessAt: t.expose('lastSuccessAt', { type: 'DateTime', nullable: true }),
+    lastFailureAt: t.expose('lastFailureAt', { type: 'DateTime', nullable: true }),
+    lastError: t.expose('lastError', {
+      type: ProviderErrorRef,
+      nullable: true,
+      description: 'The most recent failure, also after a later success.',
+    }),
+  }),
+});
+
 ProviderRef.implement({
   description: "One configured upstream provider of the caller's tenant.",
   fields: (t) => ({
     id: t.exposeID('id'),
     kind: t.expose('kind', { type: ProviderKindEnum }),
     name: t.exposeString('name'),
+    status: t.field({
+      type: ProviderStatusRef,
+      description: 'Its status, answered from memory: never calls the upstream.',
+      resolve: (provider) => provider.status(),
+    }),
     accounts: t.field({
       type: [AccountRef],
       nullable: true,

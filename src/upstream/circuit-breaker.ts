@@ -15,8 +15,12 @@ export interface CircuitBreakerOptions {
   cooldownMs: number;
   /** The app's clock, which times the cool-down (tests move it); default Date.now. */
   now?: () => number;
-  /** Told when the circuit opens (true) and when it closes again (false). */
-  onOpenChange?: (open: boolean) => void;
+  /**
+   * Told when the circuit opens (true) and when it closes again (false); `probeSucceeded` when
+   * it closes because the probe read succeeded (rather than because the provider answered with
+   * an error that says nothing of its health).
+   */
+  onOpenChange?: (open: boolean, probeSucceeded: boolean) => void;
 }
 
 /** One (tenant, provider)'s breaker: fail fast while the provider is down, then probe. */
@@ -49,10 +53,10 @@ export function createProviderCircuitBreaker(
   let state: CircuitState = { value: 'closed' };
   const isOpen = () => state.value !== 'closed';
   /** Every change of state goes through here, so opening and closing are told once each. */
-  function setState(next: CircuitState): void {
+  function setState(next: CircuitState, probeSucceeded = false): void {
     const was = isOpen();
     state = next;
-    if (was !== isOpen()) options.onOpenChange?.(isOpen());
+    if (was !== isOpen()) options.onOpenChange?.(isOpen(), probeSucceeded);
   }
   /** Breaking failures in a row; a success sets it back to zero. */
   let failures = 0;
@@ -99,7 +103,7 @@ export function createProviderCircuitBreaker(
     try {
       const value = await read();
       failures = 0;
-      if (state.value === 'half-open') setState({ value: 'closed' });
+      if (state.value === 'half-open') setState({ value: 'closed' }, true);
       return value;
     } catch (error) {
       if (isBreaking(error)) {
