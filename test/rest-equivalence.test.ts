@@ -135,14 +135,30 @@ describe('over the demo data, through the simulators', () => {
     expect(bodies).toContain(`{"walletId":"${DEMO_WALLET_ID}","assets":["USDT","XRP"]}`);
   });
 
-  it('pik: the balance list, after a login', async () => {
+  it('pik: the balance list after a login, and the balance of one currency (held or not)', async () => {
     const baseUrl = sandbox.baseUrl('pik');
-    const read = await bothRead(
-      { id: 'pik-main', kind: 'pik', baseUrl, credentials: { ...PIK_DEMO_CREDENTIALS } },
-      pikAsRest(baseUrl, PIK_DEMO_CREDENTIALS),
-    );
+    const builtin = {
+      id: 'pik-main',
+      kind: 'pik',
+      baseUrl,
+      credentials: { ...PIK_DEMO_CREDENTIALS },
+    };
+    const rest = pikAsRest(baseUrl, PIK_DEMO_CREDENTIALS);
+    const read = await bothRead(builtin, rest);
     expect(read.rest).toEqual(read.builtin);
     expect(JSON.stringify(read.rest)).toContain('"9007199254740993.01"');
+    for (const currencies of [['EUR'], ['BTC'], ['USD', 'HKD']]) {
+      const narrowed = await bothRead(builtin, rest, currencies);
+      expect(narrowed.rest).toEqual(narrowed.builtin);
+    }
+    expect(restAdapter(rest).capabilities.currencyFilter).toBe('one');
+    // Both asked the same paths: the list, then one currency by path, twice each.
+    const paths = sandbox
+      .calls('pik')
+      .filter((call) => !call.path.includes('/auth/'))
+      .map((call) => call.path);
+    expect(paths.filter((path) => path === '/api/v1/balance/EUR')).toHaveLength(2);
+    expect(paths.filter((path) => path === '/api/v1/balance/BTC')).toHaveLength(2);
   });
 });
 

@@ -130,6 +130,16 @@ export function pikAsRest(
       lifetime: { secondsAt: '/data/expiresIn' },
       send: { header: 'Authorization', value: 'Bearer {token}' },
     },
+    // A read of one currency asks Get Balance by Currency, whose data is one record and whose
+    // 404 means "no such balance", as the built-in kind does; any other read, the list.
+    request: {
+      currencies: {
+        in: 'path',
+        path: '/api/v1/balance/{currency}',
+        account: '/data',
+        absent: [404],
+      },
+    },
     envelope: { statusAt: '/code', success: [200] },
     mapping: {
       accounts: '/data',

@@ -213,8 +213,13 @@ describe('rest configuration refusals', () => {
     ],
     [
       'currencies where none can go',
-      { request: { method: 'POST', currencies: { in: 'path' } } },
-      [`${P}request.currencies.in: expected one of body, query`],
+      { request: { method: 'POST', currencies: { in: 'header' } } },
+      [`${P}request.currencies.in: expected one of body, query, path`],
+    ],
+    [
+      'a one-currency path without {currency}',
+      { request: { currencies: { in: 'path', path: '/balance/one' } } },
+      [`${P}request.currencies.path: expected a path holding {currency}`],
     ],
     [
       'an OAuth2 token URL that carries a password',

@@ -248,3 +248,41 @@ describe('records that name the same account', () => {
     ]);
   });
 });
+
+describe('one currency by path', () => {
+  beforeAll(() => {
+    upstream.route('GET /list', () => ({ body: items('L1', 'L2') }));
+    upstream.route('GET /one/USD', () => ({
+      body: { item: { id: 'U', ccy: 'USD', amount: '9' } },
+    }));
+    upstream.route('GET /one/XAU', () => ({ status: 404, body: {} }));
+  });
+
+  function byPath() {
+    return restAdapter({
+      baseUrl: upstream.baseUrl,
+      paths: { balances: '/list' },
+      request: {
+        currencies: { in: 'path', path: '/one/{currency}', account: '/item', absent: [404] },
+      },
+      mapping: ITEMS_MAPPING,
+    }).adapter;
+  }
+
+  it('reads one currency at its path and anything else from the list; an absent status is no account', async () => {
+    const adapter = byPath();
+    expect(adapter.capabilities.currencyFilter).toBe('one');
+    expect(ids(await adapter.fetchAccounts({ currencies: ['USD'] }))).toEqual(['U']);
+    expect(await adapter.fetchAccounts({ currencies: ['XAU'] })).toEqual([]);
+    expect(ids(await adapter.fetchAccounts({ currencies: ['USD', 'EUR'] }))).toEqual(['L1', 'L2']);
+    expect(ids(await adapter.fetchAccounts({ currencies: null }))).toEqual(['L1', 'L2']);
+  });
+
+  it('never lets a code walk up the path: refused before any call', async () => {
+    const before = upstream.requests().length;
+    await expect(byPath().fetchAccounts({ currencies: ['..'] })).rejects.toThrow(
+      'bank: a currency code in a request path must be 1 to 20 ASCII letters, digits, "_" or "-"',
+    );
+    expect(upstream.requests()).toHaveLength(before);
+  });
+});

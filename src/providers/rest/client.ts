@@ -1,4 +1,5 @@
 import { isLosslessNumber } from 'lossless-json';
+import { CURRENCY_CODE_RULE, isCurrencyCode } from '../../currency.js';
 import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
 import type { NormalizedAccount } from '../adapter.js';
@@ -6,7 +7,7 @@ import { readWithinContract } from '../bad-response.js';
 import type { RestCallAuth } from './auth.js';
 import { REST_DEFAULT_BALANCES_PATH, type RestConfig } from './config.js';
 import type { RestAnswerReader } from './errors.js';
-import type { CompiledMapping, Redactor } from './normalize.js';
+import { type CompiledMapping, compileRestMapping, type Redactor } from './normalize.js';
 import { type JsonPointer, parsePointer, pointerWhere, readPointer } from './pointer.js';
 import { compileJsonTemplate, compileTemplate, type Render, withQuery } from './request.js';
 
@@ -145,12 +146,54 @@ export function createRestBalanceReader(
     }
   }
 
+  // A one-currency read by path answers its own shape: the mapping from that answer's root.
+  const byPath = wanted?.in === 'path' ? wanted : undefined;
+  const oneMapping =
+    byPath === undefined
+      ? undefined
+      : byPath.account === undefined && byPath.accounts === undefined
+        ? mapping
+        : compileRestMapping({
+            ...config.mapping,
+            account: byPath.account,
+            accounts: byPath.accounts,
+          });
+
   return {
     async read(http, auth, currencies, redact) {
       const parameters: Parameters = query.map(([name, render]) => [name, render(values)]);
       parameters.push(...Object.entries(auth.query));
       let json = body?.(values);
-      if (currencies !== null && wanted !== undefined) {
+      const callHeaders: Record<string, string> = Object.fromEntries(
+        headers.map(([name, render]) => [name, render(values)]),
+      );
+      Object.assign(callHeaders, auth.headers);
+      const single = currencies?.length === 1 ? currencies[0] : undefined;
+      if (byPath !== undefined && oneMapping !== undefined && single !== undefined) {
+        const [code = ''] = codes([single]);
+        const response = await http.send({
+          method: request.method,
+          path: withQuery(
+            byPath.path.replace('{currency}', () => currencySegment(providerId, code)),
+            parameters,
+          ),
+          headers: callHeaders,
+          ...(json === undefined ? {} : { json }),
+          route: 'balance-by-currency',
+        });
+        const headersOf = { headers: response.headers };
+        // The provider holds no such currency: no account, not an error.
+        if (byPath.absent.includes(response.status)) return { accounts: [], response: headersOf };
+        const outcome = settle(response, what);
+        if (outcome.kind === 'empty') return { accounts: [], response: headersOf };
+        const accounts = readWithinContract(
+          providerId,
+          'the balance by currency',
+          () => oneMapping.read(outcome.body, redact).accounts,
+        );
+        return { accounts: mergeAccounts(accounts), response: headersOf };
+      }
+      if (currencies !== null && wanted !== undefined && wanted.in !== 'path') {
         const list = codes(currencies);
         if (wanted.in === 'query') {
           if (wanted.style === 'comma') parameters.push([wanted.name, list.join(',')]);
@@ -159,10 +202,6 @@ export function createRestBalanceReader(
           json = withArrayAt(json ?? {}, currenciesAt as JsonPointer, list);
         }
       }
-      const callHeaders: Record<string, string> = Object.fromEntries(
-        headers.map(([name, render]) => [name, render(values)]),
-      );
-      Object.assign(callHeaders, auth.headers);
 
       const accounts: NormalizedAccount[] = [];
       let page: Next = firstPage();
@@ -213,6 +252,21 @@ function mergeAccounts(accounts: NormalizedAccount[]): NormalizedAccount[] {
     else first.balances.push(...account.balances);
   }
   return byId.size === accounts.length ? accounts : [...byId.values()];
+}
+
+/**
+ * A currency code as one path segment, which no code can turn into more (a slash) or into a walk
+ * up the path (".", "..", "%2e"). Codes reaching here were checked where they entered; one that
+ * is not a currency code is a plain error, before the call: the provider did nothing wrong.
+ */
+function currencySegment(providerId: string, code: string): string {
+  const segment = encodeURIComponent(code);
+  if (!isCurrencyCode(code) || /^(?:\.|%2e)+$/i.test(segment)) {
+    throw new Error(
+      `${providerId}: a currency code in a request path must be ${CURRENCY_CODE_RULE}`,
+    );
+  }
+  return segment;
 }
 
 function size(name: string | undefined, value: number | undefined): Parameters {

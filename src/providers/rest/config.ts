@@ -252,6 +252,7 @@ const authSchema = z.discriminatedUnion(
 );
 
 const currencyCase = z.enum(['upper', 'lower']).default('upper');
+const httpStatus = z.number().int().min(100).max(599);
 
 const requestSchema = z.strictObject({
   method: z.enum(['GET', 'POST']).default('GET'),
@@ -271,8 +272,21 @@ const requestSchema = z.strictObject({
           style: z.enum(['comma', 'repeat']).default('comma'),
           case: currencyCase,
         }),
+        z.strictObject({
+          in: z.literal('path'),
+          /** The path of a one-currency read, holding `{currency}`; other reads use the list. */
+          path: upstreamPath.refine((path) => path.includes('{currency}'), {
+            error: 'expected a path holding {currency}',
+          }),
+          /** Where the answer's account record(s) are; default the mapping's. */
+          account: pointer.optional(),
+          accounts: pointer.optional(),
+          /** Statuses that mean "no balance in that currency" (pik's 404): no account. */
+          absent: z.array(httpStatus).max(10).default([]),
+          case: currencyCase,
+        }),
       ],
-      { error: 'expected one of body, query' },
+      { error: 'expected one of body, query, path' },
     )
     .optional(),
 });
@@ -325,7 +339,6 @@ const envelopeSchema = z.strictObject({
   codeAt: pointer.optional(),
 });
 
-const httpStatus = z.number().int().min(100).max(599);
 const errorRowSchema = z.strictObject({
   status: z.union([httpStatus, z.array(httpStatus).min(1).max(50)]).optional(),
   code: z.union([scalar, z.array(scalar).min(1).max(50)]).optional(),
@@ -588,6 +601,16 @@ function requestProblems(config: ParsedRestConfig): Problem[] {
     problems.push({
       path: ['request', 'body'],
       message: 'expected request.method POST for a body, received method GET',
+    });
+  }
+  if (
+    request.currencies?.in === 'path' &&
+    request.currencies.account !== undefined &&
+    request.currencies.accounts !== undefined
+  ) {
+    problems.push({
+      path: ['request', 'currencies'],
+      message: 'expected "accounts" or "account", received both',
     });
   }
   if (request.currencies?.in === 'body') {

@@ -46,9 +46,11 @@ function createRestKindAdapter(options: KindAdapterOptions<RestConfig>): KindAda
   const secrets = Object.values(config.credentials).filter(
     (value): value is string => typeof value === 'string' && value !== '',
   );
-  const capabilities = {
-    currencyFilter: config.request.currencies === undefined ? 'none' : 'many',
-  } as const;
+  // A read by path asks for one currency; a list or body parameter for any set of them.
+  const wanted = config.request.currencies;
+  const capabilities: KindAdapter['capabilities'] = {
+    currencyFilter: wanted === undefined ? 'none' : wanted.in === 'path' ? 'one' : 'many',
+  };
 
   if (auth.kind === 'static') {
     const redact = createRedactor(secrets);
