@@ -54,6 +54,10 @@ BalanceRef.implement({
       type: 'DateTime',
       description: 'When this process read it from the provider.',
     }),
+    stale: t.exposeBoolean('stale', {
+      description:
+        "True when served from an earlier read because the current one failed (stale-if-error); fetchedAt is then that read's time.",
+    }),
     account: t.expose('account', { type: AccountRef }),
     raw: t.field({
       type: 'JSON',

@@ -20,8 +20,15 @@ export interface AccountView {
   snapshot: ProviderSnapshot;
 }
 
-/** A balance with what its fields need beyond the provider's record: its account and read time. */
-export type BalanceView = NormalizedBalance & { account: AccountView; fetchedAt: Date };
+/**
+ * A balance with what its fields need beyond the provider's record: its account, its read's time,
+ * and whether that read is an earlier one answering for a failed one (stale-if-error).
+ */
+export type BalanceView = NormalizedBalance & {
+  account: AccountView;
+  fetchedAt: Date;
+  stale: boolean;
+};
 
 export function accountView(
   provider: ProviderRuntime,
@@ -54,12 +61,15 @@ export function balanceView(account: AccountView, balance: NormalizedBalance): B
     raw: balance.raw,
     account,
     fetchedAt: account.snapshot.fetchedAt,
+    stale: account.snapshot.stale === true,
   };
 }
 
 export interface TotalsView {
   complete: boolean;
   missingProviders: string[];
+  /** Providers counted from an earlier read because the current one failed. */
+  staleProviders: string[];
   currencies: { currency: string; total: Amount; available: Amount }[];
 }
 

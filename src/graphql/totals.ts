@@ -19,6 +19,10 @@ TotalsRef.implement({
       description: 'False when a provider could not be read.',
     }),
     missingProviders: t.exposeIDList('missingProviders'),
+    staleProviders: t.exposeIDList('staleProviders', {
+      description:
+        'Providers whose balances in these totals are stale: from an earlier read, because the current one failed.',
+    }),
     currencies: t.expose('currencies', {
       type: [CurrencyTotalRef],
       description: 'Summed exactly across all accounts, by currency code; sorted by code.',
@@ -30,7 +34,7 @@ builder.queryField('totals', (t) =>
   t.field({
     type: TotalsRef,
     description:
-      'Every balance of every provider summed by currency (upper-cased code), optionally only these currencies. A provider that cannot be read is listed in missingProviders.',
+      'Every balance of every provider summed by currency (upper-cased code), optionally only these currencies. A provider that cannot be read is listed in missingProviders; one answered from an earlier read (stale-if-error) is counted and listed in staleProviders.',
     args: { currencies: t.arg.stringList({ required: false }) },
     resolve: async (_root, args, context) => {
       // Checked before the request ran (useCurrencyArguments).
@@ -44,11 +48,13 @@ builder.queryField('totals', (t) =>
       const matches = foldedCurrencyMatcher(currencies);
       const sums = new Map<string, { total: Amount[]; available: Amount[] }>();
       const missingProviders: string[] = [];
+      const staleProviders: string[] = [];
       settled.forEach((result, index) => {
         if (result.status === 'rejected') {
           missingProviders.push((providers[index] as { id: string }).id);
           return;
         }
+        if (result.value.stale === true) staleProviders.push(result.value.provider.id);
         for (const account of result.value.accounts) {
           for (const balance of account.balances) {
             // Folded once: the filter and the sum's key are the same code.
@@ -64,6 +70,7 @@ builder.queryField('totals', (t) =>
       return {
         complete: missingProviders.length === 0,
         missingProviders,
+        staleProviders,
         currencies: [...sums.entries()]
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .map(([currency, sum]) => ({
