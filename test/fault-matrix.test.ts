@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderKind } from '../src/config.js';
+import type { ProviderStatusView } from '../src/provider-events.js';
 import { createDemoSandboxData } from '../src/sandbox/demo.js';
 import type { SandboxFault } from '../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
@@ -169,7 +170,7 @@ const ran = new Set<string>();
 async function runCase(
   kind: ProviderKind,
   { name, fault }: (typeof FAULTS)[number],
-): Promise<{ result: GraphQLResult; elapsed: number }> {
+): Promise<{ result: GraphQLResult; elapsed: number; statuses: Map<string, ProviderStatusView> }> {
   ran.add(`${kind} × ${name}`);
   const app = await freshApp();
   try {
@@ -182,7 +183,9 @@ async function runCase(
     const result = await app.query(DASHBOARD);
     const elapsed = performance.now() - started;
     responses.push(JSON.stringify(result));
-    return { result, elapsed };
+    const providers = app.runtime.tenants.get('default')?.providers ?? [];
+    const statuses = new Map(providers.map((provider) => [provider.id, provider.status()]));
+    return { result, elapsed, statuses };
   } finally {
     sandbox.clearFaults();
     await app.close();
@@ -204,7 +207,7 @@ describe('the fault matrix: five kinds by each fault', () => {
       it(`${kind} × ${name}`, async () => {
         const expectation = expectationOf(kind);
         const failing = expectation.code === null ? [] : PROVIDERS_OF[kind];
-        const { result, elapsed } = await runCase(kind, entry);
+        const { result, elapsed, statuses } = await runCase(kind, entry);
 
         // One error per failing provider, on its field, with the contract's extensions.
         expect(result.errors ?? []).toHaveLength(failing.length);
@@ -235,6 +238,24 @@ describe('the fault matrix: five kinds by each fault', () => {
         const totals = result.data?.totals as { complete: boolean; missingProviders: string[] };
         expect(totals.complete).toBe(failing.length === 0);
         expect(totals.missingProviders).toEqual(failing);
+
+        // Each read went to its provider's status: the failure as the client was told it.
+        expect(statuses.size).toBe(ALL_IDS.length);
+        for (const [providerId, status] of statuses) {
+          if (!failing.includes(providerId)) {
+            expect(status).toMatchObject({ state: 'UP', circuitOpen: false, lastError: undefined });
+            continue;
+          }
+          const error = result.errors?.find((each) => each.extensions?.providerId === providerId);
+          expect(status.state).toBe('DOWN');
+          expect(status.lastSuccessAt).toBeDefined();
+          expect(status.lastError).toEqual({
+            code: expectation.code,
+            message: error?.message,
+            retryable: expectation.retryable,
+            at: status.lastFailureAt,
+          });
+        }
 
         // A hung provider costs its own deadline plus a little, never more; nothing else hangs.
         expect(elapsed).toBeLessThan(fault.type === 'hang' ? TIMEOUT_MS + 1500 : 5000);
