@@ -3,11 +3,13 @@ import DirectivesPlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { RequestContext } from './context.js';
+import type { LiveRequest } from './live/service.js';
 import { AMOUNT_BOUNDS, Amount } from './money.js';
 
 /** The Pothos builder: plugins and scalars only; types live in src/graphql/. */
 export const builder = new SchemaBuilder<{
-  Context: RequestContext;
+  // `live` is set for subscriptions by the transport that carries them (SSE or WebSocket).
+  Context: RequestContext & { live?: LiveRequest };
   Scalars: {
     Decimal: { Input: Amount; Output: Amount };
     DateTime: { Input: Date; Output: Date };

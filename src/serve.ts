@@ -6,6 +6,7 @@ import {
   loadConfigFromEnvironment,
   parseConfig,
 } from './config.js';
+import { createLiveHub, pollIntervalsOf } from './live/hub.js';
 import { createLogger } from './logger.js';
 import { isLoopbackHost } from './net.js';
 import { startBalanceServer } from './server.js';
@@ -58,7 +59,13 @@ export async function serve(options: ServeOptions): Promise<void> {
     config.auth,
     new Set(config.tenants.map((tenant) => tenant.id)),
   );
-  const server = await startBalanceServer({ runtime, log, authenticator, server: config.server });
+  const server = await startBalanceServer({
+    runtime,
+    log,
+    authenticator,
+    server: config.server,
+    liveHub: createLiveHub({ pollIntervalOf: pollIntervalsOf(config) }),
+  });
   process.stdout.write(`balance-api: GraphiQL at ${server.origin}/graphql\n`);
   log.info(
     { origin: server.origin, profile: config.server.profile, tenants: config.tenants.length },

@@ -29,7 +29,11 @@ import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
 import { useQueryLimits } from './graphql/use-query-limits.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestLog } from './graphql/use-request-log.js';
+import { useSubscriptionArguments } from './graphql/use-subscription-arguments.js';
 import { useTrustedDocuments } from './graphql/use-trusted-documents.js';
+import { createLiveHub, type LiveHub } from './live/hub.js';
+import { createLiveService, type LiveOrigin, type LiveService } from './live/service.js';
+import { attachWebSocketTransport, callerOf } from './live/websocket.js';
 import { describeUnexpectedError, type Logger } from './logger.js';
 import { createHttpDrain, type DrainOutcome, type DrainTimers } from './shutdown.js';
 import type { AppRuntime } from './tenants.js';
@@ -57,6 +61,26 @@ export interface CreateYogaOptions {
     | 'trustedDocuments'
   >;
   log?: Logger | undefined;
+  /** Subscriptions' hub and caps; without it a subscription is refused with a message. */
+  live?: LiveService | undefined;
+}
+
+/**
+ * Who a subscription belongs to: the WebSocket transport says (its `live` server context);
+ * over HTTP (SSE) it is the request's credential or address and its socket.
+ */
+function liveOriginOf(initial: Record<string, unknown>, request: Request): LiveOrigin {
+  const given = initial.live as LiveOrigin | undefined;
+  if (given !== undefined) return given;
+  const req = initial.req as IncomingMessage | undefined;
+  if (req === undefined) {
+    return { caller: 'in-process', connection: request, disconnect: () => {} };
+  }
+  return {
+    caller: callerOf(req.headers.authorization, req),
+    connection: req.socket,
+    disconnect: () => req.socket.destroy(),
+  };
 }
 
 /** The GraphQL handler; tests may call its `fetch` in-process. */
@@ -78,6 +102,7 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     useKnownOperationTypes(),
     useRejectedQueryStatus(),
     useCurrencyArguments(),
+    useSubscriptionArguments(),
     useGraphQlJit() as Plugin,
     ...(server.introspection ? [] : [useDisableIntrospection() as Plugin]),
     // The subgraph SDL maps the schema as introspection does: only federation gateways may read it
@@ -93,7 +118,8 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
 
   return createYoga<Record<string, unknown>, RequestContext>({
     schema,
-    context: ({ request }) => {
+    context: (initial) => {
+      const { request } = initial;
       const tenantId =
         callerAuth.tenantOf(request) ?? (authenticator.required ? undefined : DEFAULT_TENANT_ID);
       // Only an authenticated request reaches here when authentication is on (the caller-auth
@@ -107,7 +133,17 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
           },
         });
       }
-      return createRequestContext(options.runtime, tenantId, server.requestTimeoutMs);
+      const context = createRequestContext(options.runtime, tenantId, server.requestTimeoutMs);
+      const { live } = options;
+      // Subscriptions run over SSE or the WebSocket transport; any other request gets a message
+      // saying so instead of a stream it cannot read.
+      const streams =
+        (initial as Record<string, unknown>).live !== undefined ||
+        (request.headers.get('accept') ?? '').includes('text/event-stream');
+      if (live === undefined || !streams) return context;
+      return Object.assign(context, {
+        live: live.request(liveOriginOf(initial as Record<string, unknown>, initial.request)),
+      });
     },
     graphiql: server.graphiql ? { title: 'balance-api' } : false,
     // GraphiQL's scripts and styles are served inline from the package, never from a CDN. The
@@ -167,6 +203,8 @@ export interface BalanceServer {
   yoga: BalanceYoga;
   /** `http://host:port`, once listening. */
   origin: string;
+  /** Subscriptions (SSE and WebSocket) and their pollers. */
+  live: LiveService;
   /**
    * The shutdown sequence: /readyz answers 503 at once and every response closes its connection;
    * the listener keeps accepting until `shutdownDelayMs` has passed, then closes with the idle
@@ -212,6 +250,8 @@ export interface StartServerOptions extends CreateYogaOptions {
    * (tests pass timers they fire).
    */
   timers?: DrainTimers;
+  /** The subscriptions' pollers; default a hub on the real timers, 30 s per provider. */
+  liveHub?: LiveHub;
 }
 
 /**
@@ -248,7 +288,8 @@ function needsNoCredentials(req: IncomingMessage): boolean {
 export async function startBalanceServer(options: StartServerOptions): Promise<BalanceServer> {
   const config = options.server;
   const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
-  const yoga = createBalanceYoga({ ...options, authenticator });
+  const live = createLiveService(options.liveHub ?? createLiveHub(), config.subscriptions);
+  const yoga = createBalanceYoga({ ...options, authenticator, live });
   const { log } = options;
   let ready = false;
 
@@ -324,6 +365,16 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
     timers: options.timers,
   });
 
+  // graphql-transport-ws on the same port and path, through the same handler.
+  const websockets = attachWebSocketTransport({
+    server,
+    path: '/graphql',
+    authenticator,
+    handler: yoga,
+    maxPayload: config.maxRequestBytes,
+    draining: () => drain.draining,
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -333,15 +384,24 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
   });
   // The schema was built at import and the configuration loaded before we got here.
   ready = true;
+  // The drain ends every subscription at once: their streams would otherwise hold it until the
+  // drain deadline. SSE responses then end as any other; WebSockets close with 1001.
+  const shutdown = () => {
+    const drained = drain.drain();
+    live.close();
+    websockets.close();
+    return drained;
+  };
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     server,
     yoga,
     origin: `http://${host}:${address.port}`,
-    shutdown: () => drain.drain(),
+    live,
+    shutdown: () => shutdown(),
     close: async () => {
-      await drain.drain();
+      await shutdown();
     },
   };
 }

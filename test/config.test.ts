@@ -130,6 +130,7 @@ describe('configuration file', () => {
       maxConnections: 1000,
       shutdownDelayMs: 0,
       drainTimeoutMs: 10_000,
+      subscriptions: { maxPerConnection: 100, maxPerCaller: 1000, maxBufferedEvents: 1000 },
     });
     // A section given in part keeps the defaults of what it leaves out.
     expect(

@@ -79,14 +79,14 @@ const CORPUS: [string, string, string | RegExp][] = [
   ],
   ['an unknown field', '{ balances { total } }', 'Cannot query field "balances" on type "Query".'],
   [
-    'a subscription, which the schema has no type for',
-    'subscription { __typename }',
-    'The schema has no subscription type: it runs query operations only.',
+    'a subscription of a field the Subscription type does not have',
+    'subscription { balances { total } }',
+    'Cannot query field "balances" on type "Subscription".',
   ],
   [
     'a mutation, which the schema has no type for',
     'mutation M { __typename }',
-    'The schema has no mutation type: it runs query operations only.',
+    'The schema has no mutation type: it runs query and subscription operations only.',
   ],
   [
     'a fragment cycle',
@@ -164,12 +164,12 @@ describe('hostile and broken queries', () => {
     expect(text).not.toContain('canary');
   });
 
-  it('answers a subscription asked for as server-sent events like any invalid query, not as a 500', async () => {
+  it('answers an invalid subscription asked for as server-sent events like any invalid query, not as a 500', async () => {
     app.sandbox.clearCalls();
     const response = await app.yoga.fetch('http://balance-api.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: 'subscription { __typename }' }),
+      body: JSON.stringify({ query: 'mutation { __typename }' }),
     });
     // Yoga streams every validation error as one event (an unknown field gets the same answer).
     expect(response.status).toBe(200);
@@ -178,12 +178,24 @@ describe('hostile and broken queries', () => {
     expect(JSON.parse(event)).toEqual({
       errors: [
         {
-          message: 'The schema has no subscription type: it runs query operations only.',
+          message:
+            'The schema has no mutation type: it runs query and subscription operations only.',
           locations: [{ line: 1, column: 1 }],
           extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
         },
       ],
     });
+    expect(app.sandbox.calls()).toHaveLength(0);
+  });
+
+  it('answers a subscription sent without Accept: text/event-stream with a message naming the transports', async () => {
+    app.sandbox.clearCalls();
+    const { json } = await post(
+      JSON.stringify({ query: 'subscription { balanceEvents { kind } }' }),
+    );
+    expect(json.errors?.map((error) => error.message)).toEqual([
+      'Subscriptions are served over Server-Sent Events (Accept: text/event-stream) or the graphql-transport-ws WebSocket protocol at /graphql.',
+    ]);
     expect(app.sandbox.calls()).toHaveLength(0);
   });
 

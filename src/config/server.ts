@@ -105,6 +105,17 @@ export const serverSchema = z
      * closed and the process exits. Default 10 000.
      */
     drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+    /** Caps on live subscriptions (SSE and WebSocket); each has its default. */
+    subscriptions: z
+      .strictObject({
+        /** Subscriptions at once on one connection (a WebSocket); default 100. */
+        maxPerConnection: z.number().int().min(1).max(100_000).default(100),
+        /** Subscriptions at once of one caller (credential; address without auth); default 1000. */
+        maxPerCaller: z.number().int().min(1).max(1_000_000).default(1000),
+        /** Events waiting for one subscriber; one more disconnects it as not reading. Default 1000. */
+        maxBufferedEvents: z.number().int().min(1).max(1_000_000).default(1000),
+      })
+      .prefault({}),
   })
   // The headers are part of the request: Node refuses a headers timeout longer than the whole.
   .refine((server) => (server.headersTimeoutMs ?? 0) <= server.receiveTimeoutMs, {

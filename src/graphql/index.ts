@@ -11,6 +11,7 @@ import './provider.js';
 import './account.js';
 import './balance.js';
 import './totals.js';
+import './subscription.js';
 
 /**
  * The executable schema, built once per process: a Federation v2 subgraph, so gateways can

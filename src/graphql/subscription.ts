@@ -1,0 +1,216 @@
+import { GraphQLError } from 'graphql';
+import type { ProviderSnapshot } from '../balance-loader.js';
+import { builder } from '../builder.js';
+import type { RequestContext } from '../context.js';
+import { foldCurrency } from '../currency.js';
+import type { SeenBalance } from '../live/diff.js';
+import type { LiveBalanceEvent } from '../live/hub.js';
+import type { LiveRequest } from '../live/service.js';
+import type { Amount } from '../money.js';
+import type { BalanceComponentKind } from '../providers/adapter.js';
+import type { ProviderRuntime } from '../tenants.js';
+import { accountView, BalanceRef, type BalanceView, balanceView, ProviderRef } from './refs.js';
+
+const BalanceEventKindEnum = builder.enumType('BalanceEventKind', {
+  description: 'What a balance event says.',
+  values: {
+    SNAPSHOT: { description: 'The balance as it is now, sent first to a new subscriber.' },
+    ADDED: { description: 'A balance that was not there before.' },
+    CHANGED: { description: 'Its total, available amount or a component differs.' },
+    REMOVED: { description: 'A balance that is no longer there.' },
+  } as const,
+});
+
+interface BalanceValueView {
+  total: Amount;
+  available: Amount;
+  components: { kind: BalanceComponentKind; amount: Amount }[];
+}
+
+const BalanceValueRef = builder.objectRef<BalanceValueView>('BalanceValue').implement({
+  description: 'The amounts of a balance at one time.',
+  fields: (t) => ({
+    total: t.expose('total', { type: 'Decimal' }),
+    available: t.expose('available', { type: 'Decimal' }),
+    // BalanceComponent is implemented beside Balance (balance.ts); named here, resolved by name.
+    components: t.field({
+      type: ['BalanceComponent'] as never,
+      resolve: (value) => value.components as never,
+    }),
+  }),
+});
+
+/** A balance event as its fields read it: plain properties under their GraphQL names. */
+interface BalanceEventView {
+  kind: LiveBalanceEvent['kind'];
+  providerId: string;
+  accountId: string;
+  currency: string;
+  network: string | undefined;
+  balance: BalanceView | null;
+  previous: BalanceValueView | null;
+  at: Date;
+}
+
+const BalanceEventRef = builder.objectRef<BalanceEventView>('BalanceEvent').implement({
+  description: "A balance's change, or its value when a subscription starts (SNAPSHOT).",
+  fields: (t) => ({
+    kind: t.expose('kind', { type: BalanceEventKindEnum }),
+    providerId: t.exposeID('providerId'),
+    accountId: t.exposeID('accountId', {
+      description: '"<provider id>:<upstream id>", as Account.id.',
+    }),
+    currency: t.exposeString('currency'),
+    network: t.exposeString('network', { nullable: true }),
+    balance: t.expose('balance', {
+      type: BalanceRef,
+      nullable: true,
+      description: 'The value now; null for REMOVED.',
+    }),
+    previous: t.expose('previous', {
+      type: BalanceValueRef,
+      nullable: true,
+      description: 'The value before; null for SNAPSHOT and ADDED.',
+    }),
+    at: t.expose('at', { type: 'DateTime', description: 'The fetchedAt of the read that saw it.' }),
+  }),
+});
+
+/** The event as GraphQL shows it: the balance as a Balance of its read, the previous amounts. */
+function eventView(event: LiveBalanceEvent): BalanceEventView {
+  const { provider } = event;
+  const seen = (event.now ?? event.previous) as SeenBalance;
+  return {
+    kind: event.kind,
+    providerId: provider.id,
+    accountId: `${provider.id}:${seen.account.upstreamId}`,
+    currency: seen.balance.currency,
+    network: seen.balance.network,
+    balance: event.now === undefined ? null : balanceOf(provider, event.now),
+    previous:
+      event.previous === undefined
+        ? null
+        : {
+            total: event.previous.balance.total,
+            available: event.previous.balance.available,
+            components: event.previous.balance.components,
+          },
+    at: event.at,
+  };
+}
+
+function balanceOf(provider: ProviderRuntime, seen: SeenBalance): BalanceView {
+  const snapshot: ProviderSnapshot = {
+    provider,
+    accounts: [seen.account],
+    fetchedAt: seen.fetchedAt,
+    stale: seen.stale,
+  };
+  return balanceView(accountView(provider, seen.account, snapshot), seen.balance);
+}
+
+/** The subscription's context: the transport's live request, or an error where there is none. */
+function liveOf(context: RequestContext & { live?: LiveRequest }): LiveRequest {
+  if (context.live !== undefined) return context.live;
+  throw new GraphQLError(
+    'Subscriptions are served over Server-Sent Events (Accept: text/event-stream) or the graphql-transport-ws WebSocket protocol at /graphql.',
+    { extensions: { code: 'BAD_REQUEST' } },
+  );
+}
+
+/** The longest provider id a message quotes; an id has id syntax, anything else is described. */
+const QUOTABLE_ID = /^[a-z0-9-]{1,64}$/;
+
+/** The tenant's providers named by `providerIds` (all of them when null); unknown ids refused. */
+function providersOf(
+  context: RequestContext,
+  field: string,
+  providerIds: readonly (string | number)[] | null | undefined,
+): ProviderRuntime[] {
+  if (providerIds === null || providerIds === undefined) return context.tenant.providers;
+  const errors: GraphQLError[] = [];
+  const providers: ProviderRuntime[] = [];
+  providerIds.forEach((raw, index) => {
+    const id = String(raw);
+    const provider = context.tenant.byId.get(id);
+    if (provider !== undefined) {
+      providers.push(provider);
+      return;
+    }
+    const received = QUOTABLE_ID.test(id) ? `"${id}"` : 'an id that is none of them';
+    errors.push(
+      new GraphQLError(
+        `Subscription.${field}(providerIds:) item ${index}: expected the id of one of your providers, received ${received}`,
+        { extensions: { code: 'BAD_USER_INPUT' } },
+      ),
+    );
+  });
+  // One error per unknown id would be lost here: graphql's subscribe reports the first thrown.
+  const [first] = errors;
+  if (first !== undefined) throw first;
+  return providers;
+}
+
+/** Maps an async iterator's values; returning it returns the source. */
+function mapIterator<T, U>(source: AsyncIterableIterator<T>, map: (value: T) => U) {
+  const mapped: AsyncIterableIterator<U> = {
+    async next() {
+      const result = await source.next();
+      return result.done === true ? result : { value: map(result.value), done: false };
+    },
+    async return() {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]: () => mapped,
+  };
+  return mapped;
+}
+
+builder.subscriptionType({
+  description: 'Live balances: events as reads of the providers find differences.',
+  fields: (t) => ({
+    balanceEvents: t.field({
+      type: BalanceEventRef,
+      description:
+        "SNAPSHOT events for every matching balance first, then one event per difference found by later reads of these providers (all the caller's when null), optionally only these currencies.",
+      args: {
+        providerIds: t.arg.idList({ required: false }),
+        currencies: t.arg.stringList({ required: false }),
+      },
+      subscribe: (_root, args, context) => {
+        const live = liveOf(context);
+        const providers = providersOf(context, 'balanceEvents', args.providerIds);
+        const currencies =
+          args.currencies === null || args.currencies === undefined
+            ? null
+            : new Set(args.currencies.map(foldCurrency));
+        let unsubscribe = () => {};
+        const queue = live.open<LiveBalanceEvent>(() => unsubscribe());
+        unsubscribe = live.hub.subscribeBalances(providers, {
+          currencies,
+          push: (event) => queue.push(event),
+        });
+        return mapIterator(queue, eventView);
+      },
+      resolve: (event: BalanceEventView) => event,
+    }),
+    providerStatusChanged: t.field({
+      type: ProviderRef,
+      description:
+        "The provider each time its status.state changes (changes only: query status for the current state), of these providers (all the caller's when null).",
+      args: { providerIds: t.arg.idList({ required: false }) },
+      subscribe: (_root, args, context) => {
+        const live = liveOf(context);
+        const providers = providersOf(context, 'providerStatusChanged', args.providerIds);
+        let unsubscribe = () => {};
+        const queue = live.open<ProviderRuntime>(() => unsubscribe());
+        unsubscribe = live.hub.subscribeStatus(providers, {
+          push: (provider) => queue.push(provider),
+        });
+        return queue;
+      },
+      resolve: (provider: ProviderRuntime) => provider,
+    }),
+  }),
+});

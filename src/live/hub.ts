@@ -1,0 +1,292 @@
+import type { AppConfig } from '../config.js';
+import { foldCurrency } from '../currency.js';
+import type { ProviderReadEvent } from '../provider-events.js';
+import type { ProviderRuntime } from '../tenants.js';
+import { applyRead, type BalanceEventKind, type SeenBalance, seenBalances } from './diff.js';
+
+/** One event of `Subscription.balanceEvents`, before GraphQL shapes it. */
+export interface LiveBalanceEvent {
+  kind: BalanceEventKind;
+  provider: ProviderRuntime;
+  /** The value now; undefined for REMOVED. */
+  now: SeenBalance | undefined;
+  /** The value before; undefined for SNAPSHOT and ADDED. */
+  previous: SeenBalance | undefined;
+  /** The fetchedAt of the read that saw it. */
+  at: Date;
+}
+
+/** The timers the pollers run on; tests pass timers they fire by moving a clock. */
+export interface LiveTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const REAL_TIMERS: LiveTimers = {
+  setTimeout: (callback, ms) => {
+    const timer = setTimeout(callback, ms);
+    // A poll never keeps the process alive by itself.
+    timer.unref();
+    return timer;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Default `pollIntervalMs` of a provider (CONTRACT.md). */
+export const DEFAULT_POLL_INTERVAL_MS = 30_000;
+
+/** A poll comes at the interval times a factor between 1 - JITTER and 1 + JITTER. */
+export const POLL_JITTER = 0.1;
+
+/** Each configured provider's `pollIntervalMs`, for `LiveHubOptions.pollIntervalOf`. */
+export function pollIntervalsOf(config: AppConfig): (provider: ProviderRuntime) => number {
+  const intervals = new Map<string, number>();
+  for (const tenant of config.tenants) {
+    for (const provider of tenant.providers) {
+      intervals.set(`${tenant.id}\u0000${provider.id}`, provider.pollIntervalMs);
+    }
+  }
+  return (provider) =>
+    intervals.get(`${provider.tenantId}\u0000${provider.id}`) ?? DEFAULT_POLL_INTERVAL_MS;
+}
+
+export interface LiveHubOptions {
+  /** A provider's `pollIntervalMs`; default 30 000 for every provider. */
+  pollIntervalOf?: (provider: ProviderRuntime) => number;
+  /** Default: the real timers, unref'd. */
+  timers?: LiveTimers;
+  /** Where the jitter comes from, in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/** Where a subscriber's events go; `currencies` (folded) filters them, null for all. */
+export interface BalanceSink {
+  currencies: ReadonlySet<string> | null;
+  push(event: LiveBalanceEvent): void;
+}
+
+export interface StatusSink {
+  push(provider: ProviderRuntime): void;
+}
+
+/**
+ * The pollers of one process: one per (tenant, provider), running only while that provider has a
+ * subscriber, shared by all of them.
+ */
+export interface LiveHub {
+  /** Adds a balanceEvents subscriber of these providers; returns its unsubscribe. */
+  subscribeBalances(providers: readonly ProviderRuntime[], sink: BalanceSink): () => void;
+  /** Adds a providerStatusChanged subscriber of these providers; returns its unsubscribe. */
+  subscribeStatus(providers: readonly ProviderRuntime[], sink: StatusSink): () => void;
+  /** How many (tenant, provider) pollers run now. */
+  pollers(): number;
+  /** Stops every poller; their subscribers are the transports' to end. */
+  close(): void;
+}
+
+export function createLiveHub(options: LiveHubOptions = {}): LiveHub {
+  const timers = options.timers ?? REAL_TIMERS;
+  const random = options.random ?? Math.random;
+  const intervalOf = options.pollIntervalOf ?? (() => DEFAULT_POLL_INTERVAL_MS);
+  // Keyed by the runtime object itself: it is per (tenant, provider), so tenants never share one.
+  const pollers = new Map<ProviderRuntime, Poller>();
+
+  function pollerOf(provider: ProviderRuntime): Poller {
+    let poller = pollers.get(provider);
+    if (poller === undefined) {
+      poller = createPoller(provider, {
+        timers,
+        random,
+        intervalMs: intervalOf(provider),
+        onIdle: () => pollers.delete(provider),
+      });
+      pollers.set(provider, poller);
+    }
+    return poller;
+  }
+
+  function attach(providers: readonly ProviderRuntime[], add: (poller: Poller) => () => void) {
+    const detach = [...new Set(providers)].map((provider) => add(pollerOf(provider)));
+    let attached = true;
+    return () => {
+      if (!attached) return;
+      attached = false;
+      for (const leave of detach) leave();
+    };
+  }
+
+  return {
+    subscribeBalances: (providers, sink) => attach(providers, (poller) => poller.addBalance(sink)),
+    subscribeStatus: (providers, sink) => attach(providers, (poller) => poller.addStatus(sink)),
+    pollers: () => pollers.size,
+    close() {
+      for (const poller of [...pollers.values()]) poller.stop();
+      pollers.clear();
+    },
+  };
+}
+
+interface Poller {
+  addBalance(sink: BalanceSink): () => void;
+  addStatus(sink: StatusSink): () => void;
+  stop(): void;
+}
+
+interface PollerOptions {
+  timers: LiveTimers;
+  random: () => number;
+  intervalMs: number;
+  onIdle(): void;
+}
+
+/**
+ * One (tenant, provider)'s poller. It listens to every read of the provider (its own polls and
+ * queries' reads alike), keeps what the last reads saw, and tells its subscribers the differences.
+ */
+function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller {
+  const { timers, intervalMs } = options;
+  const balanceSinks = new Set<BalanceSink>();
+  const statusSinks = new Set<StatusSink>();
+  /** Subscribers that have not had their SNAPSHOTs yet. */
+  const waiting = new Set<BalanceSink>();
+  const known = new Map<string, SeenBalance>();
+  /** `known` holds a read of every currency, and the latest read succeeded. */
+  let current = false;
+  let running = false;
+  let polling = false;
+  let timer: unknown;
+  let stopListening: (() => void)[] = [];
+
+  function nextDelay(): number {
+    return Math.round(intervalMs * (1 - POLL_JITTER + 2 * POLL_JITTER * options.random()));
+  }
+
+  function schedule(delay: number): void {
+    if (timer !== undefined) timers.clearTimeout(timer);
+    timer = timers.setTimeout(() => {
+      timer = undefined;
+      poll();
+    }, delay);
+  }
+
+  function poll(): void {
+    if (!running) return;
+    polling = true;
+    // The event comes through onRead, whoever else waits on the same read; the outcome is not ours.
+    provider
+      .read({ currencies: null, fresh: true })
+      .catch(() => {})
+      .finally(() => {
+        polling = false;
+        if (running) schedule(nextDelay());
+      });
+  }
+
+  function snapshot(sink: BalanceSink, from: Iterable<SeenBalance>): void {
+    for (const seen of from) {
+      if (!matches(sink, seen)) continue;
+      sink.push({ kind: 'SNAPSHOT', provider, now: seen, previous: undefined, at: seen.fetchedAt });
+    }
+  }
+
+  function onRead(event: ProviderReadEvent): void {
+    if (!event.ok) {
+      current = false;
+      return;
+    }
+    const covered = event.currencies === null ? null : new Set(event.currencies.map(foldCurrency));
+    const { read } = event;
+    const seen = seenBalances(read.accounts, covered, read.fetchedAt, event.stale);
+    if (event.stale) {
+      // An earlier read answering for a failed one is no news: nothing is compared with it, but a
+      // subscriber still waiting may take its SNAPSHOTs from it, marked stale.
+      for (const sink of [...waiting]) {
+        if (!covers(covered, sink.currencies)) continue;
+        waiting.delete(sink);
+        snapshot(sink, seen.values());
+      }
+      return;
+    }
+    const differences = applyRead(known, seen, covered);
+    if (covered === null) {
+      current = true;
+      // A query read everything just now: the next poll can wait a whole interval.
+      if (running && !polling) schedule(nextDelay());
+    }
+    for (const difference of differences) {
+      const value = (difference.now ?? difference.previous) as SeenBalance;
+      const event: LiveBalanceEvent = { ...difference, provider, at: read.fetchedAt };
+      for (const sink of balanceSinks) {
+        if (!waiting.has(sink) && matches(sink, value)) sink.push(event);
+      }
+    }
+    for (const sink of [...waiting]) {
+      if (!covers(covered, sink.currencies)) continue;
+      waiting.delete(sink);
+      snapshot(sink, known.values());
+    }
+  }
+
+  function start(): void {
+    if (running) return;
+    running = true;
+    stopListening = [
+      provider.onRead(onRead),
+      provider.onStatusChange(() => {
+        for (const sink of [...statusSinks]) sink.push(provider);
+      }),
+    ];
+    // The first subscriber should not wait a whole interval for its SNAPSHOTs.
+    poll();
+  }
+
+  function stop(): void {
+    running = false;
+    if (timer !== undefined) timers.clearTimeout(timer);
+    timer = undefined;
+    for (const unlisten of stopListening) unlisten();
+    stopListening = [];
+    known.clear();
+    current = false;
+  }
+
+  function leave(): void {
+    if (balanceSinks.size > 0 || statusSinks.size > 0 || !running) return;
+    stop();
+    options.onIdle();
+  }
+
+  return {
+    addBalance(sink) {
+      balanceSinks.add(sink);
+      const wasRunning = running;
+      start();
+      if (wasRunning && current) snapshot(sink, known.values());
+      else waiting.add(sink);
+      return () => {
+        balanceSinks.delete(sink);
+        waiting.delete(sink);
+        leave();
+      };
+    },
+    addStatus(sink) {
+      statusSinks.add(sink);
+      start();
+      return () => {
+        statusSinks.delete(sink);
+        leave();
+      };
+    },
+    stop,
+  };
+}
+
+function matches(sink: BalanceSink, seen: SeenBalance): boolean {
+  return sink.currencies === null || sink.currencies.has(foldCurrency(seen.balance.currency));
+}
+
+/** Whether a read that covered `covered` answers everything a subscriber filtered by `wanted` asks. */
+function covers(covered: ReadonlySet<string> | null, wanted: ReadonlySet<string> | null): boolean {
+  if (covered === null) return true;
+  return wanted !== null && [...wanted].every((currency) => covered.has(currency));
+}
