@@ -260,6 +260,61 @@ describe('the circuit breaker on its own, on an injected clock', () => {
   });
 });
 
+describe('the circuit breaker tells its status', () => {
+  function breakerAt() {
+    const clock = { now: 0 };
+    const changes: [boolean, boolean][] = [];
+    const breaker = createProviderCircuitBreaker({
+      providerId: 'p',
+      failureThreshold: 2,
+      cooldownMs: 1000,
+      now: () => clock.now,
+      onOpenChange: (open, probeSucceeded) => changes.push([open, probeSucceeded]),
+    });
+    const fail = (code: 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_AUTH_FAILED') => () =>
+      breaker
+        .run(() => Promise.reject(new UpstreamError(code, 'p: failed', { providerId: 'p' })))
+        .catch(() => {});
+    const succeed = () => breaker.run(() => Promise.resolve('ok'));
+    return { clock, breaker, changes, fail, succeed };
+  }
+
+  it('opens once, stays open through a failed probe, and closes on a probe that succeeds', async () => {
+    const { clock, breaker, changes, fail, succeed } = breakerAt();
+    await fail('UPSTREAM_UNAVAILABLE')();
+    expect(breaker.isOpen()).toBe(false);
+    await fail('UPSTREAM_UNAVAILABLE')();
+    expect(breaker.isOpen()).toBe(true);
+    expect(changes).toEqual([[true, false]]);
+    // Failing fast, and a probe that fails: still open, nothing more to tell.
+    await fail('UPSTREAM_UNAVAILABLE')();
+    clock.now = 1000;
+    await fail('UPSTREAM_UNAVAILABLE')();
+    expect(breaker.isOpen()).toBe(true);
+    expect(changes).toEqual([[true, false]]);
+    clock.now = 2000;
+    expect(await succeed()).toBe('ok');
+    expect(breaker.isOpen()).toBe(false);
+    expect(changes).toEqual([
+      [true, false],
+      [false, true],
+    ]);
+  });
+
+  it('says a probe answered with an error closed it without succeeding', async () => {
+    const { clock, breaker, changes, fail } = breakerAt();
+    await fail('UPSTREAM_UNAVAILABLE')();
+    await fail('UPSTREAM_UNAVAILABLE')();
+    clock.now = 1000;
+    await fail('UPSTREAM_AUTH_FAILED')();
+    expect(breaker.isOpen()).toBe(false);
+    expect(changes).toEqual([
+      [true, false],
+      [false, false],
+    ]);
+  });
+});
+
 describe('deadlines', () => {
   it("a provider's timeoutMs bounds its whole read, retries included", async () => {
     const current = await warmApp({ timeoutMs: 300 });

@@ -385,6 +385,64 @@ describe('stale-if-error for one provider', () => {
     expect(treasury?.read.staleShapes()).toBe(MAX_CACHED_SHAPES);
   });
 
+  it('answers every caller of one failed read the same, from one upstream read', async () => {
+    const clock = handClock();
+    app = await appWith(clock, { staleIfErrorMs: WINDOW_MS, retry: { maxRetries: 0 } });
+    const warm = await app.query(TREASURY, {});
+    clock.advance(1000);
+    const calls = balanceCalls(sandbox, 'wallet').length;
+    setFault('wallet', { type: 'status', status: 503 });
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => app?.query(TREASURY, {}) as Promise<GraphQLResult>),
+    );
+    sandbox.clearFaults();
+    expect(balanceCalls(sandbox, 'wallet')).toHaveLength(calls + 1);
+    for (const result of results) {
+      expect(result.errors).toBeUndefined();
+      expect(balances(result)).toEqual(
+        balances(warm)?.map((balance) => ({ ...balance, stale: true })),
+      );
+    }
+  });
+
+  it('never keeps a stale answer in the freshness window: the next read goes upstream', async () => {
+    const clock = handClock();
+    app = await appWith(clock, { staleIfErrorMs: WINDOW_MS, cacheTtlMs: 1000 });
+    await app.query(TREASURY, {});
+    clock.advance(1001);
+    expect(balances(await duringFault(app))?.[0]?.stale).toBe(true);
+    const calls = balanceCalls(sandbox, 'wallet').length;
+    const next = await app.query(TREASURY, {});
+    expect(balanceCalls(sandbox, 'wallet')).toHaveLength(calls + 1);
+    expect(balances(next)?.every((balance) => !balance.stale)).toBe(true);
+    expect(balances(next)?.[0]?.fetchedAt).toBe(clock.iso());
+  });
+
+  it('answers federated entity lookups too, their balances marked stale', async () => {
+    const clock = handClock();
+    app = await appWith(clock, { staleIfErrorMs: WINDOW_MS });
+    const ENTITIES = `query ($representations: [_Any!]!) {
+      _entities(representations: $representations) { ... on Account { id balances { currency stale fetchedAt } } }
+    }`;
+    const id = 'treasury:1f44b1c7-9fd4-4d20-b9a4-7aca3646d0d5';
+    const representations = [{ __typename: 'Account', id }];
+    const warm = await app.query(ENTITIES, { representations });
+    expect(warm.errors).toBeUndefined();
+    clock.advance(1000);
+    setFault('wallet', { type: 'invalid-json' });
+    const result = await app.query(ENTITIES, { representations });
+    sandbox.clearFaults();
+    expect(result.errors).toBeUndefined();
+    const [account] = (result.data as { _entities: { id: string; balances: BalanceResult[] }[] })
+      ._entities;
+    expect(account?.id).toBe(id);
+    expect(account?.balances.length).toBeGreaterThan(0);
+    for (const balance of account?.balances ?? []) {
+      expect(balance).toMatchObject({ stale: true, fetchedAt: handClock().iso() });
+    }
+    expect(app.runtime.tenants.get('default')?.byId.get('treasury')?.status().state).toBe('DOWN');
+  });
+
   it('drops what the window no longer serves', async () => {
     const clock = handClock();
     app = await appWith(clock, { staleIfErrorMs: 5000 });
