@@ -67,9 +67,11 @@ export interface ProviderReaderOptions {
 
 /**
  * How one (tenant, provider) is read, outermost first: an identical read already under way is
- * joined (coalescing), a recent enough read is reused (`cacheTtlMs`), and otherwise the read runs
- * under the provider's deadline, waits for a slot of its concurrency cap, and goes through its
- * circuit breaker. All of it is
+ * joined (coalescing), a recent enough read is reused (`cacheTtlMs`, unless the query is
+ * `fresh`), and otherwise the read runs under the provider's deadline, waits for a slot of its
+ * concurrency cap, and goes through its circuit breaker. Each upstream read that settles is
+ * recorded once in the provider's status and told to its read listeners; a failed one is answered
+ * from the stale-if-error window (`staleIfErrorMs`) when it can be. All of it is
  * per (tenant, provider): nothing is ever shared across tenants. A failure is shared only with the
  * callers that were waiting on that very read.
  */
