@@ -17,13 +17,19 @@ import { compileJsonTemplate, compileTemplate, type Render, withQuery } from './
  * error table and read through the mapping.
  */
 
+/** What one read gives: the accounts, and the last answer's headers (a rotated token's). */
+export interface RestRead {
+  accounts: NormalizedAccount[];
+  response: { headers: Record<string, unknown> };
+}
+
 export interface RestBalanceReader {
   read(
     http: UpstreamHttp,
     auth: RestCallAuth,
     currencies: readonly string[] | null,
     redact: Redactor,
-  ): Promise<{ accounts: NormalizedAccount[]; response: { headers: Record<string, unknown> } }>;
+  ): Promise<RestRead>;
 }
 
 type Parameters = [string, string][];
@@ -159,81 +165,114 @@ export function createRestBalanceReader(
             accounts: byPath.accounts,
           });
 
+  /** What every call of a read carries: the configured query and headers, and the auth's. */
+  function callParts(auth: RestCallAuth): {
+    parameters: Parameters;
+    headers: Record<string, string>;
+  } {
+    const parameters: Parameters = query.map(([name, render]) => [name, render(values)]);
+    parameters.push(...Object.entries(auth.query));
+    const callHeaders: Record<string, string> = Object.fromEntries(
+      headers.map(([name, render]) => [name, render(values)]),
+    );
+    return { parameters, headers: Object.assign(callHeaders, auth.headers) };
+  }
+
+  /** One currency at its own path: its answer read from that path's root; `absent` is none. */
+  async function readOne(
+    http: UpstreamHttp,
+    auth: RestCallAuth,
+    code: string,
+    redact: Redactor,
+    byCurrency: { path: string; absent: readonly number[]; mapping: CompiledMapping },
+  ): Promise<RestRead> {
+    const parts = callParts(auth);
+    const json = body?.(values);
+    const response = await http.send({
+      method: request.method,
+      path: withQuery(
+        byCurrency.path.replace('{currency}', () => currencySegment(providerId, code)),
+        parts.parameters,
+      ),
+      headers: parts.headers,
+      ...(json === undefined ? {} : { json }),
+      route: 'balance-by-currency',
+    });
+    const read = (accounts: NormalizedAccount[]): RestRead => ({
+      accounts,
+      response: { headers: response.headers },
+    });
+    // The provider holds no such currency: no account, not an error.
+    if (byCurrency.absent.includes(response.status)) return read([]);
+    const outcome = settle(response, what);
+    if (outcome.kind === 'empty') return read([]);
+    return read(
+      mergeAccounts(
+        readWithinContract(
+          providerId,
+          'the balance by currency',
+          () => byCurrency.mapping.read(outcome.body, redact).accounts,
+        ),
+      ),
+    );
+  }
+
+  /** The list, page after page, the wanted currencies where the configuration puts them. */
+  async function readPages(
+    http: UpstreamHttp,
+    auth: RestCallAuth,
+    currencies: readonly string[] | null,
+    redact: Redactor,
+  ): Promise<RestRead> {
+    const { parameters, headers: callHeaders } = callParts(auth);
+    let json = body?.(values);
+    if (currencies !== null && wanted !== undefined && wanted.in !== 'path') {
+      const list = codes(currencies);
+      if (wanted.in === 'body') json = withArrayAt(json ?? {}, currenciesAt as JsonPointer, list);
+      else if (wanted.style === 'comma') parameters.push([wanted.name, list.join(',')]);
+      else for (const code of list) parameters.push([wanted.name, code]);
+    }
+    const accounts: NormalizedAccount[] = [];
+    let page: Next = firstPage();
+    let lastHeaders: Record<string, unknown> = {};
+    const maxPages = pagination.type === 'none' ? 1 : pagination.maxPages;
+    for (let index = 1; page !== undefined; index += 1) {
+      if (index > maxPages) {
+        throw new UpstreamError(
+          'UPSTREAM_BAD_RESPONSE',
+          `${providerId}: the balance list needs more than maxPages (${maxPages}) pages`,
+          { providerId },
+        );
+      }
+      const sent: Parameters = page;
+      const response = await http.send({
+        method: request.method,
+        path: withQuery(path, [...parameters, ...sent]),
+        headers: callHeaders,
+        ...(json === undefined ? {} : { json }),
+        route: 'balances',
+      });
+      const outcome = settle(response, what);
+      lastHeaders = response.headers;
+      if (outcome.kind === 'empty') break;
+      const pageIndex = index;
+      page = readWithinContract(providerId, 'the balance list', () => {
+        const read = mapping.read(outcome.body, redact);
+        accounts.push(...read.accounts);
+        return nextPage(outcome.body, read.records, pageIndex, sent);
+      });
+    }
+    return { accounts: mergeAccounts(accounts), response: { headers: lastHeaders } };
+  }
+
   return {
-    async read(http, auth, currencies, redact) {
-      const parameters: Parameters = query.map(([name, render]) => [name, render(values)]);
-      parameters.push(...Object.entries(auth.query));
-      let json = body?.(values);
-      const callHeaders: Record<string, string> = Object.fromEntries(
-        headers.map(([name, render]) => [name, render(values)]),
-      );
-      Object.assign(callHeaders, auth.headers);
+    read(http, auth, currencies, redact) {
       const single = currencies?.length === 1 ? currencies[0] : undefined;
       if (byPath !== undefined && oneMapping !== undefined && single !== undefined) {
         const [code = ''] = codes([single]);
-        const response = await http.send({
-          method: request.method,
-          path: withQuery(
-            byPath.path.replace('{currency}', () => currencySegment(providerId, code)),
-            parameters,
-          ),
-          headers: callHeaders,
-          ...(json === undefined ? {} : { json }),
-          route: 'balance-by-currency',
-        });
-        const headersOf = { headers: response.headers };
-        // The provider holds no such currency: no account, not an error.
-        if (byPath.absent.includes(response.status)) return { accounts: [], response: headersOf };
-        const outcome = settle(response, what);
-        if (outcome.kind === 'empty') return { accounts: [], response: headersOf };
-        const accounts = readWithinContract(
-          providerId,
-          'the balance by currency',
-          () => oneMapping.read(outcome.body, redact).accounts,
-        );
-        return { accounts: mergeAccounts(accounts), response: headersOf };
+        return readOne(http, auth, code, redact, { ...byPath, mapping: oneMapping });
       }
-      if (currencies !== null && wanted !== undefined && wanted.in !== 'path') {
-        const list = codes(currencies);
-        if (wanted.in === 'query') {
-          if (wanted.style === 'comma') parameters.push([wanted.name, list.join(',')]);
-          else for (const code of list) parameters.push([wanted.name, code]);
-        } else {
-          json = withArrayAt(json ?? {}, currenciesAt as JsonPointer, list);
-        }
-      }
-
-      const accounts: NormalizedAccount[] = [];
-      let page: Next = firstPage();
-      let lastHeaders: Record<string, unknown> = {};
-      const maxPages = pagination.type === 'none' ? 1 : pagination.maxPages;
-      for (let index = 1; page !== undefined; index += 1) {
-        if (index > maxPages) {
-          throw new UpstreamError(
-            'UPSTREAM_BAD_RESPONSE',
-            `${providerId}: the balance list needs more than maxPages (${maxPages}) pages`,
-            { providerId },
-          );
-        }
-        const sent: Parameters = page;
-        const response = await http.send({
-          method: request.method,
-          path: withQuery(path, [...parameters, ...sent]),
-          headers: callHeaders,
-          ...(json === undefined ? {} : { json }),
-          route: 'balances',
-        });
-        const outcome = settle(response, what);
-        lastHeaders = response.headers;
-        if (outcome.kind === 'empty') break;
-        const pageIndex = index;
-        page = readWithinContract(providerId, 'the balance list', () => {
-          const read = mapping.read(outcome.body, redact);
-          accounts.push(...read.accounts);
-          return nextPage(outcome.body, read.records, pageIndex, sent);
-        });
-      }
-      return { accounts: mergeAccounts(accounts), response: { headers: lastHeaders } };
+      return readPages(http, auth, currencies, redact);
     },
   };
 }
