@@ -84,6 +84,24 @@ describe('static auth', () => {
     expect(lastRead()?.headers['x-api-key']).toBeUndefined();
   });
 
+  it('fills templates in the request headers and query, braces doubled as literals', async () => {
+    const { adapter } = restAdapter(
+      provider(
+        { type: 'apiKey', name: 'X-Api-Key', value: '{{literal}} {credentials.key}' },
+        {
+          request: {
+            headers: { 'X-User': 'user={credentials.user}' },
+            query: { view: 'full', sig: '{credentials.token}' },
+          },
+        },
+      ),
+    );
+    await adapter.fetchAccounts({ currencies: null });
+    expect(lastRead()?.headers['x-api-key']).toBe('{literal} api-key-1');
+    expect(lastRead()?.headers['x-user']).toBe('user=u-1');
+    expect(lastRead()?.url).toBe('/v1/accounts?view=full&sig=static-token-1');
+  });
+
   it('a 401 with static credentials is final: no second call', async () => {
     upstream.route('GET /v1/static-401', () => ({ status: 401, body: {} }));
     const { adapter } = restAdapter(
