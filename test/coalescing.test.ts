@@ -155,6 +155,30 @@ describe('a freshness window (cacheTtlMs)', () => {
     await current.query(PIK);
     expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(2);
   });
+
+  it('is skipped by a fresh read (a subscription poll), which joins a read under way and renews the window', async () => {
+    const current = await warmApp({ cacheTtlMs: 60_000 });
+    const pik = current.runtime.tenants.get('default')?.byId.get('pik-main');
+    if (pik === undefined) throw new Error('no pik-main provider in the demo tenant');
+    const cached = await pik.read({ currencies: null });
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(0);
+
+    current.sandbox.clock.advance(1000);
+    // Two polls and a narrower poll while the first is under way: one upstream read.
+    const [first, second, narrow] = await Promise.all([
+      pik.read({ currencies: null, fresh: true }),
+      pik.read({ currencies: null, fresh: true }),
+      pik.read({ currencies: ['USD'], fresh: true }),
+    ]);
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(1);
+    expect(second).toBe(first);
+    expect(narrow).toBe(first);
+    expect(first.fetchedAt.getTime()).toBeGreaterThan(cached.fetchedAt.getTime());
+
+    // An ordinary read within the window now gets the fresh one.
+    expect(await pik.read({ currencies: null })).toBe(first);
+    expect(balanceCalls(current.sandbox, 'pik')).toHaveLength(1);
+  });
 });
 
 describe('the concurrency cap of each provider (maxConcurrency)', () => {
