@@ -8,7 +8,8 @@ afterEach(async () => {
   app = undefined;
 });
 
-const TOTALS = '{ totals { complete missingProviders currencies { currency total available } } }';
+const TOTALS =
+  '{ totals { complete missingProviders staleProviders currencies { currency total available } } }';
 
 describe('totals', () => {
   it('sums exactly by currency across all five kinds', async () => {
@@ -19,6 +20,7 @@ describe('totals', () => {
         totals: {
           complete: true,
           missingProviders: [],
+          staleProviders: [],
           currencies: [
             // wallet: available 0.00012345 + HOLD 0.0001 + LOCKED 0.00000001; REFERRAL not added.
             { currency: 'BTC', total: '0.00022346', available: '0.00012345' },
@@ -87,5 +89,39 @@ describe('totals', () => {
     expect(totals.missingProviders).toEqual(['voice']);
     expect(totals.currencies.find((row) => row.currency === 'HKD')?.total).toBe('0.1');
     expect(totals.currencies.find((row) => row.currency === 'CNY')?.total).toBe('14.3456');
+  });
+
+  it('counts a provider answered from an earlier read, lists it in staleProviders, and still says which are missing', async () => {
+    app = await startTestApp({
+      configDocument: (baseUrl) => ({
+        providers: demoConfigDocument(baseUrl).providers.map((provider) =>
+          provider.id === 'voice'
+            ? { ...provider, credentials: { devKey: 'demo-voice', devSecret: 'wrong' } }
+            : provider.id === 'treasury'
+              ? { ...provider, staleIfErrorMs: 60_000 }
+              : provider,
+        ),
+      }),
+    });
+    const before = await app.query(TOTALS);
+    // On balance-api's clock (the sandbox's, so one-time passwords still agree).
+    app.sandbox.clock.advance(30_000);
+    app.sandbox.setFault('wallet', { type: 'status', status: 500 });
+    const during = await app.query(TOTALS);
+    app.sandbox.clearFaults();
+    // Totals add no error of their own, stale or missing.
+    expect(during.errors).toBeUndefined();
+    const totals = during.data?.totals as {
+      complete: boolean;
+      missingProviders: string[];
+      staleProviders: string[];
+      currencies: { currency: string; total: string }[];
+    };
+    expect(totals.complete).toBe(false);
+    expect(totals.missingProviders).toEqual(['voice']);
+    expect(totals.staleProviders).toEqual(['treasury']);
+    // The wallet's currencies are summed from the earlier read, as they were.
+    expect(totals.currencies).toEqual((before.data as { totals: typeof totals }).totals.currencies);
+    expect(totals.currencies.find((row) => row.currency === 'XRP')?.total).toBe('25');
   });
 });
