@@ -5,6 +5,8 @@ import { parse, stringify } from 'lossless-json';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
+import { MERCHANT_DEMO_CREDENTIALS } from '../src/providers/merchant/demo.js';
+import { merchantSandbox } from '../src/providers/merchant/sandbox.js';
 import { PIK_DEMO_CREDENTIALS } from '../src/providers/pik/demo.js';
 import { pikSandbox } from '../src/providers/pik/sandbox.js';
 import {
@@ -24,7 +26,7 @@ import { TokenCacheByTenantAndProvider } from '../src/upstream/token-cache.js';
 import { type StandaloneAdapter, standalone } from './helpers/adapter.js';
 import { demoConfigDocument, startTestApp, type TestApp } from './helpers/app.js';
 import { plainAccounts } from './helpers/fixtures.js';
-import { pikAsRest, prepaidAsRest, walletAsRest } from './rest-examples.js';
+import { merchantAsRest, pikAsRest, prepaidAsRest, walletAsRest } from './rest-examples.js';
 
 /**
  * The sandbox's prepaid, wallet (API key) and pik providers configured as `rest` providers read
@@ -83,6 +85,50 @@ async function bothRead(
   ]);
   return { builtin: plainAccounts(fromBuiltin), rest: plainAccounts(fromRest) };
 }
+
+describe('merchant too: a session in an envelope, rotated by x-refresh-token', () => {
+  let sandbox: SandboxServer;
+  let simulator: ReturnType<typeof merchantSandbox.createSimulator>;
+  beforeAll(async () => {
+    simulator = merchantSandbox.createSimulator(merchantSandbox.demoData(), clock);
+    sandbox = await startSandboxServer({ simulators: [simulator], clock });
+  });
+  afterAll(() => sandbox.close());
+
+  it('reads what the built-in kind reads, and adopts a rotated token instead of logging in', async () => {
+    const baseUrl = sandbox.baseUrl('merchant');
+    const rest = restAdapter(merchantAsRest(baseUrl, MERCHANT_DEMO_CREDENTIALS));
+    const builtin = builtinAdapter({
+      id: 'acquirer',
+      kind: 'merchant',
+      baseUrl,
+      credentials: { ...MERCHANT_DEMO_CREDENTIALS },
+    });
+    const read = async () => {
+      const [fromBuiltin, fromRest] = await Promise.all([
+        builtin.fetchAccounts({ currencies: null }),
+        rest.fetchAccounts({ currencies: null }),
+      ]);
+      expect(plainAccounts(fromRest)).toEqual(plainAccounts(fromBuiltin));
+    };
+    await read();
+    // Within the seed's two minutes before expiry (1800 s), the answer rotates the session; the
+    // token cache would renew only 60 s before it.
+    clock.advance(1_700_000);
+    await read();
+    await read();
+    const sessions = simulator.issuedSessions();
+    expect(sessions.filter((session) => session.via === 'login')).toHaveLength(2);
+    expect(sessions.filter((session) => session.via === 'rotation')).toHaveLength(2);
+    // The rest adapter's last read used its rotated token.
+    const rotated = sessions.filter((session) => session.via === 'rotation').map((s) => s.token);
+    const lastAuth = sandbox
+      .calls('merchant')
+      .filter((call) => call.path === '/v2/account/balance')
+      .map((call) => String(call.headers.authorization));
+    expect(rotated.some((token) => lastAuth.slice(-2).includes(`Bearer ${token}`))).toBe(true);
+  });
+});
 
 describe('over the demo data, through the simulators', () => {
   let sandbox: SandboxServer;

@@ -156,3 +156,49 @@ export function pikAsRest(
     },
   };
 }
+
+/**
+ * A merchant provider (a session login in an envelope that decides under any status, a token the
+ * provider rotates with x-refresh-token) as `rest`. Not one of the README's three, but the same
+ * equivalence holds, and it drives rotation through a real simulator.
+ */
+export function merchantAsRest(
+  baseUrl: string,
+  options: { id?: string; clientId: string; clientSecret: string },
+): Record<string, unknown> {
+  return {
+    id: options.id ?? 'acquirer',
+    kind: 'rest',
+    name: 'Acquirer',
+    baseUrl,
+    credentials: { clientId: options.clientId, clientSecret: options.clientSecret },
+    paths: { login: '/v2/auth/session', balances: '/v2/account/balance' },
+    auth: {
+      type: 'login',
+      body: { ClientId: '{credentials.clientId}', ClientSecret: '{credentials.clientSecret}' },
+      token: '/ResponseData/SessionToken',
+      lifetime: { secondsAt: '/ResponseData/ExpiresIn' },
+      rotateHeader: 'x-refresh-token',
+    },
+    envelope: { statusAt: '/ResponseCode', success: [200] },
+    errors: [
+      { code: 401, call: 'balances', means: 'relogin' },
+      {
+        code: 403,
+        call: 'balances',
+        means: 'UPSTREAM_AUTH_FAILED',
+        message: 'a session token works only from the client IP address that obtained it',
+      },
+      { code: [404, 410], means: 'UPSTREAM_NOT_FOUND', message: 'no merchant account' },
+    ],
+    mapping: {
+      accounts: '/ResponseData',
+      accountId: '/Id',
+      accountName: '/Name',
+      currency: '/Currency',
+      total: '/Balance',
+      available: '/AvailableBalance',
+      components: { RESERVED: '/ReservedAmount' },
+    },
+  };
+}
