@@ -199,7 +199,9 @@ function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller
     const seen = seenBalances(read.accounts, covered, read.fetchedAt, event.stale);
     if (event.stale) {
       // An earlier read answering for a failed one is no news: nothing is compared with it, but a
-      // subscriber still waiting may take its SNAPSHOTs from it, marked stale.
+      // subscriber still waiting may take its SNAPSHOTs from it, marked stale. What it shows them
+      // becomes what the next read is compared with, where nothing newer was seen.
+      for (const [key, value] of seen) if (!known.has(key)) known.set(key, value);
       for (const sink of [...waiting]) {
         if (!covers(covered, sink.currencies)) continue;
         waiting.delete(sink);
