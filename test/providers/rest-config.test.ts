@@ -234,6 +234,27 @@ describe('rest configuration refusals', () => {
       [`${P}auth.tokenUrl: must not carry a user name or password; give them under "credentials"`],
     ],
     [
+      'a currency from the key of balances that are not keyed',
+      { mapping: { ...MAPPING, currency: { key: true } } },
+      [
+        `${P}mapping.currency: expected mapping.balances keyed by currency ({ "at", "keys": "currency" }) for { "key": true }, received none`,
+      ],
+    ],
+    [
+      'an account id from a balance key',
+      {
+        mapping: {
+          ...MAPPING,
+          accountId: { key: true },
+          balances: { at: '/b', keys: 'currency' },
+          currency: { key: true },
+        },
+      },
+      [
+        `${P}mapping.accountId: expected a pointer or a constant, received { "key": true } (a balance field only)`,
+      ],
+    ],
+    [
       'a credential name that is not a name, never echoed',
       { credentials: { 'canary pasted-secret': 'x' } },
       [

@@ -64,10 +64,18 @@ const scalar = z.union([z.string(), z.number(), z.boolean()], {
   error: 'expected a string, a number or a boolean',
 });
 
-/** A string field of the normalized model: read at a pointer, or a constant. */
-const stringSource = z.union([pointer, z.strictObject({ const: z.string().min(1).max(256) })], {
-  error: `expected ${POINTER_RULE}, or { "const": "..." }`,
-});
+/**
+ * A string field of the normalized model: read at a pointer, a constant, or the key of the member
+ * a balance record is (balances keyed by currency).
+ */
+const stringSource = z.union(
+  [
+    pointer,
+    z.strictObject({ const: z.string().min(1).max(256) }),
+    z.strictObject({ key: z.literal(true) }),
+  ],
+  { error: `expected ${POINTER_RULE}, { "const": "..." } or { "key": true }` },
+);
 export type RestStringSource = z.infer<typeof stringSource>;
 
 /** The names an amount may refer to: another field of the same balance. */
@@ -136,11 +144,21 @@ const mappingSchema = z.strictObject({
   accountStatus: stringSource.optional(),
   /** A boolean in the account record; default false. */
   suppressed: pointer.optional(),
-  /** The balance records in an account record, one pointer per level of nesting. */
+  /**
+   * The balance records in an account record: one pointer per level of nesting, or an object
+   * whose members are the balances, keyed by currency (`{ "at": "/balances", "keys": "currency" }`).
+   */
   balances: z
-    .union([pointer, z.array(pointer).min(1).max(5)], {
-      error: `expected ${POINTER_RULE}, or a list of them`,
-    })
+    .union(
+      [
+        pointer,
+        z.array(pointer).min(1).max(5),
+        z.strictObject({ at: pointer, keys: z.literal('currency') }),
+      ],
+      {
+        error: `expected ${POINTER_RULE}, a list of them, or { "at": "/pointer", "keys": "currency" }`,
+      },
+    )
     .optional(),
   currency: stringSource,
   network: stringSource.optional(),
@@ -468,6 +486,33 @@ function templateProblems(config: ParsedRestConfig): Problem[] {
 
 function mappingProblems(mapping: RestMapping): Problem[] {
   const problems: Problem[] = [];
+  // { "key": true } names the member a balance record is: only balances keyed by currency have one.
+  const keyed = typeof mapping.balances === 'object' && !Array.isArray(mapping.balances);
+  const keySources: [RestStringSource | undefined, (string | number)[], boolean][] = [
+    [mapping.accountId, ['mapping', 'accountId'], false],
+    [mapping.accountName, ['mapping', 'accountName'], false],
+    [mapping.accountType, ['mapping', 'accountType'], false],
+    [mapping.accountStatus, ['mapping', 'accountStatus'], false],
+    [mapping.currency, ['mapping', 'currency'], true],
+    [mapping.network, ['mapping', 'network'], true],
+    [mapping.depositAddresses?.network, ['mapping', 'depositAddresses', 'network'], false],
+  ];
+  for (const [source, path, balanceField] of keySources) {
+    if (typeof source !== 'object' || !('key' in source)) continue;
+    if (!balanceField) {
+      problems.push({
+        path,
+        message:
+          'expected a pointer or a constant, received { "key": true } (a balance field only)',
+      });
+    } else if (!keyed) {
+      problems.push({
+        path,
+        message:
+          'expected mapping.balances keyed by currency ({ "at", "keys": "currency" }) for { "key": true }, received none',
+      });
+    }
+  }
   if ((mapping.accounts === undefined) === (mapping.account === undefined)) {
     problems.push({
       path: ['mapping'],

@@ -24,7 +24,9 @@ export interface CompiledMapping {
 export type Redactor = (raw: unknown) => unknown;
 
 type Where = string;
-type StringReader = (record: unknown, where: Where) => string | undefined;
+/** A balance record, where it is, and its key when balances are keyed by currency. */
+type BalanceRecord = [record: unknown, where: Where, key: string | undefined];
+type StringReader = (record: unknown, where: Where, key?: string) => string | undefined;
 /** An amount of a balance record: undefined where the record has none. */
 type AmountReader = (record: unknown, where: Where, fields: FieldCache) => Amount | undefined;
 
@@ -47,10 +49,13 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
   const accountType = optional(mapping.accountType);
   const accountStatus = optional(mapping.accountStatus);
   const suppressed = mapping.suppressed === undefined ? undefined : pointer(mapping.suppressed);
+  const { balances } = mapping;
+  const keyedAt =
+    typeof balances === 'object' && !Array.isArray(balances) ? pointer(balances.at) : undefined;
   const levels =
-    mapping.balances === undefined
+    balances === undefined || keyedAt !== undefined
       ? []
-      : (Array.isArray(mapping.balances) ? mapping.balances : [mapping.balances]).map(pointer);
+      : (Array.isArray(balances) ? balances : [balances as string]).map(pointer);
   const currency = stringReader(mapping.currency, true);
   const network = optional(mapping.network);
   const components = Object.entries(mapping.components).flatMap(([kind, source]) =>
@@ -68,8 +73,14 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
   const updatedAt = dateReader(mapping.updatedAt);
   const addresses = addressReader(mapping.depositAddresses);
 
-  function readBalance(record: unknown, where: Where, redact: Redactor): NormalizedBalance {
-    const entry = expectObject(record, where);
+  function readBalance(
+    record: unknown,
+    where: Where,
+    redact: Redactor,
+    key: string | undefined,
+  ): NormalizedBalance {
+    // A balance keyed by currency may be a bare amount ({"USD": "12.50"}): "" reads it.
+    const entry = key === undefined ? expectObject(record, where) : record;
     // Each amount is read once per record, whether a field or a sum refers to it.
     const cache = new Map<string, Amount | undefined>();
     const fields: FieldCache = {
@@ -86,7 +97,7 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
         return value;
       },
     };
-    const balanceNetwork = network(entry, where);
+    const balanceNetwork = network(entry, where, key);
     // Read in the order of the mapping's fields, so the first field that breaks is the one named.
     const total = fields.get('total') as Amount;
     const available = fields.get('available') as Amount;
@@ -96,7 +107,7 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
       if (amount !== undefined) componentAmounts.push({ kind, amount });
     }
     return {
-      currency: foldCurrency(currency(entry, where) as string),
+      currency: foldCurrency(currency(entry, where, key) as string),
       network: balanceNetwork,
       total,
       available,
@@ -108,10 +119,18 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
   }
 
   /** The balance records of an account record, through every level of nesting. */
-  function balanceRecords(account: Record<string, unknown>, where: Where): [unknown, Where][] {
-    let records: [unknown, Where][] = [[account, where]];
+  function balanceRecords(account: Record<string, unknown>, where: Where): BalanceRecord[] {
+    if (keyedAt !== undefined) {
+      const at = pointerWhere(where, keyedAt);
+      const byCurrency = expectObject(readPointer(account, keyedAt), at);
+      // A member that is null holds no balance.
+      return Object.entries(byCurrency).flatMap(([key, value], index): BalanceRecord[] =>
+        value === null ? [] : [[value, memberPath(at, key, index), key]],
+      );
+    }
+    let records: BalanceRecord[] = [[account, where, undefined]];
     for (const level of levels) {
-      records = records.flatMap(([record, recordWhere]) => {
+      records = records.flatMap(([record, recordWhere]): BalanceRecord[] => {
         const at = pointerWhere(recordWhere, level);
         const list = readPointer(record, level);
         if (!Array.isArray(list)) {
@@ -119,7 +138,7 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
             `${at}: expected an array, received ${describeJsonType(list)}`,
           );
         }
-        return list.map((item, index): [unknown, Where] => [item, `${at}[${index}]`]);
+        return list.map((item, index): BalanceRecord => [item, `${at}[${index}]`, undefined]);
       });
     }
     return records;
@@ -133,8 +152,8 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
       type: accountType(account, where),
       status: accountStatus(account, where),
       suppressed: readSuppressed(account, where),
-      balances: balanceRecords(account, where).map(([balance, balanceWhere]) =>
-        readBalance(balance, balanceWhere, redact),
+      balances: balanceRecords(account, where).map(([balance, balanceWhere, key]) =>
+        readBalance(balance, balanceWhere, redact, key),
       ),
     };
   }
@@ -196,7 +215,15 @@ function optional(source: RestStringSource | undefined): StringReader {
  * left out.
  */
 function stringReader(source: RestStringSource, required: boolean): StringReader {
-  if (typeof source === 'object') return () => source.const;
+  if (typeof source === 'object') {
+    if ('const' in source) return () => source.const;
+    return (_record, where, key) => {
+      if (key === undefined && required) {
+        throw new ContractViolation(`${where}: expected the key of a balance, received none`);
+      }
+      return key;
+    };
+  }
   const at = pointer(source);
   return (record, where) => {
     const value = readPointer(record, at);
@@ -350,7 +377,7 @@ function dateReader(source: RestMapping['updatedAt']): (record: unknown) => Date
 }
 
 type AddressReader = (
-  record: Record<string, unknown>,
+  record: unknown,
   where: Where,
   balanceNetwork: string | undefined,
 ) => NormalizedBalance['depositAddresses'];
