@@ -103,7 +103,8 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     useRejectedQueryStatus(),
     useCurrencyArguments(),
     useSubscriptionArguments(),
-    useGraphQlJit() as Plugin,
+    // Queries only: graphql-jit hands a subscription's resolver the variables as its arguments.
+    { ...(useGraphQlJit() as Plugin), onSubscribe: undefined },
     ...(server.introspection ? [] : [useDisableIntrospection() as Plugin]),
     // The subgraph SDL maps the schema as introspection does: only federation gateways may read it
     // where introspection is off.

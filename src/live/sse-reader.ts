@@ -7,6 +7,8 @@ import type { ExecutionResult } from 'graphql';
  */
 export function readServerSentEvents(
   body: ReadableStream<Uint8Array>,
+  /** Called when the reader stops early: the producer's request is over. */
+  onReturn: () => void = () => {},
 ): AsyncIterableIterator<ExecutionResult> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -55,6 +57,7 @@ export function readServerSentEvents(
     async return() {
       if (!done) {
         done = true;
+        onReturn();
         await reader.cancel().catch(() => {});
       }
       return { value: undefined, done: true };

@@ -157,8 +157,12 @@ async function runOperation(
     accept: 'text/event-stream',
   };
   if (state.authorization !== undefined) headers.authorization = state.authorization;
+  // Aborted when the client completes the operation or leaves: the handler ends its stream then,
+  // as it does for an HTTP client that goes away.
+  const abort = new AbortController();
   const request = new Request('http://websocket/graphql', {
     method: 'POST',
+    signal: abort.signal,
     headers,
     body: JSON.stringify({
       query: payload.query,
@@ -170,7 +174,7 @@ async function runOperation(
   const response = await handler.handleRequest(request, { live: state.origin });
   const type = response.headers.get('content-type') ?? '';
   if (response.body !== null && type.startsWith('text/event-stream')) {
-    return readServerSentEvents(response.body);
+    return readServerSentEvents(response.body, () => abort.abort());
   }
   const text = await response.text();
   try {
