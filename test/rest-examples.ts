@@ -188,6 +188,7 @@ export function merchantAsRest(
         call: 'balances',
         means: 'UPSTREAM_AUTH_FAILED',
         message: 'a session token works only from the client IP address that obtained it',
+        dropsSession: true,
       },
       { code: [404, 410], means: 'UPSTREAM_NOT_FOUND', message: 'no merchant account' },
     ],

@@ -175,6 +175,13 @@ describe('rest configuration refusals', () => {
       ],
     ],
     [
+      'a row that drops a session where there is none',
+      { errors: [{ status: 403, means: 'UPSTREAM_AUTH_FAILED', dropsSession: true }] },
+      [
+        `${P}errors[0].dropsSession: expected auth type login or oauth2ClientCredentials to drop a session, received none`,
+      ],
+    ],
+    [
       'retryAfterAt on another meaning',
       { errors: [{ status: 418, means: 'UPSTREAM_UNAVAILABLE', retryAfterAt: '/wait' }] },
       [

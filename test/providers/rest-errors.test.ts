@@ -227,3 +227,43 @@ describe('Ledgerly: errors inside HTTP 200 through the demo configuration', () =
     });
   });
 });
+
+describe('a row that drops the session', () => {
+  it('forgets the token, so the next read logs in again', async () => {
+    let logins = 0;
+    upstream.route('POST /session', () => {
+      logins += 1;
+      return { body: { ok: true, token: `t-${logins}` } };
+    });
+    let bound = true;
+    upstream.route('GET /bound', () =>
+      bound
+        ? { body: { ok: false, error: { code: 'OTHER_ADDRESS' } } }
+        : { body: { ok: true, data: items('b') } },
+    );
+    const session = (dropsSession: boolean) =>
+      restAdapter({
+        baseUrl: upstream.baseUrl,
+        paths: { login: '/session', balances: '/bound' },
+        auth: { type: 'login', token: '/token', lifetime: { seconds: 600 } },
+        envelope: { statusAt: '/ok', success: [true], codeAt: '/error/code' },
+        errors: [{ code: 'OTHER_ADDRESS', means: 'UPSTREAM_AUTH_FAILED', dropsSession }],
+        mapping: { ...ITEMS_MAPPING, accounts: '/data/items' },
+      }).adapter;
+    for (const [dropsSession, expected] of [
+      [true, 2],
+      [false, 1],
+    ] as const) {
+      logins = 0;
+      bound = true;
+      const reader = session(dropsSession);
+      expect(await mappedFailure(reader.fetchAccounts({ currencies: null }))).toMatchObject({
+        code: 'UPSTREAM_AUTH_FAILED',
+        message: 'bank: the provider refused access (HTTP 200 with code OTHER_ADDRESS)',
+      });
+      bound = false;
+      expect(await reader.fetchAccounts({ currencies: null })).toHaveLength(1);
+      expect(logins).toBe(expected);
+    }
+  });
+});

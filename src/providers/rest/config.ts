@@ -366,6 +366,11 @@ const errorRowSchema = z.strictObject({
   message: z.string().min(1).max(200).optional(),
   /** Rate limited: where the seconds to wait are in the body. */
   retryAfterAt: pointer.optional(),
+  /**
+   * The session that made the call is of no further use (merchant's token bound to another
+   * address): it is dropped, and the next read logs in again. Default false.
+   */
+  dropsSession: z.boolean().default(false),
 });
 export type RestErrorRow = z.infer<typeof errorRowSchema>;
 
@@ -625,6 +630,12 @@ function errorRowProblems(config: ParsedRestConfig): Problem[] {
       problems.push({
         path: [...path, 'means'],
         message: `expected auth type login or oauth2ClientCredentials for relogin, received ${config.auth.type}`,
+      });
+    }
+    if (row.dropsSession && !session) {
+      problems.push({
+        path: [...path, 'dropsSession'],
+        message: `expected auth type login or oauth2ClientCredentials to drop a session, received ${config.auth.type}`,
       });
     }
     if (row.retryAfterAt !== undefined && row.means !== 'UPSTREAM_RATE_LIMITED') {

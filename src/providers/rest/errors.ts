@@ -19,6 +19,9 @@ import { type JsonPointer, parsePointer, readPointer } from './pointer.js';
  * and an envelope code only where the configuration itself lists it, never other body text.
  */
 
+/** An error whose row drops the session that made the call; the adapter forgets its token. */
+export class RestSessionDropped extends UpstreamError {}
+
 /** Which call an answer belongs to, as rows and messages name it. */
 export interface RestCall {
   call: 'balances' | 'login';
@@ -120,10 +123,13 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
           const message = `${providerId}: ${row.message ?? DEFAULT_MESSAGES[row.means](what)} (${label})${
             retryAfterSeconds === undefined ? '' : `; retry after ${retryAfterSeconds} s`
           }`;
-          throw new UpstreamError(row.means, message, {
+          const fields = {
             ...options,
             ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-          });
+          };
+          throw row.dropsSession
+            ? new RestSessionDropped(row.means, message, fields)
+            : new UpstreamError(row.means, message, fields);
         }
       }
     }

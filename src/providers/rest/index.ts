@@ -14,7 +14,7 @@ import {
   type RestConfig,
   restConfigSchema,
 } from './config.js';
-import { createRestAnswerReader } from './errors.js';
+import { createRestAnswerReader, RestSessionDropped } from './errors.js';
 import { createFormSender } from './form-call.js';
 import { compileRestMapping, type Redactor } from './normalize.js';
 
@@ -68,12 +68,19 @@ function createRestKindAdapter(options: KindAdapterOptions<RestConfig>): KindAda
         tokens,
         () => auth.login(http, { deadlineAt: query.deadlineAt, signal: query.signal }),
         async (token) => {
-          const read = await balances.read(
-            http,
-            auth.withToken(token),
-            query.currencies,
-            createRedactor([...secrets, token]),
-          );
+          let read: Awaited<ReturnType<typeof balances.read>>;
+          try {
+            read = await balances.read(
+              http,
+              auth.withToken(token),
+              query.currencies,
+              createRedactor([...secrets, token]),
+            );
+          } catch (error) {
+            // A row said this session is of no further use: the next read logs in again.
+            if (error instanceof RestSessionDropped) tokens.invalidate(token);
+            throw error;
+          }
           const rotated =
             rotateHeader === undefined
               ? undefined
