@@ -174,6 +174,16 @@ describe('login', () => {
     expect(upstream.requests('/login').length - before).toBe(2);
   });
 
+  it('logs in once for concurrent reads (single flight)', async () => {
+    serveLogin((token) => ({ data: { token } }));
+    const { adapter } = restAdapter(login({ lifetime: { seconds: 300 } }));
+    const reads = await Promise.all(
+      Array.from({ length: 5 }, () => adapter.fetchAccounts({ currencies: null })),
+    );
+    expect(reads.map((accounts) => accounts.length)).toEqual([1, 1, 1, 1, 1]);
+    expect(issued).toBe(1);
+  });
+
   it('reads the lifetime from an absolute time, from the JWT exp, or a fixed value', async () => {
     const clock = createMovableClock();
     const at = (seconds: number) => new Date(clock.now() + seconds * 1000).toISOString();
