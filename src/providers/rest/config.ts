@@ -134,16 +134,18 @@ const amountSource: z.ZodType<RestAmountSource> = z.lazy(() =>
 const timeFormat = z.enum(['iso', 'unixSeconds', 'unixMillis']);
 
 const mappingSchema = z.strictObject({
-  /** Where the account records are: an array. */
-  accounts: pointer.optional(),
+  /** Where the account records are: an array (or `account`). */
+  accounts: pointer.optional().describe('Where the account records are: a pointer to an array.'),
   /** Where the one account record is, for an answer that is one account. */
-  account: pointer.optional(),
-  accountId: stringSource,
+  account: pointer.optional().describe('Where the one account record is (instead of accounts).'),
+  accountId: stringSource.describe(
+    'The account id: a pointer in the account record, or a constant.',
+  ),
   accountName: stringSource.optional(),
   accountType: stringSource.optional(),
   accountStatus: stringSource.optional(),
   /** A boolean in the account record; default false. */
-  suppressed: pointer.optional(),
+  suppressed: pointer.optional().describe('A boolean in the account record; default false.'),
   /**
    * The balance records in an account record: one pointer per level of nesting, or an object
    * whose members are the balances, keyed by currency (`{ "at": "/balances", "keys": "currency" }`).
@@ -160,12 +162,17 @@ const mappingSchema = z.strictObject({
       },
     )
     .optional(),
-  currency: stringSource,
+  currency: stringSource.describe('The currency code (upper-cased): a pointer or a constant.'),
   network: stringSource.optional(),
-  total: amountSource,
-  available: amountSource,
+  total: amountSource.describe('The total: read, derived or a first-present choice.'),
+  available: amountSource.describe(
+    'The available amount: read, derived or a first-present choice.',
+  ),
   /** By kind, in the order the balance lists them (a record keeps the file's order). */
-  components: z.partialRecord(z.enum(REST_COMPONENT_KINDS), amountSource).default({}),
+  components: z
+    .partialRecord(z.enum(REST_COMPONENT_KINDS), amountSource)
+    .default({})
+    .describe('Component amounts by kind, listed in this order. Default none.'),
   updatedAt: z
     .union([pointer, z.strictObject({ at: pointer, format: timeFormat.default('iso') })], {
       error: `expected ${POINTER_RULE}, or { "at", "format" }`,
@@ -218,8 +225,12 @@ const authSchema = z.discriminatedUnion(
   'type',
   [
     z.strictObject({ type: z.literal('none') }),
-    z.strictObject({ type: z.literal('basic'), username: template, password: template }),
-    z.strictObject({ type: z.literal('bearer'), token: template.min(1) }),
+    z
+      .strictObject({ type: z.literal('basic'), username: template, password: template })
+      .describe('Authorization: Basic of username and password (templates).'),
+    z
+      .strictObject({ type: z.literal('bearer'), token: template.min(1) })
+      .describe('Authorization: Bearer of a static token (a template).'),
     z.strictObject({
       type: z.literal('apiKey'),
       /** Where the key goes; default header. */
@@ -229,42 +240,46 @@ const authSchema = z.discriminatedUnion(
       }),
       value: template.min(1),
     }),
-    z.strictObject({
-      type: z.literal('oauth2ClientCredentials'),
-      clientId: template.min(1),
-      clientSecret: template.min(1),
-      /**
-       * The token endpoint when it is on another host than `baseUrl` (an authorization server of
-       * its own); default `baseUrl` + `paths.login`.
-       */
-      tokenUrl: z
-        .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-        .refine(
-          (url) =>
-            !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''),
-          { error: 'must not carry a user name or password; give them under "credentials"' },
-        )
-        .optional(),
-      /** RFC 6749 §2.3.1: HTTP Basic (default) or client_id/client_secret in the form body. */
-      clientAuth: z.enum(['basic', 'body']).default('basic'),
-      scope: z.string().min(1).max(1024).optional(),
-      /** Used only when the answer has no expires_in; default { "seconds": 3600 }. */
-      lifetime: lifetimeSchema.optional(),
-      send: sendSchema,
-    }),
-    z.strictObject({
-      type: z.literal('login'),
-      method: z.enum(['GET', 'POST']).default('POST'),
-      headers: templateMap(headerName).default({}),
-      query: templateMap(parameterName).default({}),
-      body: z.json().optional(),
-      bodyFormat: z.enum(['json', 'form']).default('json'),
-      token: pointer,
-      lifetime: lifetimeSchema,
-      send: sendSchema,
-      /** A response header that hands over a new token (merchant's x-refresh-token). */
-      rotateHeader: headerName.optional(),
-    }),
+    z
+      .strictObject({
+        type: z.literal('oauth2ClientCredentials'),
+        clientId: template.min(1),
+        clientSecret: template.min(1),
+        /**
+         * The token endpoint when it is on another host than `baseUrl` (an authorization server of
+         * its own); default `baseUrl` + `paths.login`.
+         */
+        tokenUrl: z
+          .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+          .refine(
+            (url) =>
+              !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''),
+            { error: 'must not carry a user name or password; give them under "credentials"' },
+          )
+          .optional(),
+        /** RFC 6749 §2.3.1: HTTP Basic (default) or client_id/client_secret in the form body. */
+        clientAuth: z.enum(['basic', 'body']).default('basic'),
+        scope: z.string().min(1).max(1024).optional(),
+        /** Used only when the answer has no expires_in; default { "seconds": 3600 }. */
+        lifetime: lifetimeSchema.optional(),
+        send: sendSchema,
+      })
+      .describe('RFC 6749 client credentials: a form POST to the token endpoint.'),
+    z
+      .strictObject({
+        type: z.literal('login'),
+        method: z.enum(['GET', 'POST']).default('POST'),
+        headers: templateMap(headerName).default({}),
+        query: templateMap(parameterName).default({}),
+        body: z.json().optional(),
+        bodyFormat: z.enum(['json', 'form']).default('json'),
+        token: pointer,
+        lifetime: lifetimeSchema,
+        send: sendSchema,
+        /** A response header that hands over a new token (merchant's x-refresh-token). */
+        rotateHeader: headerName.optional(),
+      })
+      .describe('A login request template; the token read at a pointer of its answer.'),
   ],
   { error: `expected one of ${AUTH_TYPES.join(', ')}` },
 );
@@ -273,6 +288,7 @@ const currencyCase = z.enum(['upper', 'lower']).default('upper');
 const httpStatus = z.number().int().min(100).max(599);
 
 const requestSchema = z.strictObject({
+  /** Default GET. */
   method: z.enum(['GET', 'POST']).default('GET'),
   query: templateMap(parameterName).default({}),
   headers: templateMap(headerName).default({}),
@@ -319,7 +335,9 @@ const paginationSchema = z.discriminatedUnion(
     z.strictObject({ type: z.literal('none') }),
     z.strictObject({
       type: z.literal('page'),
+      /** Default "page". */
       param: parameterName.default('page'),
+      /** The first page's number, 0 or 1; default 1. */
       first: z.number().int().min(0).max(1).default(1),
       sizeParam: parameterName.optional(),
       size: pageSize.optional(),
@@ -329,7 +347,9 @@ const paginationSchema = z.discriminatedUnion(
     }),
     z.strictObject({
       type: z.literal('offset'),
+      /** Default "offset". */
       param: parameterName.default('offset'),
+      /** Default "limit". */
       limitParam: parameterName.default('limit'),
       limit: pageSize,
       totalAt: pointer.optional(),
@@ -338,7 +358,9 @@ const paginationSchema = z.discriminatedUnion(
     }),
     z.strictObject({
       type: z.literal('cursor'),
+      /** Default "cursor". */
       param: parameterName.default('cursor'),
+      /** Where the next page's cursor is; none, null or "" after the last page. */
       nextAt: pointer,
       sizeParam: parameterName.optional(),
       size: pageSize.optional(),
@@ -358,10 +380,17 @@ const envelopeSchema = z.strictObject({
 });
 
 const errorRowSchema = z.strictObject({
+  /** The HTTP status(es) the row matches; default any. */
   status: z.union([httpStatus, z.array(httpStatus).min(1).max(50)]).optional(),
+  /** The envelope code(s) at envelope.codeAt the row matches; default any. */
   code: z.union([scalar, z.array(scalar).min(1).max(50)]).optional(),
+  /** Which call's answers; default both. */
   call: z.enum(['balances', 'login']).optional(),
-  means: z.enum(REST_ERROR_MEANINGS),
+  means: z
+    .enum(REST_ERROR_MEANINGS)
+    .describe(
+      'A contract code, relogin (one new login and retry), empty (no accounts) or success.',
+    ),
   /** Our own words for the error; never text from the answer. */
   message: z.string().min(1).max(200).optional(),
   /** Rate limited: where the seconds to wait are in the body. */
@@ -392,14 +421,30 @@ export const restConfigSchema = z
       .strictObject({ balances: upstreamPath.optional(), login: upstreamPath.optional() })
       .default({}),
     /** Default { "type": "none" }. */
-    auth: authSchema.default({ type: 'none' }),
+    auth: authSchema
+      .default({ type: 'none' })
+      .describe('How calls are authenticated, by type; default none.'),
     /** Default a GET of paths.balances. */
-    request: requestSchema.default({ method: 'GET', query: {}, headers: {} }),
+    request: requestSchema
+      .default({ method: 'GET', query: {}, headers: {} })
+      .describe('The balance request: method, query, headers, JSON body, currencies.'),
     /** Default { "type": "none" }. */
-    pagination: paginationSchema.default({ type: 'none' }),
-    envelope: envelopeSchema.optional(),
-    errors: z.array(errorRowSchema).max(100).default([]),
-    mapping: mappingSchema,
+    pagination: paginationSchema
+      .default({ type: 'none' })
+      .describe('none, page, offset or cursor, each with maxPages (default 20).'),
+    /** Default none: the HTTP status alone decides. */
+    envelope: envelopeSchema
+      .optional()
+      .describe("Where an answer's status and error code are, and which statuses mean success."),
+    /** Default none: every answer gets the mapping of the built-in kinds. */
+    errors: z
+      .array(errorRowSchema)
+      .max(100)
+      .default([])
+      .describe(
+        'Rows from HTTP status and envelope code to what an answer means; first match wins.',
+      ),
+    mapping: mappingSchema.describe('Where the records and each normalized field are.'),
   })
   .superRefine((config, context) => {
     for (const problem of restConfigProblems(config)) {
