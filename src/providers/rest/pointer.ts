@@ -10,28 +10,35 @@ import { isRecord } from '../../upstream/json.js';
  * rather than an exception.
  */
 
+/** An array index as RFC 6901 spells it: "0", or digits without a leading zero. */
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,8})$/;
+
 /** A checked pointer: its text as configured and its unescaped reference tokens. */
 export interface JsonPointer {
   readonly text: string;
   readonly segments: readonly string[];
+  /** Each segment as an array index, where it is one (read once, not on every walk). */
+  readonly indexes: readonly (number | undefined)[];
 }
 
 /** The pointer `text`, or undefined when it is not RFC 6901 syntax. */
 export function parsePointer(text: string): JsonPointer | undefined {
+  let segments: string[];
   try {
-    return { text, segments: [...pointerSegments(text)] };
+    segments = [...pointerSegments(text)];
   } catch {
     return undefined;
   }
+  const indexes = segments.map((segment) =>
+    ARRAY_INDEX.test(segment) ? Number(segment) : undefined,
+  );
+  return { text, segments, indexes };
 }
 
 /** True when `text` is a JSON Pointer. */
 export function isPointer(text: string): boolean {
   return parsePointer(text) !== undefined;
 }
-
-/** An array index as RFC 6901 spells it: "0", or digits without a leading zero. */
-const ARRAY_INDEX = /^(?:0|[1-9]\d{0,8})$/;
 
 /**
  * The value at `pointer` in `value`, or undefined where there is none: a member missing (own
@@ -40,10 +47,13 @@ const ARRAY_INDEX = /^(?:0|[1-9]\d{0,8})$/;
  */
 export function readPointer(value: unknown, pointer: JsonPointer): unknown {
   let current = value;
-  for (const segment of pointer.segments) {
+  const { segments, indexes } = pointer;
+  for (let step = 0; step < segments.length; step += 1) {
+    const segment = segments[step] as string;
     if (Array.isArray(current)) {
-      if (!ARRAY_INDEX.test(segment)) return undefined;
-      current = current[Number(segment)];
+      const index = indexes[step];
+      if (index === undefined) return undefined;
+      current = current[index];
     } else if (isRecord(current) && !isLosslessNumber(current)) {
       if (!Object.hasOwn(current, segment)) return undefined;
       current = current[segment];
