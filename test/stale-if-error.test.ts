@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderKind } from '../src/config.js';
+import { PROVIDER_KINDS, type ProviderKind, parseConfig } from '../src/config.js';
 import type { ProviderReadEvent } from '../src/provider-events.js';
 import { MAX_CACHED_SHAPES } from '../src/provider-reader.js';
 import { createDemoSandboxData } from '../src/sandbox/demo.js';
@@ -453,5 +453,34 @@ describe('stale-if-error for one provider', () => {
     clock.advance(5001);
     await duringFault(app, ['ETH']);
     expect(treasury?.read.staleShapes()).toBe(0);
+  });
+});
+
+describe('the configuration of every kind', () => {
+  const document = (extra: Record<string, unknown>) => ({
+    providers: demoConfigDocument(
+      (kind) => `http://127.0.0.1:9/${kind}`,
+      PROVIDER_KINDS,
+    ).providers.map((provider) => ({ ...provider, ...extra })),
+  });
+  const parse = (extra: Record<string, unknown>) =>
+    parseConfig(document(extra), { source: 'test', env: {}, baseDir: process.cwd() });
+
+  it('defaults staleIfErrorMs to 0 (off) and pollIntervalMs to 30000', () => {
+    const providers = parse({}).tenants.flatMap((tenant) => tenant.providers);
+    expect(new Set(providers.map((provider) => provider.kind))).toEqual(new Set(PROVIDER_KINDS));
+    for (const provider of providers) {
+      expect(provider).toMatchObject({ staleIfErrorMs: 0, pollIntervalMs: 30_000 });
+    }
+    const set = parse({ staleIfErrorMs: 120_000, pollIntervalMs: 100 }).tenants[0]?.providers;
+    for (const provider of set ?? []) {
+      expect(provider).toMatchObject({ staleIfErrorMs: 120_000, pollIntervalMs: 100 });
+    }
+  });
+
+  it('refuses a pollIntervalMs under 100 and a staleIfErrorMs that is not a whole number of ms, naming the field', () => {
+    expect(() => parse({ pollIntervalMs: 99 })).toThrow(/"treasury": pollIntervalMs: .*100/);
+    expect(() => parse({ staleIfErrorMs: 1.5 })).toThrow(/"treasury": staleIfErrorMs: /);
+    expect(() => parse({ staleIfErrorMs: -1 })).toThrow(/"treasury": staleIfErrorMs: .*0/);
   });
 });
