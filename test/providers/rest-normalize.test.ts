@@ -80,9 +80,16 @@ describe('an answer that does not fit the mapping', () => {
       balances: ['/wallets', '/positions'],
       total: { at: '/units', minorUnits: { exponentAt: '/exp' } },
     };
-    expect(() => read(nested, '{"items":[{"id":"a","wallets":[{"positions":{}}]}]}')).toThrow(
-      'body.items[0].wallets[0].positions: expected an array, received an object',
+    expect(() => read(nested, '{"items":[{"id":"a","wallets":[{"positions":"x"}]}]}')).toThrow(
+      'body.items[0].wallets[0].positions: expected an array or an object, received a string',
     );
+    // One object at a level is one record.
+    expect(
+      read(
+        nested,
+        '{"items":[{"id":"a","wallets":{"positions":{"ccy":"EUR","available":2,"units":250,"exp":2}}}]}',
+      ),
+    ).toMatchObject([{ balances: [{ currency: 'EUR', total: '2.5', available: '2' }] }]);
     const position = (units: string, exp: string) =>
       `{"items":[{"id":"a","wallets":[{"positions":[{"ccy":"USD","available":1,"units":${units},"exp":${exp}}]}]}]}`;
     expect(() => read(nested, position('1.5', '2'))).toThrow(

@@ -133,9 +133,11 @@ export function compileRestMapping(mapping: RestMapping): CompiledMapping {
       records = records.flatMap(([record, recordWhere]): BalanceRecord[] => {
         const at = pointerWhere(recordWhere, level);
         const list = readPointer(record, level);
+        // One object at a level is one record: {"balance": {...}} as well as [{...}, ...].
+        if (isRecord(list) && !isLosslessNumber(list)) return [[list, at, undefined]];
         if (!Array.isArray(list)) {
           throw new ContractViolation(
-            `${at}: expected an array, received ${describeJsonType(list)}`,
+            `${at}: expected an array or an object, received ${describeJsonType(list)}`,
           );
         }
         return list.map((item, index): BalanceRecord => [item, `${at}[${index}]`, undefined]);
