@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProviderReadEvent, ProviderStatusView } from '../src/provider-events.js';
+import { createProviderReader } from '../src/provider-reader.js';
+import { createProviderStatusTracker } from '../src/provider-status.js';
+import { createProviderCircuitBreaker } from '../src/upstream/circuit-breaker.js';
+import { unusedTransport } from './helpers/adapter.js';
 import { balanceCalls, demoConfigWith, startTestApp, type TestApp } from './helpers/app.js';
 
 /** balance-api's clock, moved by hand: the times in a status are exactly these. */
@@ -236,5 +240,44 @@ describe('Provider.status', () => {
     stop();
     await treasury.read({ currencies: null, fresh: true });
     expect(events).toHaveLength(2);
+  });
+
+  it('is DOWN after a failure that is not an upstream error, worded as the client sees it (masked)', async () => {
+    const status = createProviderStatusTracker();
+    const events: ProviderReadEvent[] = [];
+    status.onRead((event) => events.push(event));
+    const at = Date.parse('2026-12-02T10:00:00.000Z');
+    const read = createProviderReader({
+      adapter: {
+        kind: 'wallet',
+        capabilities: { currencyFilter: 'many' },
+        transport: unusedTransport(),
+        fetchAccounts: () =>
+          Promise.reject(new TypeError('a defect, with details for the log only')),
+      },
+      breaker: createProviderCircuitBreaker({
+        providerId: 'p',
+        failureThreshold: 5,
+        cooldownMs: 1,
+      }),
+      config: { id: 'p', timeoutMs: 1000, maxConcurrency: 1, coalesceReads: true, cacheTtlMs: 0 },
+      now: () => at,
+      status,
+    });
+    await expect(read({ currencies: null })).rejects.toThrow('a defect');
+    expect(status.view()).toEqual({
+      state: 'DOWN',
+      circuitOpen: false,
+      lastSuccessAt: undefined,
+      lastFailureAt: new Date(at),
+      lastError: {
+        code: 'INTERNAL_SERVER_ERROR',
+        message: 'Unexpected error.',
+        retryable: false,
+        at: new Date(at),
+      },
+    });
+    // Read listeners hear of upstream outcomes only.
+    expect(events).toEqual([]);
   });
 });
