@@ -79,7 +79,8 @@ function liveOriginOf(initial: Record<string, unknown>, request: Request): LiveO
   return {
     caller: callerOf(req.headers.authorization, req),
     connection: req.socket,
-    disconnect: () => req.socket.destroy(),
+    // Reset, not closed: what the kernel still holds for a client that stopped reading is dropped.
+    disconnect: () => req.socket.resetAndDestroy(),
   };
 }
 

@@ -189,7 +189,7 @@ builder.subscriptionType({
         const queue = live.open<LiveBalanceEvent>(() => unsubscribe());
         unsubscribe = live.hub.subscribeBalances(providers, {
           currencies,
-          push: (event) => queue.push(event),
+          push: (...events) => queue.push(...events),
         });
         return mapIterator(queue, eventView);
       },

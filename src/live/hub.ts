@@ -62,7 +62,8 @@ export interface LiveHubOptions {
 /** Where a subscriber's events go; `currencies` (folded) filters them, null for all. */
 export interface BalanceSink {
   currencies: ReadonlySet<string> | null;
-  push(event: LiveBalanceEvent): void;
+  /** One read's events for this subscriber (never empty). */
+  push(...events: LiveBalanceEvent[]): void;
 }
 
 export interface StatusSink {
@@ -183,10 +184,18 @@ function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller
   }
 
   function snapshot(sink: BalanceSink, from: Iterable<SeenBalance>): void {
+    const events: LiveBalanceEvent[] = [];
     for (const seen of from) {
       if (!matches(sink, seen)) continue;
-      sink.push({ kind: 'SNAPSHOT', provider, now: seen, previous: undefined, at: seen.fetchedAt });
+      events.push({
+        kind: 'SNAPSHOT',
+        provider,
+        now: seen,
+        previous: undefined,
+        at: seen.fetchedAt,
+      });
     }
+    if (events.length > 0) sink.push(...events);
   }
 
   function onRead(event: ProviderReadEvent): void {
@@ -215,11 +224,17 @@ function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller
       // A query read everything just now: the next poll can wait a whole interval.
       if (running && !polling) schedule(nextDelay());
     }
-    for (const difference of differences) {
-      const value = (difference.now ?? difference.previous) as SeenBalance;
-      const event: LiveBalanceEvent = { ...difference, provider, at: read.fetchedAt };
+    if (differences.length > 0) {
+      const events = differences.map(
+        (difference): LiveBalanceEvent => ({ ...difference, provider, at: read.fetchedAt }),
+      );
       for (const sink of balanceSinks) {
-        if (!waiting.has(sink) && matches(sink, value)) sink.push(event);
+        if (waiting.has(sink)) continue;
+        const wanted =
+          sink.currencies === null
+            ? events
+            : events.filter((event) => matches(sink, (event.now ?? event.previous) as SeenBalance));
+        if (wanted.length > 0) sink.push(...wanted);
       }
     }
     for (const sink of [...waiting]) {

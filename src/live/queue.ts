@@ -1,11 +1,14 @@
 /**
  * A subscriber's events between the poller, which pushes them when a read settles, and the
- * transport, which takes them as fast as the client reads. At most `maxBuffered` wait here: past
- * that the client has stopped reading, and `onOverflow` is called (the transport disconnects it)
- * instead of letting its backlog grow memory.
+ * transport, which takes them as fast as the client reads. A read's events come as one batch
+ * (its SNAPSHOTs, or its differences): when a batch comes while more than `maxBuffered` events
+ * of earlier ones still wait, the client has stopped reading, and `onOverflow` is called (the
+ * transport disconnects it) instead of letting its backlog grow memory. So at most
+ * `maxBuffered` plus one read's events ever wait.
  */
 export interface EventQueue<T> extends AsyncIterableIterator<T> {
-  push(value: T): void;
+  /** One read's events, in order. */
+  push(...values: T[]): void;
   /** Ends the stream after what is buffered (or at once, with `error`). */
   end(error?: Error): void;
   /** How many events wait now. */
@@ -75,20 +78,15 @@ export function createEventQueue<T>(options: EventQueueOptions): EventQueue<T> {
     get buffered() {
       return buffer.length - head;
     },
-    push(value) {
-      if (ended) return;
-      if (waiter !== undefined && head >= buffer.length) {
-        const pending = waiter;
-        waiter = undefined;
-        pending.resolve({ value, done: false });
-        return;
-      }
-      if (buffer.length - head >= options.maxBuffered) {
+    push(...values) {
+      if (ended || values.length === 0) return;
+      if (buffer.length - head > options.maxBuffered) {
         finish(new Error('the subscriber stopped reading its events'));
         options.onOverflow();
         return;
       }
-      buffer.push(value);
+      for (const value of values) buffer.push(value);
+      settleWaiter();
     },
     end(error) {
       finish(error);
