@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_KINDS, type ProviderKind, parseConfig } from '../src/config.js';
 import type { ProviderReadEvent } from '../src/provider-events.js';
@@ -482,5 +483,63 @@ describe('the configuration of every kind', () => {
     expect(() => parse({ pollIntervalMs: 99 })).toThrow(/"treasury": pollIntervalMs: .*100/);
     expect(() => parse({ staleIfErrorMs: 1.5 })).toThrow(/"treasury": staleIfErrorMs: /);
     expect(() => parse({ staleIfErrorMs: -1 })).toThrow(/"treasury": staleIfErrorMs: .*0/);
+  });
+});
+
+describe('two tenants with the same provider and credentials', () => {
+  const keys = { acme: 'acme-key-7e1c', globex: 'globex-key-5d0a' };
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const as = (key: string) => ({ authorization: `Bearer ${key}` });
+  const STATUS = '{ provider(id: "treasury") { status { state } balances { stale } } }';
+
+  it('keep their own status and their own earlier reads: never one for the other', async () => {
+    const clock = handClock();
+    const app = await startTestApp({
+      sandbox,
+      now: clock.now,
+      configDocument: (baseUrl) => {
+        const treasury = demoConfigDocument(baseUrl).providers.filter(
+          (provider) => provider.id === 'treasury',
+        );
+        const providers = treasury.map((provider) => ({ ...provider, staleIfErrorMs: WINDOW_MS }));
+        return {
+          auth: {
+            apiKeys: Object.entries(keys).map(([tenant, key]) => ({ tenant, sha256: sha256(key) })),
+          },
+          tenants: [
+            { id: 'acme', providers },
+            { id: 'globex', providers },
+          ],
+        };
+      },
+    });
+    try {
+      const STATE = '{ provider(id: "treasury") { status { state } } }';
+      expect((await app.query(STATUS, {}, as(keys.acme))).errors).toBeUndefined();
+      expect((await app.query(STATE, {}, as(keys.globex))).data).toEqual({
+        provider: { status: { state: 'UNKNOWN' } },
+      });
+
+      clock.advance(1000);
+      setFault('wallet', { type: 'status', status: 503 });
+      const acme = await app.query(STATUS, {}, as(keys.acme));
+      const globex = await app.query(STATUS, {}, as(keys.globex));
+      sandbox.clearFaults();
+      expect(acme.errors).toBeUndefined();
+      const stale = (acme.data as { provider: { balances: { stale: boolean }[] } }).provider
+        .balances;
+      expect(stale.every((balance) => balance.stale)).toBe(true);
+      // globex never read treasury: acme's read is not its to serve.
+      expect(globex.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+      // (status in the same query was read from memory before that query's read failed.)
+      expect(globex.data?.provider).toEqual({ status: { state: 'UNKNOWN' }, balances: null });
+      for (const key of [keys.acme, keys.globex]) {
+        expect((await app.query(STATE, {}, as(key))).data).toEqual({
+          provider: { status: { state: 'DOWN' } },
+        });
+      }
+    } finally {
+      await app.close();
+    }
   });
 });
