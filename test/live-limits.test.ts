@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import type { ProviderReadEvent } from '../src/provider-events.js';
 import type { PikRecordData } from '../src/providers/pik/sandbox.js';
 import { createDemoSandboxData, type SandboxData } from '../src/sandbox/demo.js';
@@ -140,5 +141,33 @@ describe('the limits of subscriptions', () => {
     expect(received % RECORDS).toBe(0);
     reading.close();
     await counting;
+  });
+
+  it('closes the WebSocket of a client that stops reading once its buffer is full', async () => {
+    const socket = new WebSocket(app.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await new Promise((resolve) => socket.once('message', resolve));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: EVENTS } }));
+    // The first message has come: from now on the client reads nothing.
+    await new Promise((resolve) => socket.once('message', resolve));
+    (socket as unknown as { _socket: Socket })._socket.pause();
+    await vi.waitFor(() => expect(app.server.live.active()).toBe(1), { interval: 5 });
+    const records = data.pik.customers[0]?.records ?? [];
+    for (let poll = 1; app.server.live.active() === 1 && poll <= 20; poll += 1) {
+      for (const each of records) {
+        each.balance = `${100 + poll}.00`;
+        each.availableBalance = `${100 + poll}.00`;
+      }
+      await vi.waitFor(() => expect(app.timers.pending()).toBe(1), { interval: 1 });
+      const read = nextRead();
+      app.timers.advance(1000);
+      await read;
+    }
+    await vi.waitFor(() => expect(app.server.live.active()).toBe(0), { interval: 5 });
+    (socket as unknown as { _socket: Socket })._socket.resume();
+    await closed;
   });
 });
