@@ -286,6 +286,43 @@ describe('login', () => {
     });
   });
 
+  it.each<[string, Record<string, unknown>, unknown, string]>([
+    [
+      'an absolute time already passed',
+      { expiresAt: '/data/until' },
+      { until: '2000-01-01T00:00:00Z' },
+      'login body.data.until: expected a time in the future, received one passed',
+    ],
+    [
+      'a time that is none',
+      { expiresAt: '/data/until', format: 'unixSeconds' },
+      { until: 'soon' },
+      'login body.data.until: expected a time (unixSeconds), received a string',
+    ],
+    [
+      'a token that is no JWT',
+      { jwtExp: true },
+      {},
+      'login token: expected a JWT, received a token that is not one',
+    ],
+    [
+      'seconds that are not positive',
+      { secondsAt: '/data/ttl' },
+      { ttl: 0 },
+      'login body.data.ttl: expected a positive number of seconds',
+    ],
+  ])(
+    'a lifetime that cannot be read is a bad login answer: %s',
+    async (_name, lifetime, data, detail) => {
+      serveLogin((token) => ({ data: { token, ...(data as object) } }));
+      const { adapter } = restAdapter(login({ lifetime }));
+      expect(await mappedFailure(adapter.fetchAccounts({ currencies: null }))).toMatchObject({
+        code: 'UPSTREAM_BAD_RESPONSE',
+        message: `bank: the login broke the provider's contract: ${detail}`,
+      });
+    },
+  );
+
   it('adopts a token rotated in by a response header', async () => {
     serveLogin((token) => ({ data: { token } }));
     upstream.route('GET /v1/rotating', (request) => {

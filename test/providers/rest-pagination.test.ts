@@ -153,6 +153,24 @@ describe('cursors', () => {
     expect(upstream.requests('/cursor').length - before).toBe(4);
   });
 
+  it('a hasMore that is no boolean, or a total that is no number, is UPSTREAM_BAD_RESPONSE', async () => {
+    upstream.route('GET /odd', () => ({ body: { ...items('o'), more: 'yes', pages: 'many' } }));
+    expect(
+      await mappedFailure(read('/odd', { type: 'cursor', nextAt: '/next', hasMoreAt: '/more' })),
+    ).toMatchObject({
+      code: 'UPSTREAM_BAD_RESPONSE',
+      message:
+        "bank: the balance list broke the provider's contract: body.more: expected a boolean, received a string",
+    });
+    expect(
+      await mappedFailure(read('/odd', { type: 'page', totalPagesAt: '/pages' })),
+    ).toMatchObject({
+      code: 'UPSTREAM_BAD_RESPONSE',
+      message:
+        "bank: the balance list broke the provider's contract: body.pages: expected a whole number, received a string",
+    });
+  });
+
   it('past maxPages, or a cursor that repeats, is UPSTREAM_BAD_RESPONSE', async () => {
     expect(
       await mappedFailure(
