@@ -71,6 +71,22 @@ describe('page numbers', () => {
     expect(upstream.requests('/pages').length - before).toBe(3);
   });
 
+  it('counts from page 0 when told to', async () => {
+    upstream.route('GET /pages0', (request) => {
+      const page = Number(request.query.get('page'));
+      return { body: { ...items(...ALL.slice(page * 3, page * 3 + 3)), pages: 3 } };
+    });
+    const before = upstream.requests('/pages0').length;
+    expect(ids(await read('/pages0', { type: 'page', first: 0, totalPagesAt: '/pages' }))).toEqual(
+      ALL,
+    );
+    expect(queries('/pages0').slice(before)).toEqual([
+      '/pages0?page=0',
+      '/pages0?page=1',
+      '/pages0?page=2',
+    ]);
+  });
+
   it('past maxPages is UPSTREAM_BAD_RESPONSE, and nothing more is asked', async () => {
     const before = upstream.requests('/pages').length;
     expect(
