@@ -129,6 +129,9 @@ describe('composed into a gateway with another subgraph (Hive Gateway, over HTTP
       supergraph,
       logging: false,
       maskedErrors: false,
+      // Subscriptions go to the subgraph over SSE; by POST, as queries do (a GET would need the
+      // CSRF header that balance-api asks of every GET).
+      transportEntries: { balances: { options: { method: 'POST' } } },
     });
     dispose = () => gatewayRuntime.dispose() as Promise<void>;
     gateway = await listen(gatewayRuntime);
@@ -273,6 +276,47 @@ describe('composed into a gateway with another subgraph (Hive Gateway, over HTTP
           null,
           { id: 'treasury', kind: 'WALLET' },
         ],
+      },
+    });
+  });
+
+  it('delivers a subscription through the gateway (SSE to the subgraph), its Account fields resolved by the other subgraph', async () => {
+    const abort = new AbortController();
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({
+        query: `subscription {
+          balanceEvents(providerIds: ["pik-main"], currencies: ["usd"]) {
+            kind accountId currency balance { total account { id owner } }
+          }
+        }`,
+      }),
+      signal: abort.signal,
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let data: string | undefined;
+    while (data === undefined) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value, { stream: true });
+      data = /event: next\ndata: (.*)\n/.exec(text)?.[1];
+    }
+    abort.abort();
+    expect(JSON.parse(data ?? 'null')).toEqual({
+      data: {
+        balanceEvents: {
+          kind: 'SNAPSHOT',
+          accountId: 'pik-main:PIK-000',
+          currency: 'USD',
+          balance: {
+            total: '0.01',
+            account: { id: 'pik-main:PIK-000', owner: 'treasury-team' },
+          },
+        },
       },
     });
   });
