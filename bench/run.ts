@@ -22,6 +22,9 @@
  * Options: --latency 5,20  --concurrency 1,10,50  --seconds 5  --rounds 3  --soak (2 minutes at 50, RSS over
  * time)  --node-flags=--max-semi-space-size=64 (added for balance-api and the baseline alike)
  * --plain-node (without the launcher's flags)
+ *
+ * `--subscribers N`: the live-balances mode instead (bench/subscribers.ts): N SSE subscribers of
+ * one provider; options --poll-ms 1000 --changes 20 --soak-seconds 60 --latency 5.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { runSubscribers } from './subscribers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -44,6 +48,10 @@ const { values } = parseArgs({
     'node-flags': { type: 'string', default: '' },
     /** Leave out the launcher line's flags: Node's defaults, for comparison. */
     'plain-node': { type: 'boolean', default: false },
+    /** The live-balances mode: this many SSE subscribers of one provider. */
+    subscribers: { type: 'string' },
+    'poll-ms': { type: 'string', default: '1000' },
+    changes: { type: 'string', default: '20' },
   },
 });
 const latencies = values.latency.split(',').map(Number);
@@ -446,4 +454,14 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   writeFileSync(markdownPath, markdown);
 }
 
-await main();
+if (values.subscribers === undefined) {
+  await main();
+} else {
+  await runSubscribers({
+    subscribers: Number(values.subscribers),
+    pollMs: Number(values['poll-ms']),
+    changes: Number(values.changes),
+    soakSeconds: values['soak-seconds'] === '120' ? 60 : Number(values['soak-seconds']),
+    latencyMs: Number(values.latency.split(',')[0]),
+  });
+}

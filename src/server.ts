@@ -104,8 +104,7 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     useRejectedQueryStatus(),
     useCurrencyArguments(),
     useSubscriptionArguments(),
-    // Queries only: graphql-jit hands a subscription's resolver the variables as its arguments.
-    { ...(useGraphQlJit() as Plugin), onSubscribe: undefined },
+    useGraphQlJit() as Plugin,
     ...(server.introspection ? [] : [useDisableIntrospection() as Plugin]),
     // The subgraph SDL maps the schema as introspection does: only federation gateways may read it
     // where introspection is off.

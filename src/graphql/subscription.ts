@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo, getArgumentValues } from 'graphql';
 import type { ProviderSnapshot } from '../balance-loader.js';
 import { builder } from '../builder.js';
 import type { RequestContext } from '../context.js';
@@ -151,6 +151,22 @@ function providersOf(
   return providers;
 }
 
+interface SubscriptionArguments {
+  providerIds?: readonly (string | number)[] | null;
+  currencies?: readonly string[] | null;
+}
+
+/**
+ * The field's arguments, read from the operation: graphql-jit, which compiles subscriptions too,
+ * hands `subscribe` the operation's variables in place of the field's arguments.
+ */
+function argumentsOf(info: GraphQLResolveInfo): SubscriptionArguments {
+  const field = info.parentType.getFields()[info.fieldName];
+  const node = info.fieldNodes[0];
+  if (field === undefined || node === undefined) return {};
+  return getArgumentValues(field, node, info.variableValues) as SubscriptionArguments;
+}
+
 /** Maps an async iterator's values; returning it returns the source. */
 function mapIterator<T, U>(source: AsyncIterableIterator<T>, map: (value: T) => U) {
   const mapped: AsyncIterableIterator<U> = {
@@ -178,8 +194,9 @@ builder.subscriptionType({
         providerIds: t.arg.idList({ required: false }),
         currencies: t.arg.stringList({ required: false }),
       },
-      subscribe: (_root, args, context) => {
+      subscribe: (_root, _args, context, info) => {
         const live = liveOf(context);
+        const args = argumentsOf(info);
         const providers = providersOf(context, 'balanceEvents', args.providerIds);
         const currencies =
           args.currencies === null || args.currencies === undefined
@@ -200,9 +217,13 @@ builder.subscriptionType({
       description:
         "The provider each time its status.state changes (changes only: query status for the current state), of these providers (all the caller's when null).",
       args: { providerIds: t.arg.idList({ required: false }) },
-      subscribe: (_root, args, context) => {
+      subscribe: (_root, _args, context, info) => {
         const live = liveOf(context);
-        const providers = providersOf(context, 'providerStatusChanged', args.providerIds);
+        const providers = providersOf(
+          context,
+          'providerStatusChanged',
+          argumentsOf(info).providerIds,
+        );
         let unsubscribe = () => {};
         const queue = live.open<ProviderRuntime>(() => unsubscribe());
         unsubscribe = live.hub.subscribeStatus(providers, {

@@ -55,7 +55,11 @@ export function createEventQueue<T>(options: EventQueueOptions): EventQueue<T> {
     const value = buffer[head] as T;
     buffer[head] = undefined as T;
     head += 1;
-    if (head > 1024 && head * 2 > buffer.length) {
+    // Emptied: start over, so an array read one event at a time does not keep growing.
+    if (head === buffer.length) {
+      buffer.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > buffer.length) {
       buffer.splice(0, head);
       head = 0;
     }
