@@ -146,7 +146,9 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
         live: live.request(liveOriginOf(initial as Record<string, unknown>, initial.request)),
       });
     },
-    graphiql: server.graphiql ? { title: 'balance-api' } : false,
+    // Subscriptions from GraphiQL go over SSE by POST, as its queries do: a GET would need the
+    // CSRF header, which GraphiQL's SSE client does not send.
+    graphiql: server.graphiql ? { title: 'balance-api', method: 'POST' } : false,
     // GraphiQL's scripts and styles are served inline from the package, never from a CDN. The
     // package is 9 MB of JavaScript, so it and the default query are loaded on the first visit
     // (never where GraphiQL is off), and the page is rendered once.
