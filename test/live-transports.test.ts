@@ -182,4 +182,23 @@ describe('subscriptions over SSE and graphql-transport-ws, with caller authentic
     expect(own.server.live.active()).toBe(0);
     await own.close();
   });
+
+  it('answers a WebSocket upgrade on another path with 404', async () => {
+    const own = await startLiveApp({ data: createDemoSandboxData(), kinds: ['prepaid'] });
+    const statusOf = (path: string) =>
+      new Promise<number>((resolve) => {
+        const socket = new WebSocket(
+          `${own.url.replace(/^http/, 'ws').replace('/graphql', path)}`,
+          'graphql-transport-ws',
+        );
+        socket.once('unexpected-response', (_request, response) => {
+          resolve(response.statusCode ?? 0);
+          socket.terminate();
+        });
+        socket.once('error', () => resolve(-1));
+      });
+    expect(await statusOf('/healthz')).toBe(404);
+    expect(await statusOf('/nothing')).toBe(404);
+    await own.close();
+  });
 });
