@@ -28,6 +28,7 @@ const CREDENTIALS: Record<string, Record<string, string>> = {
   treasury: { email: `${CANARY}@treasury.example`, password: `${CANARY}-wallet-password` },
   sms: { devKey: `${CANARY}-sms`, devSecret: `${CANARY}-sms-secret` },
   voice: { devKey: `${CANARY}-voice`, devSecret: `${CANARY}-voice-secret` },
+  ledgerly: { clientId: `${CANARY}-ledgerly`, clientSecret: `${CANARY}-ledgerly-secret` },
 };
 
 function canaryData() {
@@ -40,6 +41,7 @@ function canaryData() {
   });
   Object.assign(data.prepaid.merchants[0] ?? {}, CREDENTIALS.sms);
   Object.assign(data.prepaid.merchants[1] ?? {}, CREDENTIALS.voice);
+  Object.assign(data.rest.clients[0] ?? {}, CREDENTIALS.ledgerly);
   return data;
 }
 
@@ -66,6 +68,7 @@ const FIRST_AMOUNT: Record<ProviderKind, string> = {
   merchant: 'body.ResponseData[0].Balance',
   wallet: 'body.data[0].balance',
   prepaid: 'body.balance10000',
+  rest: 'body.data.accounts[0].positions[0].ledger',
 };
 
 interface Hostile {
@@ -151,7 +154,7 @@ const HOSTILE: Hostile[] = [
     code: 'UPSTREAM_RATE_LIMITED',
     retryable: true,
     retryAfterSeconds: 86_400,
-    message: () => /rate limited \(HTTP 429\); retry after 86400 s$/,
+    message: () => /rate limited \(HTTP 429(?: with code RATE_LIMITED)?\); retry after 86400 s$/,
   },
   {
     name: 'a 429 whose Retry-After is 1e400',
@@ -159,7 +162,7 @@ const HOSTILE: Hostile[] = [
     kinds: KINDS,
     code: 'UPSTREAM_RATE_LIMITED',
     retryable: true,
-    message: () => /rate limited \(HTTP 429\)$/,
+    message: () => /rate limited \(HTTP 429(?: with code RATE_LIMITED)?\)$/,
   },
 ];
 

@@ -101,3 +101,24 @@ describe('the sandbox control call that changes a demo balance', () => {
     expect(call('POST', '/_sandbox/balances/pik/PIK-USD-001').status).toBe(405);
   });
 });
+
+describe('the sandbox server', () => {
+  it('serves the balance editor on its control endpoint, so a running sandbox changes a demo balance', async () => {
+    const app = await startTestApp({ kinds: ['pik'] });
+    try {
+      const put = await fetch(`${app.sandbox.controlUrl}/balances/pik/PIK-USD-001`, {
+        method: 'PUT',
+        body: '{"total":"1600.25","available":"1300.25"}',
+      });
+      expect(put.status).toBe(200);
+      const result = await app.query(
+        '{ provider(id: "pik-main") { balances(currencies: ["USD"]) { total available } } }',
+      );
+      expect(result.data).toEqual({
+        provider: { balances: [{ total: '1600.25', available: '1300.25' }] },
+      });
+    } finally {
+      await app.close();
+    }
+  });
+});

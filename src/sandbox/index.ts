@@ -1,5 +1,6 @@
 import { PROVIDER_KINDS } from '../providers/kinds.js';
 import { createMovableClock, type MovableClock } from './clock.js';
+import { createSandboxBalanceEditor } from './control.js';
 import { createDemoSandboxData } from './demo.js';
 import type { SandboxFaults } from './faults.js';
 import { kindSandbox, type SandboxData, type SandboxSimulators } from './kinds.js';
@@ -38,6 +39,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const server = await startSandboxServer({
     simulators: Object.values(simulators),
     clock,
+    balances: createSandboxBalanceEditor(data.pik),
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.faults === undefined ? {} : { faults: options.faults }),

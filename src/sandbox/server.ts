@@ -2,7 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProviderKind } from '../providers/kinds.js';
 import { createCallLog, type RecordedCall, type SandboxStats } from './call-log.js';
-import { createSandboxControl, isControlPath, SANDBOX_CONTROL_PATH } from './control.js';
+import {
+  createSandboxControl,
+  isControlPath,
+  SANDBOX_CONTROL_PATH,
+  type SandboxBalanceEditor,
+} from './control.js';
 import { alterAnswer, altersAnswer, answerWithFault } from './fault-answers.js';
 import {
   createSandboxFaultRegistry,
@@ -33,6 +38,8 @@ export interface SandboxServerOptions {
   latencyMs?: number;
   /** Keep every call for `calls()`; default true. Off for long benchmarks: `stats()` still counts. */
   recordCalls?: boolean;
+  /** Serves `/_sandbox/balances` (changing balances while the sandbox runs); default none (404). */
+  balances?: SandboxBalanceEditor;
 }
 
 /** The simulators on one HTTP server, each under `/<kind>`, recording every call. */
@@ -77,7 +84,12 @@ export async function startSandboxServer(options: SandboxServerOptions): Promise
     faults.set(kind as ProviderKind, fault);
   }
   const log = createCallLog({ recordCalls: options.recordCalls ?? true });
-  const control = createSandboxControl({ kinds: [...byKind.keys()], faults, calls: log });
+  const control = createSandboxControl({
+    kinds: [...byKind.keys()],
+    faults,
+    calls: log,
+    balances: options.balances,
+  });
   const latencyMs = options.latencyMs ?? 0;
 
   const server = createServer(async (req, res) => {
