@@ -6,7 +6,8 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
-import { type AuthConfig, DEFAULT_TENANT_ID, readJwksFile } from './config.js';
+import { type AuthConfig, readJwksFile } from './config/auth.js';
+import { DEFAULT_TENANT_ID } from './config/tenants.js';
 
 /** Who is calling: a tenant, or why the credentials were refused (safe to show the caller). */
 export type CallerAuthResult =

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config.js';
+import { ConfigError } from './config/messages.js';
 import { onShutdown } from './shutdown.js';
 
 const USAGE = `Usage: balance-api <command> [options]

@@ -1,5 +1,5 @@
 import { type BulkheadPolicy, bulkhead } from 'cockatiel';
-import type { ProviderConfig } from './config.js';
+import type { ProviderConfig } from './config/providers.js';
 import { foldCurrencies } from './currency.js';
 import { createProviderStatusTracker, type ProviderStatusTracker } from './provider-status.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';

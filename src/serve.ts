@@ -2,10 +2,10 @@ import { createCallerAuthenticator } from './caller-auth.js';
 import {
   type AppConfig,
   applyServerOverrides,
-  ConfigError,
   loadConfigFromEnvironment,
   parseConfig,
-} from './config.js';
+} from './config/load.js';
+import { ConfigError } from './config/messages.js';
 import { createLiveHub, pollIntervalsOf } from './live/hub.js';
 import { createLogger } from './logger.js';
 import { isLoopbackHost } from './net.js';

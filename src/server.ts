@@ -13,7 +13,8 @@ import {
   type YogaServerInstance,
 } from 'graphql-yoga';
 import { type CallerAuthenticator, createCallerAuthenticator } from './caller-auth.js';
-import { DEFAULT_TENANT_ID, type ServerConfig } from './config.js';
+import type { ServerConfig } from './config/server.js';
+import { DEFAULT_TENANT_ID } from './config/tenants.js';
 import { createRefusalLog } from './connection-refusals.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';

@@ -1,10 +1,12 @@
 import type { Dispatcher } from 'undici';
-import type { AppConfig, ProviderConfig, ProviderKind } from './config.js';
+import type { AppConfig } from './config/load.js';
+import type { ProviderConfig } from './config/providers.js';
 import type { Logger } from './logger.js';
 import type { ProviderReadEvent, ProviderStatusView } from './provider-events.js';
 import { createProviderReader, type ReadProvider } from './provider-reader.js';
 import { createProviderStatusTracker } from './provider-status.js';
 import type { ProviderAdapter } from './providers/adapter.js';
+import type { ProviderKind } from './providers/kinds.js';
 import { createAdapter, DEFAULT_PROVIDER_NAMES } from './providers/registry.js';
 import { createProviderCircuitBreaker } from './upstream/circuit-breaker.js';
 import { createUpstreamDispatcher } from './upstream/http.js';

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFromEnvironment, parseConfig } from '../src/config.js';
+import { loadConfigFromEnvironment, parseConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/config/messages.js';
 import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 
 const SECRET_CANARY = 'canary-secret-7f3a9c';

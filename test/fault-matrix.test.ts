@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderKind } from '../src/config.js';
 import type { ProviderStatusView } from '../src/provider-events.js';
+import type { ProviderKind } from '../src/providers/kinds.js';
 import { createDemoSandboxData } from '../src/sandbox/demo.js';
 import type { SandboxFault } from '../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';

@@ -7,7 +7,7 @@ import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/load.js';
 import { printSubgraphSdl } from '../src/graphql/index.js';
 import type { PikRecordData } from '../src/providers/pik/sandbox.js';
 import { createDemoConfigDocument, createDemoSandboxData } from '../src/sandbox/demo.js';

@@ -29,7 +29,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   };
 });
 
-const { parseConfig } = await import('../src/config.js');
+const { parseConfig } = await import('../src/config/load.js');
 const { createAppRuntime } = await import('../src/tenants.js');
 const { createBalanceYoga } = await import('../src/server.js');
 

@@ -1,6 +1,6 @@
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/load.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
 import { type BalanceServer, startBalanceServer } from '../src/server.js';

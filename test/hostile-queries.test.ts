@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/load.js';
 import { createBalanceYoga, startBalanceServer } from '../src/server.js';
 import { DASHBOARD_QUERY, demoConfigDocument, startTestApp, type TestApp } from './helpers/app.js';
 

@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderKind } from '../src/config.js';
-import { PROVIDER_KIND_DEFINITIONS, PROVIDER_KINDS } from '../src/providers/kinds.js';
+import {
+  PROVIDER_KIND_DEFINITIONS,
+  PROVIDER_KINDS,
+  type ProviderKind,
+} from '../src/providers/kinds.js';
 import { createDemoConfigDocument, createDemoSandboxData } from '../src/sandbox/demo.js';
 import { parseSandboxFault, type SandboxFault } from '../src/sandbox/faults.js';
 import { isLoginCall } from '../src/sandbox/kinds.js';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/load.js';
 import { printSchemaSdl } from '../src/graphql/index.js';
 import { PROVIDER_KIND_DEFINITIONS, PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { createAdapter } from '../src/providers/registry.js';

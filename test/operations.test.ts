@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCallerAuthenticator } from '../src/caller-auth.js';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/load.js';
 import { schema } from '../src/graphql/index.js';
 import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { operationsManifest } from '../src/schema-files.js';

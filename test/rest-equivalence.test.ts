@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { parse, stringify } from 'lossless-json';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/load.js';
 import { MERCHANT_DEMO_CREDENTIALS } from '../src/providers/merchant/demo.js';
 import { merchantSandbox } from '../src/providers/merchant/sandbox.js';
 import { PIK_DEMO_CREDENTIALS } from '../src/providers/pik/demo.js';

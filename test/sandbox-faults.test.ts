@@ -1,9 +1,8 @@
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ProviderKind } from '../src/config.js';
 import { generateOtp, parseOtpSecret } from '../src/providers/asset-accounts/totp.js';
-import { PROVIDER_KINDS } from '../src/providers/kinds.js';
+import { PROVIDER_KINDS, type ProviderKind } from '../src/providers/kinds.js';
 import { createPrepaidSimulator } from '../src/providers/prepaid/sandbox.js';
 import { createMovableClock } from '../src/sandbox/clock.js';
 import { createDemoSandboxData, DEMO_CREDENTIALS, DEMO_WALLET_ID } from '../src/sandbox/demo.js';

@@ -2,7 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyServerOverrides, loadConfigFromEnvironment, parseConfig } from '../src/config.js';
+import {
+  applyServerOverrides,
+  loadConfigFromEnvironment,
+  parseConfig,
+} from '../src/config/load.js';
 
 const document = {
   server: { host: '127.0.0.2', port: 4100 },

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PROVIDER_KINDS, type ProviderKind, parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/load.js';
 import type { ProviderReadEvent } from '../src/provider-events.js';
 import { MAX_CACHED_SHAPES } from '../src/provider-reader.js';
+import { PROVIDER_KINDS, type ProviderKind } from '../src/providers/kinds.js';
 import { createDemoSandboxData } from '../src/sandbox/demo.js';
 import type { SandboxFault } from '../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';

@@ -1,7 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLError, ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { QueryLimits } from '../config.js';
+import type { QueryLimits } from '../config/server.js';
 import { useListLimits } from './use-list-limits.js';
 
 /**

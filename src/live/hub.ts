@@ -1,4 +1,4 @@
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../config/load.js';
 import { foldCurrency } from '../currency.js';
 import type { ProviderReadEvent } from '../provider-events.js';
 import type { ProviderRuntime } from '../tenants.js';

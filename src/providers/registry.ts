@@ -1,4 +1,4 @@
-import type { ProviderConfig } from '../config.js';
+import type { ProviderConfig } from '../config/providers.js';
 import type { AdapterOptions, ProviderAdapter } from './adapter.js';
 import { PROVIDER_KIND_DEFINITIONS, type ProviderKind, providerKindDefinition } from './kinds.js';
 import { createProviderAdapter } from './provider-kind.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createCallerAuthenticator } from '../../src/caller-auth.js';
-import { type AppConfig, type ProviderKind, parseConfig } from '../../src/config.js';
+import { type AppConfig, parseConfig } from '../../src/config/load.js';
 import type { Logger } from '../../src/logger.js';
+import type { ProviderKind } from '../../src/providers/kinds.js';
 import {
   createDemoConfigDocument,
   createDemoSandboxData,

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { type ProviderConfigOf, type ProviderKind, parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { ProviderConfigOf } from '../../src/config/providers.js';
+import type { ProviderKind } from '../../src/providers/kinds.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import { createUpstreamHttp, type UpstreamHttp } from '../../src/upstream/http.js';
 

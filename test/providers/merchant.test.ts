@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { ProviderConfigOf } from '../../src/config/providers.js';
 import { getMerchantSessionToken } from '../../src/providers/merchant/auth.js';
 import { fetchMerchantBalances } from '../../src/providers/merchant/client.js';
 import { createMerchantAdapter } from '../../src/providers/merchant/index.js';

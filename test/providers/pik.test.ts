@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderConfigOf } from '../../src/config.js';
+import type { ProviderConfigOf } from '../../src/config/providers.js';
 import { loginToPik } from '../../src/providers/pik/auth.js';
 import { fetchPikBalanceByCurrency, fetchPikBalanceList } from '../../src/providers/pik/client.js';
 import {

@@ -1,6 +1,7 @@
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProviderConfigOf, parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { ProviderConfigOf } from '../../src/config/providers.js';
 import { prepaidAuthorization } from '../../src/providers/prepaid/auth.js';
 import { fetchPrepaidBalance } from '../../src/providers/prepaid/client.js';
 import { createPrepaidAdapter } from '../../src/providers/prepaid/index.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/config/messages.js';
 
 /**
  * A `rest` configuration that is wrong is refused at start with one line per problem, naming the

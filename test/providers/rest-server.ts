@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/load.js';
 import type { Logger } from '../../src/logger.js';
 import type { RestConfig } from '../../src/providers/rest/config.js';
 import { createRestAdapter } from '../../src/providers/rest/index.js';

@@ -1,7 +1,8 @@
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBalanceLoader } from '../../src/balance-loader.js';
-import { type AppConfig, type ProviderConfigOf, parseConfig } from '../../src/config.js';
+import { type AppConfig, parseConfig } from '../../src/config/load.js';
+import type { ProviderConfigOf } from '../../src/config/providers.js';
 import { loginToWallet } from '../../src/providers/wallet/auth.js';
 import { fetchWalletBalances } from '../../src/providers/wallet/client.js';
 import { createWalletAdapter } from '../../src/providers/wallet/index.js';

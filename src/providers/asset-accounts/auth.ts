@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import type { ProviderConfigOf } from '../../config.js';
+import type { ProviderConfigOf } from '../../config/providers.js';
 import { ContractViolation, UpstreamError } from '../../upstream/errors.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
 import { expectRecord, readString } from '../../upstream/json.js';

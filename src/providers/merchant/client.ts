@@ -1,4 +1,4 @@
-import type { ProviderConfigOf } from '../../config.js';
+import type { ProviderConfigOf } from '../../config/providers.js';
 import type { UpstreamHttp, UpstreamResponse } from '../../upstream/http.js';
 import type { NormalizedAccount } from '../adapter.js';
 import { readWithinContract } from '../bad-response.js';

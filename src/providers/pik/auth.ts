@@ -1,4 +1,4 @@
-import type { ProviderConfigOf } from '../../config.js';
+import type { ProviderConfigOf } from '../../config/providers.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
 import { expectRecord } from '../../upstream/json.js';
 import type { SessionToken } from '../../upstream/token-cache.js';

@@ -1,4 +1,4 @@
-import type { ProviderConfigOf } from '../../config.js';
+import type { ProviderConfigOf } from '../../config/providers.js';
 
 /** `Authorization: Basic base64(devKey:devSecret)`, as the seed's example shows. */
 export function prepaidAuthorization(config: ProviderConfigOf<'prepaid'>): string {

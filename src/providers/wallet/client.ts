@@ -1,4 +1,4 @@
-import type { ProviderConfigOf } from '../../config.js';
+import type { ProviderConfigOf } from '../../config/providers.js';
 import { foldCurrency } from '../../currency.js';
 import type { UpstreamHttp } from '../../upstream/http.js';
 import type { NormalizedAccount } from '../adapter.js';
