@@ -23,6 +23,11 @@
  * time)  --node-flags=--max-semi-space-size=64 (added for balance-api and the baseline alike)
  * --plain-node (without the launcher's flags)
  *
+ * `--compare rest|metrics|tracing`: two balance-api servers instead of the baseline set, the
+ * second against the first (ratios of throughput and of server CPU per request): the dashboard's
+ * providers on their built-in kinds against the same providers configured as `rest`; metrics off
+ * against on; tracing off against every span exported over OTLP (http/protobuf) to a sink.
+ *
  * `--subscribers N`: the live-balances mode instead (bench/subscribers.ts): N SSE subscribers of
  * one provider; options --poll-ms 1000 --changes 20 --soak-seconds 60 --latency 5.
  */
@@ -32,6 +37,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { merchantAsRest, pikAsRest, prepaidAsRest, walletAsRest } from '../test/rest-examples.js';
 import { runSubscribers } from './subscribers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -50,6 +56,13 @@ const { values } = parseArgs({
     'plain-node': { type: 'boolean', default: false },
     /** The live-balances mode: this many SSE subscribers of one provider. */
     subscribers: { type: 'string' },
+    /**
+     * Two balance-api servers side by side instead of the baseline set (coalescing off in both):
+     * `rest` (the providers the rest kind can express, configured as rest, against their
+     * built-in kinds), `metrics` (metrics on against off), `tracing` (every span exported over
+     * OTLP to a sink, against tracing off).
+     */
+    compare: { type: 'string' },
     'poll-ms': { type: 'string', default: '1000' },
     changes: { type: 'string', default: '20' },
   },
@@ -186,6 +199,10 @@ interface Row {
   /** Set on the rows of the report: each round's req/s, and each round's ratio to the baseline. */
   roundsRequestsPerSecond?: number[];
   ratios?: number[];
+  /** Set on the rows of the report: each round's CPU per request over the first server's. */
+  cpuRatios?: number[];
+  /** The row the others' ratios are taken against (the baseline, or the first compared server). */
+  reference?: boolean;
   p50Ms: number;
   p99Ms: number;
   callsPerRequestPerProvider: number;
@@ -253,8 +270,13 @@ function summarize(serverRounds: Row[], baselineRounds: Row[]): Row {
       Math.round((row.requestsPerSecond / (baselineRounds[round]?.requestsPerSecond ?? 1)) * 100) /
       100,
   );
+  const cpuRatios = serverRounds.map(
+    (row, round) =>
+      Math.round((row.cpuMsPerRequest / (baselineRounds[round]?.cpuMsPerRequest ?? 1)) * 100) / 100,
+  );
   return {
     ...middle,
+    cpuRatios,
     requestsPerSecond:
       Math.round(median(serverRounds.map((row) => row.requestsPerSecond)) * 10) / 10,
     peakRssMb: Math.max(...serverRounds.map((row) => row.peakRssMb)),
@@ -277,8 +299,46 @@ const BASELINE_KINDS: ReadonlySet<unknown> = new Set([
   'prepaid',
 ]);
 
+type Provider = Record<string, unknown> & {
+  id: string;
+  kind: string;
+  baseUrl: string;
+  credentials: Record<string, string>;
+};
+
+/** The dashboard's providers as the rest kind expresses them (test/rest-examples.ts). */
+const AS_REST: Record<string, (provider: Provider) => Record<string, unknown>> = {
+  pik: (p) =>
+    pikAsRest(p.baseUrl, { id: p.id, ...(p.credentials as { appId: string; appSecret: string }) }),
+  merchant: (p) =>
+    merchantAsRest(p.baseUrl, {
+      id: p.id,
+      ...(p.credentials as { clientId: string; clientSecret: string }),
+    }),
+  wallet: (p) =>
+    walletAsRest(p.baseUrl, {
+      id: p.id,
+      walletId: p.walletId as string,
+      ...(p.credentials as { apiKey: string }),
+    }),
+  prepaid: (p) =>
+    prepaidAsRest(p.baseUrl, {
+      id: p.id,
+      currency: p.currency as string,
+      ...(p.credentials as { devKey: string; devSecret: string }),
+    }),
+};
+
+interface ConfigVariant {
+  coalesce: boolean;
+  /** Providers the rest kind can express are configured as rest providers. */
+  rest?: boolean;
+  /** `server.metrics.enabled`; default left to the server (on). */
+  metrics?: boolean;
+}
+
 /** The bench configuration: one provider of each kind, on the sandbox, with the demo accounts. */
-function writeConfig(sandboxUrl: string, coalesce: boolean): string {
+function writeConfig(sandboxUrl: string, variant: ConfigVariant): string {
   const demo = JSON.parse(
     execFileSync(
       process.execPath,
@@ -289,13 +349,26 @@ function writeConfig(sandboxUrl: string, coalesce: boolean): string {
       ],
       { cwd: ROOT, encoding: 'utf8' },
     ),
-  ) as { providers: Record<string, unknown>[] };
+  ) as { providers: Provider[] };
   const providers = demo.providers
     .filter((provider) => provider.id !== 'voice' && BASELINE_KINDS.has(provider.kind))
-    .map((provider) => ({ ...provider, coalesceReads: coalesce }));
+    .map((provider) => {
+      const asRest = variant.rest === true ? AS_REST[provider.kind] : undefined;
+      // The demo's name, so that only the kind differs in the answer.
+      const configured =
+        asRest === undefined ? provider : { ...asRest(provider), name: provider.name };
+      return {
+        ...configured,
+        coalesceReads: variant.coalesce,
+      };
+    });
   const dir = mkdtempSync(join(tmpdir(), 'balance-bench-'));
-  const path = join(dir, `config-${coalesce ? 'coalesce' : 'plain'}.json`);
-  writeFileSync(path, JSON.stringify({ server: { logLevel: 'warn' }, providers }));
+  const path = join(dir, 'config.json');
+  const server = {
+    logLevel: 'warn',
+    ...(variant.metrics === undefined ? {} : { metrics: { enabled: variant.metrics } }),
+  };
+  writeFileSync(path, JSON.stringify({ server, providers }));
   return path;
 }
 
@@ -307,12 +380,19 @@ async function checkSameAnswer(balanceUrl: string, baselineUrl: string): Promise
       headers: { 'content-type': 'application/json' },
       body: GRAPHQL_BODY,
     });
-    return (await response.text()).replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"-"');
+    // A provider's kind is the one field a rest provider answers differently from its built-in
+    // kind (REST); every other field must be the same.
+    return (await response.text())
+      .replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"-"')
+      .replace(/"kind":"(PIK|MERCHANT|WALLET|PREPAID|REST)"/g, '"kind":"-"');
   };
   const [ours, theirs] = await Promise.all([ask(balanceUrl), ask(baselineUrl)]);
   if (ours !== theirs) {
+    let at = 0;
+    while (ours[at] === theirs[at]) at += 1;
+    const from = Math.max(0, at - 200);
     throw new Error(
-      `the baseline answers differently:\n${ours.slice(0, 400)}\n${theirs.slice(0, 400)}`,
+      `the servers answer differently from character ${at}:\n${ours.slice(from, at + 200)}\n${theirs.slice(from, at + 200)}`,
     );
   }
 }
@@ -337,26 +417,30 @@ async function main(): Promise<void> {
       ],
       /listening on (http:\/\/\S+)/,
     );
-    const plainConfig = writeConfig(sandbox.url, false);
-    const coalesceConfig = writeConfig(sandbox.url, true);
+    const plainConfig = writeConfig(sandbox.url, { coalesce: false });
+    const coalesceConfig = writeConfig(sandbox.url, { coalesce: true });
     const providers = 5;
-    const servers: { name: string; args: string[]; pattern: RegExp }[] = [
-      {
-        name: 'baseline',
-        args: ['bench/baseline-server.mjs', plainConfig],
-        pattern: /listening on (http:\/\/\S+)/,
-      },
-      {
-        name: 'balance-api',
-        args: ['bin/balance-api.js', 'serve', '--config', plainConfig, '--port', '0'],
-        pattern: /GraphiQL at (http:\/\/\S+\/graphql)/,
-      },
-      {
-        name: 'balance-api+coalescing',
-        args: ['bin/balance-api.js', 'serve', '--config', coalesceConfig, '--port', '0'],
-        pattern: /GraphiQL at (http:\/\/\S+\/graphql)/,
-      },
+    const serve = (config: string) => [
+      'bin/balance-api.js',
+      'serve',
+      '--config',
+      config,
+      '--port',
+      '0',
     ];
+    const listening = /GraphiQL at (http:\/\/\S+\/graphql)/;
+    const servers: Server[] =
+      values.compare === undefined
+        ? [
+            {
+              name: 'baseline',
+              args: ['bench/baseline-server.mjs', plainConfig],
+              pattern: /listening on (http:\/\/\S+)/,
+            },
+            { name: 'balance-api', args: serve(plainConfig), pattern: listening },
+            { name: 'balance-api+coalescing', args: serve(coalesceConfig), pattern: listening },
+          ]
+        : await comparedServers(values.compare, sandbox.url, serve, listening);
     if (values.soak) {
       const server = await start(servers[1]?.args ?? [], /GraphiQL at (http:\/\/\S+\/graphql)/);
       const pid = server.child.pid as number;
@@ -378,7 +462,8 @@ async function main(): Promise<void> {
       await server.stop();
     } else {
       const running: Running[] = [];
-      for (const server of servers) running.push(await start(server.args, server.pattern));
+      for (const server of servers)
+        running.push(await start(server.args, server.pattern, server.env));
       await checkSameAnswer(running[1]?.url as string, running[0]?.url as string);
       for (const concurrency of concurrencies) {
         const measured: Row[][] = servers.map(() => []);
@@ -400,33 +485,114 @@ async function main(): Promise<void> {
           }
         }
         const baselineRounds = measured[0] ?? [];
-        for (const serverRounds of measured) rows.push(summarize(serverRounds, baselineRounds));
+        for (const [index, serverRounds] of measured.entries()) {
+          rows.push({ ...summarize(serverRounds, baselineRounds), reference: index === 0 });
+        }
       }
       for (const server of running) await server.stop();
     }
     await sandbox.stop();
+    for (const server of servers) await server.cleanup?.();
   }
   report(rows, soak);
+}
+
+interface Server {
+  name: string;
+  args: string[];
+  pattern: RegExp;
+  env?: NodeJS.ProcessEnv;
+  cleanup?: () => Promise<void>;
+}
+
+/** The two servers of `--compare`: the reference first (the ratios' 1), then the variant. */
+async function comparedServers(
+  compare: string,
+  sandboxUrl: string,
+  serve: (config: string) => string[],
+  pattern: RegExp,
+): Promise<Server[]> {
+  const plain = writeConfig(sandboxUrl, { coalesce: false });
+  switch (compare) {
+    case 'rest':
+      return [
+        { name: 'built-in kinds', args: serve(plain), pattern },
+        {
+          name: 'as rest',
+          args: serve(writeConfig(sandboxUrl, { coalesce: false, rest: true })),
+          pattern,
+        },
+      ];
+    case 'metrics':
+      return [
+        {
+          name: 'metrics off',
+          args: serve(writeConfig(sandboxUrl, { coalesce: false, metrics: false })),
+          pattern,
+        },
+        {
+          name: 'metrics on',
+          args: serve(writeConfig(sandboxUrl, { coalesce: false, metrics: true })),
+          pattern,
+        },
+      ];
+    case 'tracing': {
+      const sink = await start(['bench/otlp-sink.mjs'], /listening on (http:\/\/\S+)/);
+      return [
+        { name: 'tracing off', args: serve(plain), pattern },
+        {
+          name: 'tracing on (every span exported)',
+          args: serve(plain),
+          pattern,
+          env: {
+            OTEL_TRACES_EXPORTER: 'otlp',
+            OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+            OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+            OTEL_TRACES_SAMPLER: 'always_on',
+            OTEL_SERVICE_NAME: 'balance-api-bench',
+          },
+          cleanup: () => sink.stop(),
+        },
+      ];
+    }
+    default:
+      throw new Error(`--compare ${compare}: expected rest, metrics or tracing`);
+  }
 }
 
 function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   const flags = nodeFlags.length === 0 ? 'no Node flags' : `Node flags ${nodeFlags.join(' ')}`;
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${flags}`;
   /** The median of the rounds' ratios, and their range when they differ. */
-  const ratioOf = (row: Row) => {
-    const ratios = row.ratios ?? [];
+  const ratioOf = (row: Row, which: 'ratios' | 'cpuRatios' = 'ratios') => {
+    const ratios = row[which] ?? [];
     const low = Math.min(...ratios);
     const high = Math.max(...ratios);
     const middle = Math.round(median(ratios) * 100) / 100;
     return low === high ? `${middle}` : `${middle} (${low}–${high})`;
   };
+  const reference = values.compare === undefined ? 'baseline' : 'the first server';
   const lines = [
-    '| latency | concurrency | server | req/s (median) | mean ms | p50 ms | p99 ms | balance calls / request / provider | server CPU ms / request | peak RSS MB | × baseline (median, range) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (row) =>
-        `| ${row.latencyMs} ms | ${row.concurrency} | ${row.server} | ${row.requestsPerSecond} | ${row.meanMs} | ${row.p50Ms} | ${row.p99Ms} | ${row.callsPerRequestPerProvider} | ${row.cpuMsPerRequest} | ${row.peakRssMb} | ${row.server === 'baseline' ? '1' : ratioOf(row)} |`,
-    ),
+    `| latency | concurrency | server | req/s (median) | mean ms | p50 ms | p99 ms | balance calls / request / provider | server CPU ms / request | peak RSS MB | × ${reference} (median, range) |${values.compare === undefined ? '' : ' CPU / request × the first server |'}`,
+    `|---|---|---|---|---|---|---|---|---|---|---|${values.compare === undefined ? '' : '---|'}`,
+    ...rows.map((row) => {
+      const first = row.reference === true;
+      const cells = [
+        `${row.latencyMs} ms`,
+        row.concurrency,
+        row.server,
+        row.requestsPerSecond,
+        row.meanMs,
+        row.p50Ms,
+        row.p99Ms,
+        row.callsPerRequestPerProvider,
+        row.cpuMsPerRequest,
+        row.peakRssMb,
+        first ? '1' : ratioOf(row),
+        ...(values.compare === undefined ? [] : [first ? '1' : ratioOf(row, 'cpuRatios')]),
+      ];
+      return `| ${cells.join(' | ')} |`;
+    }),
   ];
   const soakLines =
     soak.length === 0
@@ -440,11 +606,20 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   if (lines.length > 2) console.log(lines.join('\n'));
   if (soakLines.length > 0) console.log(soakLines.join('\n'));
   const results = { date: new Date().toISOString(), machine, seconds, rounds, rows, soak };
-  const file = new URL(values.soak ? 'results/soak.json' : 'results/latest.json', import.meta.url);
+  const name = values.soak
+    ? 'soak'
+    : values.compare === undefined
+      ? 'latest'
+      : `compare-${values.compare}`;
+  const file = new URL(`results/${name}.json`, import.meta.url);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   const markdownPath = new URL('../BENCHMARKS.md', import.meta.url);
   let markdown = readFileSync(markdownPath, 'utf8');
-  const section = values.soak ? 'soak' : 'table';
+  const section = values.soak
+    ? 'soak'
+    : values.compare === undefined
+      ? 'table'
+      : `compare-${values.compare}`;
   const begin = `<!-- bench:${section}:begin -->`;
   const end = `<!-- bench:${section}:end -->`;
   const body = `${begin}\nMeasured ${results.date.slice(0, 10)} on ${machine}, ${values.soak ? `${values['soak-seconds']} s at concurrency 50, 5 ms latency` : `the median of ${rounds} interleaved rounds of ${seconds} s per row, after a ${warmupSeconds} s warm-up`}.\n\n${(values.soak ? soakLines : lines).join('\n')}\n${end}`;
