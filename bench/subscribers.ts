@@ -11,7 +11,9 @@
  * Prints and writes to bench/results/subscribers.json: upstream reads per interval (target 1),
  * the time from the sandbox answering the read that sees a change to each subscriber reading its
  * event (p50, p99 and the last subscriber, per change, then the median over changes; target p99
- * under 250 ms), the RSS of balance-api per subscriber (target under 20 KB), and its RSS over a
+ * under 250 ms), the RSS of balance-api per subscriber (target under 20 KB: as read, and after a
+ * full garbage collection at both readings, asked of the server through its loopback inspector;
+ * the JS heap per subscriber too), and its RSS over a
  * soak of `--soak-seconds` (default 60) of changes, to show no growth. A benchmark: nothing is
  * asserted. BENCHMARKS.md is not written: its table is the README's to update.
  */
@@ -20,6 +22,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -71,29 +74,90 @@ const LAUNCHER_FLAGS = (
   .split(' ')
   .filter((flag) => flag !== '');
 
-function startServer(configPath: string): Promise<{ child: ChildProcess; url: string }> {
+interface Started {
+  child: ChildProcess;
+  url: string;
+  /** The server's inspector, to ask it for a full garbage collection before measuring memory. */
+  inspector: string;
+}
+
+/**
+ * balance-api with its inspector on a loopback port: the bench only uses it to run a full garbage
+ * collection before each memory reading, so that garbage not yet collected (and how big the young
+ * generation happens to have grown) does not count as the subscribers' memory.
+ */
+function startServer(configPath: string): Promise<Started> {
   const child = spawn(
     process.execPath,
-    [...LAUNCHER_FLAGS, 'bin/balance-api.js', 'serve', '--config', configPath, '--port', '0'],
+    [
+      ...LAUNCHER_FLAGS,
+      '--inspect=127.0.0.1:0',
+      'bin/balance-api.js',
+      'serve',
+      '--config',
+      configPath,
+      '--port',
+      '0',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(/GraphiQL at (http:\/\/\S+\/graphql)/);
-      if (match?.[1]) {
+    const check = () => {
+      const url = output.match(/GraphiQL at (http:\/\/\S+\/graphql)/)?.[1];
+      const inspector = output.match(/Debugger listening on (ws:\/\/\S+)/)?.[1];
+      if (url !== undefined && inspector !== undefined) {
         child.stdout?.off('data', onData);
         child.stdout?.resume();
-        resolve({ child, url: match[1] });
+        resolve({ child, url, inspector });
       }
+    };
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      check();
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
+      check();
     });
     child.once('exit', (code) => reject(new Error(`balance-api exited with ${code}:\n${output}`)));
   });
+}
+
+/** A full garbage collection in the server (twice: the second frees what the first's finalizers let go), then its memory. */
+async function collectGarbage(inspector: string): Promise<{ heapUsedKb: number }> {
+  const socket = new WebSocket(inspector);
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  let id = 0;
+  const call = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      id += 1;
+      const mine = id;
+      const onMessage = (data: WebSocket.RawData) => {
+        const message = JSON.parse(data.toString()) as {
+          id?: number;
+          result?: Record<string, unknown>;
+        };
+        if (message.id === mine) {
+          socket.off('message', onMessage);
+          resolve(message.result ?? {});
+        }
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id: mine, method, params }));
+    });
+  await call('HeapProfiler.collectGarbage');
+  await call('HeapProfiler.collectGarbage');
+  const usage = (await call('Runtime.evaluate', {
+    expression: 'process.memoryUsage().heapUsed',
+    returnByValue: true,
+  })) as { result?: { value?: number } };
+  socket.close();
+  return { heapUsedKb: Math.round((usage.result?.value ?? Number.NaN) / 1024) };
 }
 
 /** One SSE subscriber on a raw socket: counts `event: next` blocks as they arrive. */
@@ -184,6 +248,8 @@ export async function runSubscribers(options: SubscribersOptions): Promise<void>
   });
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const idleKb = rssKbOf(pid);
+  const idleHeap = await collectGarbage(server.inspector);
+  const idleAfterGcKb = rssKbOf(pid);
 
   const clients: Client[] = [];
   for (let start = 0; start < n; start += 500) {
@@ -195,6 +261,8 @@ export async function runSubscribers(options: SubscribersOptions): Promise<void>
   await waitFor(() => clients.every((client) => client.events >= 1), 'every SNAPSHOT');
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const subscribedKb = rssKbOf(pid);
+  const subscribedHeap = await collectGarbage(server.inspector);
+  const subscribedAfterGcKb = rssKbOf(pid);
 
   const usd = data.pik.customers[0]?.records.find((record) => record.currencyCode === 'USD');
   if (usd === undefined) throw new Error('the demo data has no PIK USD balance');
@@ -259,8 +327,17 @@ export async function runSubscribers(options: SubscribersOptions): Promise<void>
       lastSubscriber: round(median(latencies.map((entry) => entry.last))),
       worstP99: round(Math.max(...latencies.map((entry) => entry.p99))),
     },
-    rssKb: { idle: idleKb, subscribed: subscribedKb },
+    rssKb: {
+      idle: idleKb,
+      subscribed: subscribedKb,
+      idleAfterGc: idleAfterGcKb,
+      subscribedAfterGc: subscribedAfterGcKb,
+    },
+    /** RSS as read, garbage not yet collected included. */
     rssKbPerSubscriber: round((subscribedKb - idleKb) / n, 2),
+    /** RSS after a full garbage collection at both readings: what the subscribers hold. */
+    rssKbPerSubscriberAfterGc: round((subscribedAfterGcKb - idleAfterGcKb) / n, 2),
+    heapKbPerSubscriberAfterGc: round((subscribedHeap.heapUsedKb - idleHeap.heapUsedKb) / n, 2),
     soak: soakRss,
   };
   console.log(JSON.stringify(results, null, 2));
