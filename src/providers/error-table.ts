@@ -7,6 +7,7 @@ import {
 import type { UpstreamResponse } from '../upstream/http.js';
 import { errorForStatus } from '../upstream/http-errors.js';
 import { expectRecord, isRecord, parseLosslessJson, readCode } from '../upstream/json.js';
+import { answerRefused } from '../upstream/observer.js';
 
 /**
  * Each kind maps its upstream answers through tables of rows (STYLE.md habit 8): a row matches a
@@ -140,6 +141,21 @@ export type ErrorTable<C = object> = readonly ErrorRow<C>[];
  * status mapping) gives. `onDropSession` runs before a row that ends the session throws.
  */
 export function settleAnswer<C extends object>(
+  table: ErrorTable<C>,
+  answer: UpstreamAnswer,
+  context: AnswerContext & C,
+  onDropSession?: () => void,
+): 'answer' | 'absent' {
+  try {
+    return settleByTable(table, answer, context, onDropSession);
+  } catch (error) {
+    // The call is counted under the code its answer maps to, an error under HTTP 200 included.
+    answerRefused(answer.response, error);
+    throw error;
+  }
+}
+
+function settleByTable<C extends object>(
   table: ErrorTable<C>,
   answer: UpstreamAnswer,
   context: AnswerContext & C,

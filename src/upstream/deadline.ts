@@ -1,3 +1,5 @@
+import type { ReadScope } from './observer.js';
+
 /**
  * The deadline of a provider read and the signal that stops its calls. Deadlines are
  * `performance.now()` times: monotonic, so a wall clock set back or forward never cuts a read
@@ -9,6 +11,8 @@ export interface ReadBound {
   deadlineAt?: number | undefined;
   /** Aborts at `deadlineAt` (with a TimeoutError), or sooner when the read is given up. */
   signal?: StopSignal | undefined;
+  /** The read the calls belong to, where an observer watches it (metrics, traces). */
+  scope?: ReadScope | undefined;
 }
 
 /** What an upstream call listens to for being given up: an AbortSignal, or a ReadStop. */
@@ -69,9 +73,17 @@ export function atDeadline(bound: ReadBound): boolean {
  * later deadline would fire too late for the sooner one.
  */
 export function narrower(a: ReadBound, b: ReadBound): ReadBound {
-  if (a.deadlineAt === undefined) return b;
-  if (b.deadlineAt === undefined) return a;
-  return b.deadlineAt <= a.deadlineAt ? b : a;
+  const sooner =
+    a.deadlineAt === undefined
+      ? b
+      : b.deadlineAt === undefined
+        ? a
+        : b.deadlineAt <= a.deadlineAt
+          ? b
+          : a;
+  // The read the calls belong to stays theirs, whichever bound is sooner.
+  const scope = b.scope ?? a.scope;
+  return sooner.scope === scope ? sooner : { ...sooner, scope };
 }
 
 export function noop(): void {}

@@ -11,6 +11,7 @@ import {
 import { UpstreamError } from './errors.js';
 import { exchange } from './exchange.js';
 import { timeoutError, tooLargeError, toUpstreamError } from './http-errors.js';
+import type { CallWatch, ProviderObserver } from './observer.js';
 import { createReadRetries, type RetryOptions } from './retry-policy.js';
 
 /** Largest upstream body read before the call fails with UPSTREAM_BAD_RESPONSE. */
@@ -40,13 +41,35 @@ export interface UpstreamRequest {
   headers?: Record<string, string> | (() => Record<string, string>);
   /** Sent as application/json. */
   json?: unknown;
-  /** A short name for logs, e.g. "login" or "balance-list"; never contains a secret. */
+  /** Sent as application/x-www-form-urlencoded (RFC 6749 token requests); not with `json`. */
+  form?: Readonly<Record<string, string>>;
+  /**
+   * An absolute URL instead of the base URL and `path` (an OAuth2 token endpoint on a host of
+   * its own); `query` still applies. Default: the base URL and `path`.
+   */
+  url?: string;
+  /**
+   * The path before its values were put in (`/api/v1/balance/{currencyCode}`), for traces'
+   * `url.template`; default the path itself. Its query, if any, is never recorded.
+   */
+  template?: string;
+  /**
+   * The call's short name for logs and metrics: the kind's `paths` key (`login`, `balances`,
+   * `balanceByCurrency`...); never contains a secret.
+   */
   route: string;
   /**
    * "read": retried on transient failures (even a POST, such as the wallet's balance read).
    * "never": logins and anything else that must not be repeated automatically. Default "read".
    */
   retry?: 'read' | 'never';
+}
+
+/** The attempts of one call, where an observer watches them. */
+interface Tries {
+  count: number;
+  previous: CallWatch | undefined;
+  template: string;
 }
 
 export interface UpstreamResponse {
@@ -66,6 +89,8 @@ export interface UpstreamHttpOptions {
   /** When reads are tried again; default two retries, 100 ms backoff, Retry-After up to 2 s. */
   retry?: RetryOptions;
   log?: Logger | undefined;
+  /** Told of every attempt (metrics, traces); default none. */
+  observer?: ProviderObserver | undefined;
 }
 
 /** Sends requests to one provider's base URL under its deadline, size cap and retry policy. */
@@ -83,7 +108,8 @@ export interface UpstreamHttp {
 export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
   const base = options.baseUrl.replace(/\/+$/, '');
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const { providerId, timeoutMs: callTimeoutMs } = options;
+  const { providerId, timeoutMs: callTimeoutMs, observer } = options;
+  const basePath = new URL(base).pathname.replace(/\/+$/, '');
   const retries = createReadRetries(options.retry, callTimeoutMs);
   const failure = (error: unknown, status: number | undefined): UpstreamError =>
     toUpstreamError(error, providerId, callTimeoutMs, status);
@@ -95,6 +121,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     url: URL,
     body: string | undefined,
     bound: ReadBound,
+    tries: Tries | undefined,
   ): Promise<UpstreamResponse> {
     const { deadlineAt } = bound;
     const timeoutMs = Math.ceil(Math.min(callTimeoutMs, leftUntil(deadlineAt) ?? callTimeoutMs));
@@ -104,7 +131,14 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       ...(typeof upstreamRequest.headers === 'function'
         ? upstreamRequest.headers()
         : upstreamRequest.headers),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined
+        ? {}
+        : {
+            'content-type':
+              upstreamRequest.form === undefined
+                ? 'application/json'
+                : 'application/x-www-form-urlencoded',
+          }),
     };
     // The read's signal fires at its deadline, which is never later than this call's own
     // (`within` only narrows). Without one, one timer for the whole call, cleared when it ends
@@ -113,8 +147,26 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       bound.signal !== undefined && deadlineAt !== undefined
         ? { signal: bound.signal, clear: noop }
         : deadlineSignal(timeoutMs);
+    let watch: CallWatch | undefined;
+    if (tries !== undefined && observer !== undefined) {
+      // The answer before this one is retried, so no table will read it.
+      tries.previous?.superseded();
+      tries.count += 1;
+      watch = observer.call(
+        {
+          route: upstreamRequest.route,
+          method: upstreamRequest.method,
+          url,
+          template: tries.template,
+          attempt: tries.count,
+        },
+        headers,
+        bound.scope,
+      );
+      tries.previous = watch;
+    }
     try {
-      return await exchange(
+      const response = await exchange(
         options.dispatcher,
         url,
         {
@@ -128,19 +180,41 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         failure,
         tooLarge,
       );
+      watch?.answered(response);
+      return response;
+    } catch (error) {
+      watch?.failed(error);
+      throw error;
     } finally {
       deadline.clear();
     }
   }
 
+  /** The path template of a call as traces record it: under the base URL's path, no query. */
+  const templateOf = (upstreamRequest: UpstreamRequest, url: URL): string => {
+    const template =
+      upstreamRequest.template ??
+      (upstreamRequest.url === undefined ? upstreamRequest.path : url.pathname);
+    const bare = template.split('?', 1)[0] ?? '';
+    return upstreamRequest.url === undefined ? basePath + bare : bare;
+  };
+
   async function send(upstreamRequest: UpstreamRequest, bound: ReadBound) {
-    const url = new URL(base + upstreamRequest.path);
+    const url = new URL(upstreamRequest.url ?? base + upstreamRequest.path);
     for (const [key, value] of Object.entries(upstreamRequest.query ?? {})) {
       url.searchParams.set(key, value);
     }
     const body =
-      upstreamRequest.json === undefined ? undefined : JSON.stringify(upstreamRequest.json);
-    const tryOnce = () => attempt(upstreamRequest, url, body, bound);
+      upstreamRequest.form !== undefined
+        ? new URLSearchParams(upstreamRequest.form).toString()
+        : upstreamRequest.json === undefined
+          ? undefined
+          : JSON.stringify(upstreamRequest.json);
+    const tries: Tries | undefined =
+      observer === undefined
+        ? undefined
+        : { count: 0, previous: undefined, template: templateOf(upstreamRequest, url) };
+    const tryOnce = () => attempt(upstreamRequest, url, body, bound, tries);
     const started = performance.now();
     let attempts = 1;
     let status: number | undefined;

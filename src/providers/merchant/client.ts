@@ -35,7 +35,7 @@ export async function fetchMerchantBalances(
     method: 'GET',
     path: config.paths.balances ?? MERCHANT_BALANCES_PATH,
     headers: { authorization: `Bearer ${token}` },
-    route: 'balance',
+    route: 'balances',
   });
   const answer = readAnswer(response, MERCHANT_ENVELOPE);
   settleAnswer(

@@ -21,7 +21,7 @@ export async function fetchPikBalanceList(
     method: 'GET',
     path: config.paths.balanceList ?? PIK_BALANCE_LIST_PATH,
     headers: { authorization: `Bearer ${token}` },
-    route: 'balance-list',
+    route: 'balanceList',
   });
   const what = 'the balance list';
   const answer = readAnswer(response, PIK_ENVELOPE);
@@ -40,8 +40,9 @@ export async function fetchPikBalanceByCurrency(
   const response = await http.send({
     method: 'GET',
     path: template.replace('{currencyCode}', () => currencyPathSegment(config.id, currency)),
+    template,
     headers: { authorization: `Bearer ${token}` },
-    route: 'balance-by-currency',
+    route: 'balanceByCurrency',
   });
   const what = 'the balance by currency';
   const answer = readAnswer(response, PIK_ENVELOPE);

@@ -32,7 +32,10 @@ export type RestAuthorizer =
   | { kind: 'static'; call: RestCallAuth }
   | {
       kind: 'session';
-      /** Logs in: the token and when it stops being accepted. */
+      /**
+       * Logs in through `http` (the read's transport, bounded already): the token and when it
+       * stops being accepted. `bound` is the read's, which `http` already carries.
+       */
       login(http: UpstreamHttp, bound: ReadBound): Promise<SessionToken>;
       /** What a balance call carries with `token`. */
       withToken(token: string): RestCallAuth;
@@ -51,12 +54,15 @@ export interface RestAuthOptions {
   config: RestConfig;
   settle: RestAnswerReader;
   now: () => number;
-  /** Form-encoded logins (every OAuth2 token request) go through it. */
-  sendForm: FormSender | undefined;
+  /**
+   * Unused: form-encoded logins (every OAuth2 token request) go through the provider's transport
+   * as every other call does, metered and traced there. Accepted until no caller passes it.
+   */
+  sendForm?: FormSender | undefined;
 }
 
 export function createRestAuthorizer(options: RestAuthOptions): RestAuthorizer {
-  const { config, settle, now, sendForm } = options;
+  const { config, settle, now } = options;
   const { auth, credentials } = config;
   const values = { credentials };
   const render = (text: string) => compileTemplate(text, config, false)(values);
@@ -144,11 +150,19 @@ export function createRestAuthorizer(options: RestAuthOptions): RestAuthorizer {
       rotateHeader: undefined,
       lifetimeMs: () => lastLifetimeMs,
       withToken,
-      async login(_http, bound) {
-        const response = await formSender(sendForm, config.id)(
-          { method: 'POST', path, url: auth.tokenUrl, headers, form, route: 'login' },
-          bound,
-        );
+      async login(http) {
+        // A token endpoint on a host of its own is reached through the same transport: the same
+        // deadline, body cap, metrics and traces as the provider's other calls.
+        const response = await http.send({
+          method: 'POST',
+          path,
+          ...(auth.tokenUrl === undefined ? {} : { url: auth.tokenUrl }),
+          headers,
+          form,
+          route: 'login',
+          // A login is never repeated automatically.
+          retry: 'never',
+        });
         return grant(response, OAUTH_TOKEN, (body, token) =>
           readPointer(body, OAUTH_EXPIRES_IN) === undefined
             ? fallback(body, token)
@@ -169,29 +183,22 @@ export function createRestAuthorizer(options: RestAuthOptions): RestAuthorizer {
     rotateHeader: auth.rotateHeader,
     lifetimeMs: () => lastLifetimeMs,
     withToken,
-    async login(http, bound) {
+    async login(http) {
       const loginPath = withQuery(path, Object.entries(query(values)));
-      const response =
-        auth.bodyFormat === 'form' && body !== undefined
-          ? await formSender(sendForm, config.id)(
-              {
-                method: 'POST',
-                path: loginPath,
-                headers: headers(values),
-                form: body(values) as Record<string, string>,
-                route: 'login',
-              },
-              bound,
-            )
-          : await http.send({
-              method: auth.method,
-              path: loginPath,
-              headers: headers(values),
-              ...(body === undefined ? {} : { json: body(values) }),
-              route: 'login',
-              // A login is never repeated automatically.
-              retry: 'never',
-            });
+      const form = auth.bodyFormat === 'form' && body !== undefined;
+      const response = await http.send({
+        method: form ? 'POST' : auth.method,
+        path: loginPath,
+        headers: headers(values),
+        ...(body === undefined
+          ? {}
+          : form
+            ? { form: body(values) as Record<string, string> }
+            : { json: body(values) }),
+        route: 'login',
+        // A login is never repeated automatically.
+        retry: 'never',
+      });
       return grant(response, tokenAt, lifetime);
     },
   };
@@ -215,13 +222,6 @@ function compileTemplateMap(
     ([key, text]) => [key, compileTemplate(text, config, false)] as const,
   );
   return (values) => Object.fromEntries(entries.map(([key, render]) => [key, render(values)]));
-}
-
-function formSender(sendForm: FormSender | undefined, providerId: string): FormSender {
-  if (sendForm === undefined) {
-    throw new Error(`${providerId}: form-encoded logins need the shared dispatcher`);
-  }
-  return sendForm;
 }
 
 function basic(user: string, password: string): string {

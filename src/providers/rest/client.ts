@@ -194,9 +194,11 @@ export function createRestBalanceReader(
         byCurrency.path.replace('{currency}', () => currencySegment(providerId, code)),
         parts.parameters,
       ),
+      template: byCurrency.path,
       headers: parts.headers,
       ...(json === undefined ? {} : { json }),
-      route: 'balance-by-currency',
+      // The balances path, with the currency in it.
+      route: 'balances',
     });
     const read = (accounts: NormalizedAccount[]): RestRead => ({
       accounts,

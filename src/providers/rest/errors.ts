@@ -8,6 +8,7 @@ import {
 import type { UpstreamResponse } from '../../upstream/http.js';
 import { MAX_RETRY_AFTER_SECONDS, readRetryAfterSeconds } from '../../upstream/http-errors.js';
 import { parseLosslessJson } from '../../upstream/json.js';
+import { answerRefused } from '../../upstream/observer.js';
 import type { RestConfig, RestErrorRow } from './config.js';
 import { type JsonPointer, parsePointer, readPointer } from './pointer.js';
 
@@ -70,7 +71,7 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
   // Codes the configuration names may be quoted in messages; other body text never is.
   const namedCodes = [...success, ...rows.flatMap((row) => row.codes ?? [])];
 
-  return (response, { call, what, oauth = false }) => {
+  const settle: RestAnswerReader = (response, { call, what, oauth = false }) => {
     const { status } = response;
     let body: unknown;
     let parseError: ContractViolation | undefined;
@@ -215,6 +216,15 @@ export function createRestAnswerReader(config: RestConfig): RestAnswerReader {
         `${providerId}: the provider rejected the login (${text}); check the credentials`,
         options,
       );
+    }
+  };
+  return (response, call) => {
+    try {
+      return settle(response, call);
+    } catch (error) {
+      // The call is counted under the code its answer maps to, an error under HTTP 200 included.
+      answerRefused(response, error);
+      throw error;
     }
   };
 

@@ -1,0 +1,101 @@
+import { UpstreamError, type UpstreamErrorCode } from './errors.js';
+import type { UpstreamResponse } from './http.js';
+
+/**
+ * What the transport and the provider reader tell an observer (metrics, traces) about one
+ * provider. The hooks are optional: with neither metrics nor tracing on, a provider has no
+ * observer and every hook is one `undefined` check.
+ */
+
+/** How one upstream call ended: `ok`, or the contract code its answer (or its failure) maps to. */
+export type CallOutcome = 'ok' | UpstreamErrorCode;
+
+/** Where a provider read's answer came from. */
+export type ReadSource = 'upstream' | 'coalesced' | 'cache' | 'stale';
+
+/** One attempt of one upstream call, as the transport sends it. */
+export interface UpstreamCallInfo {
+  /** The call's short name (`login`, `balances`...): the kind's `paths` key. */
+  route: string;
+  method: string;
+  /** Where it goes; its query may hold a credential, so only origin parts are ever recorded. */
+  url: URL;
+  /** The path template without a query (`/api/v1/balance/{currencyCode}`). */
+  template: string;
+  /** 1 for the first try, 2 for the first retry... */
+  attempt: number;
+}
+
+/** One attempt under way. */
+export interface CallWatch {
+  /** An answer came: its outcome is judged later, where the kind's error table reads it. */
+  answered(response: UpstreamResponse): void;
+  /** The attempt ended without an answer to judge (a timeout, a reset, a body too large). */
+  failed(error: unknown): void;
+  /**
+   * The transport tries again after this answer (a transient status): its outcome is the
+   * status's shared meaning, since no table will read it.
+   */
+  superseded(): void;
+}
+
+/** One upstream read of a provider: the calls it made, judged when the read settles. */
+export interface ReadScope {
+  /** A call's answer awaiting its judgment; the scope settles it when the read ends. */
+  hold(call: HeldCall): void;
+  /** An error already counted against a call: the read's failure is not counted again. */
+  counted(error: unknown): void;
+}
+
+/** An answered call whose outcome is still to be judged. */
+export interface HeldCall {
+  /** Settles it with `outcome` (`error`: what its table threw); later calls do nothing. */
+  settle(outcome: CallOutcome, error?: unknown): void;
+  readonly settled: boolean;
+}
+
+export interface ProviderObserver {
+  /**
+   * An attempt starts: the watch of it. May add headers (the trace context) to `headers`.
+   * `scope` is the read the call belongs to, when it belongs to one.
+   */
+  call(info: UpstreamCallInfo, headers: Record<string, string>, scope?: ReadScope): CallWatch;
+  /** A read answered from the freshness window. */
+  cached(): void;
+  /** A read joined one under way; `read` settles with it. */
+  joined(read: Promise<unknown>): void;
+  /** An upstream read starts; a subscription poll (`poll`) is a trace of its own. */
+  upstream(poll: boolean): UpstreamReadWatch;
+}
+
+/** One upstream read under way. */
+export interface UpstreamReadWatch {
+  /** Handed to the read's calls through its bound. */
+  readonly scope: ReadScope;
+  /**
+   * The adapter's work ended (`error` when it failed): the calls still held are settled, a broken
+   * body's UPSTREAM_BAD_RESPONSE going to the last answer no table had refused.
+   */
+  callsDone(error?: unknown): void;
+  /** The read settled: from upstream, or from the stale-if-error window, or failed. */
+  ended(source: 'upstream' | 'stale', error?: unknown): void;
+}
+
+/** Judgments waiting for answers, by answer: set by the transport, read by the error tables. */
+const awaitingJudgment = new WeakMap<UpstreamResponse, HeldCall>();
+
+/** The transport holds `response` for judgment (only where an observer watches it). */
+export function holdForJudgment(response: UpstreamResponse, call: HeldCall): void {
+  awaitingJudgment.set(response, call);
+}
+
+/**
+ * A kind's error table refused `response` with `error`: the call is counted under its code. An
+ * answer no observer holds costs one WeakMap lookup.
+ */
+export function answerRefused(response: UpstreamResponse, error: unknown): void {
+  const held = awaitingJudgment.get(response);
+  if (held === undefined || !(error instanceof UpstreamError)) return;
+  awaitingJudgment.delete(response);
+  held.settle(error.code, error);
+}
