@@ -28,6 +28,34 @@ export interface CallerAuthenticator {
   authenticate(authorization: string | null): Promise<CallerAuthResult>;
 }
 
+/** An authenticator whose settings a configuration reload replaces, the listener kept. */
+export interface ReloadableAuthenticator extends CallerAuthenticator {
+  /**
+   * Authenticates every request from now on with `next`; a request already authenticated keeps
+   * its result (a subscription open with a key since removed goes on).
+   */
+  replace(next: CallerAuthenticator): void;
+}
+
+/**
+ * Delegates to `initial`, then to whatever `replace` installs: the server and its WebSocket
+ * transport hold this one object, so new keys and JWT settings apply without a restart.
+ */
+export function createReloadableAuthenticator(
+  initial: CallerAuthenticator,
+): ReloadableAuthenticator {
+  let current = initial;
+  return {
+    get required() {
+      return current.required;
+    },
+    authenticate: (authorization) => current.authenticate(authorization),
+    replace(next) {
+      current = next;
+    },
+  };
+}
+
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
