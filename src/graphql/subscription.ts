@@ -109,6 +109,26 @@ function balanceOf(provider: ProviderRuntime, seen: SeenBalance): BalanceView {
   return balanceView(accountView(provider, seen.account, snapshot), seen.balance);
 }
 
+/**
+ * The last item of a subscription whose provider a configuration reload removed: its resolver
+ * throws the error, so the client gets one result saying so, then the stream completes.
+ */
+class SubscriptionEnd {
+  readonly error: GraphQLError;
+  constructor(provider: ProviderRuntime) {
+    this.error = new GraphQLError(
+      `Provider "${provider.id}" was removed from the configuration: this subscription has ended. Subscribe again to follow the providers configured now.`,
+      { extensions: { code: 'PROVIDER_REMOVED', providerId: provider.id, retryable: false } },
+    );
+  }
+}
+
+/** What a subscription's resolver returns for one item: the item, or the end's error thrown. */
+function itemOrEnd<T>(item: T | SubscriptionEnd): T {
+  if (item instanceof SubscriptionEnd) throw item.error;
+  return item;
+}
+
 /** The subscription's context: the transport's live request, or an error where there is none. */
 function liveOf(context: RequestContext & { live?: LiveRequest }): LiveRequest {
   if (context.live !== undefined) return context.live;
@@ -203,14 +223,20 @@ builder.subscriptionType({
             ? null
             : new Set(args.currencies.map(foldCurrency));
         let unsubscribe = () => {};
-        const queue = live.open<LiveBalanceEvent>(() => unsubscribe());
+        const queue = live.open<LiveBalanceEvent | SubscriptionEnd>(() => unsubscribe());
         unsubscribe = live.hub.subscribeBalances(providers, {
           currencies,
           push: (...events) => queue.push(...events),
+          providerRemoved: (provider) => {
+            queue.push(new SubscriptionEnd(provider));
+            queue.end();
+          },
         });
-        return mapIterator(queue, eventView);
+        return mapIterator(queue, (item) =>
+          item instanceof SubscriptionEnd ? item : eventView(item),
+        );
       },
-      resolve: (event: BalanceEventView) => event,
+      resolve: (event: BalanceEventView | SubscriptionEnd) => itemOrEnd(event),
     }),
     providerStatusChanged: t.field({
       type: ProviderRef,
@@ -225,13 +251,17 @@ builder.subscriptionType({
           argumentsOf(info).providerIds,
         );
         let unsubscribe = () => {};
-        const queue = live.open<ProviderRuntime>(() => unsubscribe());
+        const queue = live.open<ProviderRuntime | SubscriptionEnd>(() => unsubscribe());
         unsubscribe = live.hub.subscribeStatus(providers, {
           push: (provider) => queue.push(provider),
+          providerRemoved: (provider) => {
+            queue.push(new SubscriptionEnd(provider));
+            queue.end();
+          },
         });
         return queue;
       },
-      resolve: (provider: ProviderRuntime) => provider,
+      resolve: (provider: ProviderRuntime | SubscriptionEnd) => itemOrEnd(provider),
     }),
   }),
 });

@@ -38,7 +38,11 @@ export const DEFAULT_POLL_INTERVAL_MS = 30_000;
 /** A poll comes at the interval times a factor between 1 - JITTER and 1 + JITTER. */
 export const POLL_JITTER = 0.1;
 
-/** Each configured provider's `pollIntervalMs`, for `LiveHubOptions.pollIntervalOf`. */
+/**
+ * Each configured provider's `pollIntervalMs`, for `LiveHubOptions.pollIntervalOf`. A runtime that
+ * carries its own `pollIntervalMs` (every runtime of `createAppRuntime`, those of a reload
+ * included) is polled at that.
+ */
 export function pollIntervalsOf(config: AppConfig): (provider: ProviderRuntime) => number {
   const intervals = new Map<string, number>();
   for (const tenant of config.tenants) {
@@ -47,11 +51,13 @@ export function pollIntervalsOf(config: AppConfig): (provider: ProviderRuntime) 
     }
   }
   return (provider) =>
-    intervals.get(`${provider.tenantId}\u0000${provider.id}`) ?? DEFAULT_POLL_INTERVAL_MS;
+    provider.pollIntervalMs ??
+    intervals.get(`${provider.tenantId}\u0000${provider.id}`) ??
+    DEFAULT_POLL_INTERVAL_MS;
 }
 
 export interface LiveHubOptions {
-  /** A provider's `pollIntervalMs`; default 30 000 for every provider. */
+  /** A provider's poll interval; default its runtime's `pollIntervalMs`, else 30 000. */
   pollIntervalOf?: (provider: ProviderRuntime) => number;
   /** Default: the real timers, unref'd. */
   timers?: LiveTimers;
@@ -64,10 +70,18 @@ export interface BalanceSink {
   currencies: ReadonlySet<string> | null;
   /** One read's events for this subscriber (never empty). */
   push(...events: LiveBalanceEvent[]): void;
+  /**
+   * A reload removed `provider`, one of the subscriber's: the subscription is to end (saying
+   * why). The hub has stopped that provider's poller; the subscriber's unsubscribe still detaches
+   * it from the others.
+   */
+  providerRemoved(provider: ProviderRuntime): void;
 }
 
 export interface StatusSink {
   push(provider: ProviderRuntime): void;
+  /** As `BalanceSink.providerRemoved`. */
+  providerRemoved(provider: ProviderRuntime): void;
 }
 
 /**
@@ -81,6 +95,14 @@ export interface LiveHub {
   subscribeStatus(providers: readonly ProviderRuntime[], sink: StatusSink): () => void;
   /** How many (tenant, provider) pollers run now. */
   pollers(): number;
+  /**
+   * A reload replaced `previous` (changed configuration) with `next`: its subscribers go on,
+   * reading through `next` from now on (at once, then at `next`'s interval), compared with what
+   * they were told before.
+   */
+  replaceProvider(previous: ProviderRuntime, next: ProviderRuntime): void;
+  /** A reload removed `provider`: its poller stops and its subscribers are told to end. */
+  removeProvider(provider: ProviderRuntime): void;
   /** Stops every poller; their subscribers are the transports' to end. */
   close(): void;
 }
@@ -88,19 +110,24 @@ export interface LiveHub {
 export function createLiveHub(options: LiveHubOptions = {}): LiveHub {
   const timers = options.timers ?? REAL_TIMERS;
   const random = options.random ?? Math.random;
-  const intervalOf = options.pollIntervalOf ?? (() => DEFAULT_POLL_INTERVAL_MS);
+  const intervalOf =
+    options.pollIntervalOf ?? ((provider) => provider.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
   // Keyed by the runtime object itself: it is per (tenant, provider), so tenants never share one.
   const pollers = new Map<ProviderRuntime, Poller>();
 
   function pollerOf(provider: ProviderRuntime): Poller {
     let poller = pollers.get(provider);
     if (poller === undefined) {
-      poller = createPoller(provider, {
+      const created = createPoller(provider, {
         timers,
         random,
         intervalMs: intervalOf(provider),
-        onIdle: () => pollers.delete(provider),
+        // The provider it polls by then: a reload may have given it another runtime.
+        onIdle: (current) => {
+          if (pollers.get(current) === created) pollers.delete(current);
+        },
       });
+      poller = created;
       pollers.set(provider, poller);
     }
     return poller;
@@ -120,6 +147,19 @@ export function createLiveHub(options: LiveHubOptions = {}): LiveHub {
     subscribeBalances: (providers, sink) => attach(providers, (poller) => poller.addBalance(sink)),
     subscribeStatus: (providers, sink) => attach(providers, (poller) => poller.addStatus(sink)),
     pollers: () => pollers.size,
+    replaceProvider(previous, next) {
+      const poller = pollers.get(previous);
+      if (poller === undefined || previous === next || pollers.has(next)) return;
+      pollers.delete(previous);
+      pollers.set(next, poller);
+      poller.rebind(next, intervalOf(next));
+    },
+    removeProvider(provider) {
+      const poller = pollers.get(provider);
+      if (poller === undefined) return;
+      pollers.delete(provider);
+      poller.remove();
+    },
     close() {
       for (const poller of [...pollers.values()]) poller.stop();
       pollers.clear();
@@ -130,6 +170,10 @@ export function createLiveHub(options: LiveHubOptions = {}): LiveHub {
 interface Poller {
   addBalance(sink: BalanceSink): () => void;
   addStatus(sink: StatusSink): () => void;
+  /** Polls `next` from now on, at `intervalMs`, keeping its subscribers and what they were told. */
+  rebind(next: ProviderRuntime, intervalMs: number): void;
+  /** Stops, and tells every subscriber that its provider was removed. */
+  remove(): void;
   stop(): void;
 }
 
@@ -137,15 +181,18 @@ interface PollerOptions {
   timers: LiveTimers;
   random: () => number;
   intervalMs: number;
-  onIdle(): void;
+  /** The last subscriber left; `provider` is the one polled then. */
+  onIdle(provider: ProviderRuntime): void;
 }
 
 /**
  * One (tenant, provider)'s poller. It listens to every read of the provider (its own polls and
  * queries' reads alike), keeps what the last reads saw, and tells its subscribers the differences.
  */
-function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller {
-  const { timers, intervalMs } = options;
+function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller {
+  const { timers } = options;
+  let provider = initial;
+  let intervalMs = options.intervalMs;
   const balanceSinks = new Set<BalanceSink>();
   const statusSinks = new Set<StatusSink>();
   /** Subscribers that have not had their SNAPSHOTs yet. */
@@ -155,8 +202,12 @@ function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller
   let current = false;
   let running = false;
   let polling = false;
+  /** Counts polls, so that only the latest one's end clears `polling` and schedules the next. */
+  let polls = 0;
   let timer: unknown;
   let stopListening: (() => void)[] = [];
+  /** The state and circuit status subscribers were last told of (or found at the start). */
+  let toldStatus: { state: string; circuitOpen: boolean } | undefined;
 
   function nextDelay(): number {
     return Math.round(intervalMs * (1 - POLL_JITTER + 2 * POLL_JITTER * options.random()));
@@ -173,11 +224,15 @@ function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller
   function poll(): void {
     if (!running) return;
     polling = true;
+    polls += 1;
+    const mine = polls;
     // The event comes through onRead, whoever else waits on the same read; the outcome is not ours.
     provider
       .read({ currencies: null, fresh: true })
       .catch(() => {})
       .finally(() => {
+        // A reload may have started a poll of the provider's new runtime meanwhile.
+        if (mine !== polls) return;
         polling = false;
         if (running) schedule(nextDelay());
       });
@@ -244,15 +299,26 @@ function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller
     }
   }
 
-  function start(): void {
-    if (running) return;
-    running = true;
+  function listen(): void {
     stopListening = [
       provider.onRead(onRead),
-      provider.onStatusChange(() => {
+      provider.onStatusChange((status) => {
+        // A runtime that replaced another (a reload) finds again the state its subscribers know.
+        if (toldStatus?.state === status.state && toldStatus.circuitOpen === status.circuitOpen) {
+          return;
+        }
+        toldStatus = { state: status.state, circuitOpen: status.circuitOpen };
         for (const sink of [...statusSinks]) sink.push(provider);
       }),
     ];
+  }
+
+  function start(): void {
+    if (running) return;
+    running = true;
+    const { state, circuitOpen } = provider.status();
+    toldStatus = { state, circuitOpen };
+    listen();
     // The first subscriber should not wait a whole interval for its SNAPSHOTs.
     poll();
   }
@@ -270,7 +336,7 @@ function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller
   function leave(): void {
     if (balanceSinks.size > 0 || statusSinks.size > 0 || !running) return;
     stop();
-    options.onIdle();
+    options.onIdle(provider);
   }
 
   return {
@@ -293,6 +359,27 @@ function createPoller(provider: ProviderRuntime, options: PollerOptions): Poller
         statusSinks.delete(sink);
         leave();
       };
+    },
+    rebind(next, nextIntervalMs) {
+      for (const unlisten of stopListening) unlisten();
+      stopListening = [];
+      provider = next;
+      intervalMs = nextIntervalMs;
+      if (!running) return;
+      listen();
+      if (timer !== undefined) timers.clearTimeout(timer);
+      timer = undefined;
+      // Read through the new runtime at once: its subscribers learn soon whether it works.
+      poll();
+    },
+    remove() {
+      const removed = provider;
+      stop();
+      for (const sink of [...balanceSinks]) sink.providerRemoved(removed);
+      for (const sink of [...statusSinks]) sink.providerRemoved(removed);
+      balanceSinks.clear();
+      statusSinks.clear();
+      waiting.clear();
     },
     stop,
   };
