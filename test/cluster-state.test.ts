@@ -522,6 +522,94 @@ describe('read events', () => {
   });
 });
 
+describe('every block while Redis does not answer', () => {
+  it('gives "not available" within the deadline, then at once while Redis stays down', async () => {
+    const cluster = await instance();
+    const provider = cluster.provider('acme', 'pik-main', IDENTITY);
+    const token = { value: CANARY_TOKEN, expiresAt: now() + 60_000, obtainedAt: now() };
+    const operations: [string, () => Promise<{ ok: boolean }>][] = [
+      ['sessions.read', () => provider.sessions.read()],
+      ['sessions.write', () => provider.sessions.write(token)],
+      ['sessions.lock', () => provider.sessions.lock(5000)],
+      ['sessions.invalidate', () => provider.sessions.invalidate(CANARY_TOKEN)],
+      ['reads.fresh', () => provider.reads.fresh('*', 1000)],
+      ['reads.covering', () => provider.reads.covering('*', 1000)],
+      ['reads.store', () => provider.reads.store('*', read('1.00'), 1000)],
+      ['hold.until', () => provider.hold.until()],
+      ['hold.holdUntil', () => provider.hold.holdUntil(T0 + 5000)],
+      ['lease.hold', () => provider.lease.hold(5000)],
+      [
+        'events.publish',
+        () =>
+          cluster.events.publish(provider.ref, {
+            ok: true,
+            currencies: null,
+            read: read('1.00'),
+            stale: false,
+          }),
+      ],
+    ];
+    redis.pause();
+    for (const [name, operation] of operations) {
+      const outcome = await operation();
+      expect({ name, outcome }).toEqual({
+        name,
+        outcome: { ok: false, reason: name === 'sessions.read' ? 'timeout' : 'down' },
+      });
+    }
+    expect(cluster.link.isUp()).toBe(false);
+    const up = new Promise<boolean>((resolve) => {
+      const stop = cluster.link.onStateChange((next) => {
+        stop();
+        resolve(next);
+      });
+    });
+    redis.resume();
+    expect(await up).toBe(true);
+    for (const [name, operation] of operations) {
+      expect({ name, ok: (await operation()).ok }).toEqual({ name, ok: true });
+    }
+  });
+
+  it('events flow again once a restarted Redis is back', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const ref = a.provider('acme', 'pik-main', IDENTITY).ref;
+    const received: string[] = [];
+    let wake: () => void = () => {};
+    const subscription = b.events.subscribe(ref, (event) => {
+      received.push(event.ok ? (totalOf(event.read) ?? '') : 'failed');
+      wake();
+    });
+    await subscription.ready;
+    const down = new Promise<void>((resolve) => {
+      const stop = a.link.onStateChange(() => {
+        stop();
+        resolve();
+      });
+    });
+    await redis.stop();
+    await down;
+    expect(
+      await a.events.publish(ref, { ok: true, currencies: null, read: read('1.00'), stale: false }),
+    ).toEqual({ ok: false, reason: 'down' });
+    await redis.restart();
+    expect(await a.link.whenUp(5000)).toBe(true);
+    // B's subscriber connection subscribes again by itself once it has reconnected.
+    while (Number((await raw.pubsub('NUMSUB', ref.key('events')))[1]) < 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const arrived = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    expect(
+      await a.events.publish(ref, { ok: true, currencies: null, read: read('2.00'), stale: false }),
+    ).toEqual({ ok: true, value: 1 });
+    await arrived;
+    expect(received).toEqual(['2.00']);
+    subscription.unsubscribe();
+  });
+});
+
 describe('what Redis holds', () => {
   it('no secret, token or canary is readable in any key, value or message', async () => {
     const [a, b] = [await instance({ leaseMs: 600 }), await instance({ leaseMs: 600 })];
