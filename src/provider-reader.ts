@@ -7,6 +7,7 @@ import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
 import { deadlineReached, ReadStop } from './upstream/deadline.js';
 import { isUpstreamError, type UpstreamError } from './upstream/errors.js';
 import { timeoutError } from './upstream/http-errors.js';
+import type { ProviderObserver, UpstreamReadWatch } from './upstream/observer.js';
 
 /**
  * One upstream read of a provider. What it covers is the request loader's to know: it decides
@@ -63,6 +64,8 @@ export interface ProviderReaderOptions {
    * Date.now.
    */
   now?: () => number;
+  /** Told of every read and where its answer came from (metrics, traces); default none. */
+  observer?: ProviderObserver | undefined;
 }
 
 /**
@@ -76,7 +79,7 @@ export interface ProviderReaderOptions {
  * callers that were waiting on that very read.
  */
 export function createProviderReader(options: ProviderReaderOptions): ReadProvider {
-  const { adapter, breaker, config } = options;
+  const { adapter, breaker, config, observer } = options;
   const now = options.now ?? Date.now;
   const inFlight = new Map<string, Promise<ProviderRead>>();
   const recent = new Map<string, { read: ProviderRead; until: number }>();
@@ -91,7 +94,10 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
    * signal per read: at the deadline a read still queued gives up, and a read under way has all
    * its upstream calls aborted (they share the signal rather than each arming a timer).
    */
-  function capped(query: BalanceQuery & { deadlineAt: number }): Promise<NormalizedAccount[]> {
+  function capped(
+    query: BalanceQuery & { deadlineAt: number },
+    watch: UpstreamReadWatch | undefined,
+  ): Promise<NormalizedAccount[]> {
     const left = Math.max(1, Math.ceil(query.deadlineAt - performance.now()));
     const stop = new ReadStop();
     let started = false;
@@ -120,8 +126,16 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       // The read's deadline is owned here: every call of the read (login, pages, retries) goes
       // through the provider's transport bounded by it and stopped by its signal. The breaker
       // judges the provider by its answers, not by time spent waiting here.
-      const bounded = { ...query, signal: stop };
-      return breaker.run(() => adapter.fetchAccounts(bounded, adapter.transport.within(bounded)));
+      const bounded = { ...query, signal: stop, scope: watch?.scope };
+      return breaker.run(() => {
+        const fetched = adapter.fetchAccounts(bounded, adapter.transport.within(bounded));
+        // The calls are judged when the adapter is done with them, whatever the deadline did.
+        fetched.then(
+          () => watch?.callsDone(),
+          (error: unknown) => watch?.callsDone(error),
+        );
+        return fetched;
+      });
     };
     const read = cap.execute(start);
     read.catch(() => {});
@@ -134,10 +148,13 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     });
   }
 
-  function readUpstream(query: BalanceQuery): Promise<ProviderRead> {
+  function readUpstream(
+    query: BalanceQuery,
+    watch: UpstreamReadWatch | undefined,
+  ): Promise<ProviderRead> {
     const own = performance.now() + config.timeoutMs;
     const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
-    return capped({ ...query, deadlineAt }).then((accounts) => ({
+    return capped({ ...query, deadlineAt }, watch).then((accounts) => ({
       accounts,
       fetchedAt: new Date(now()),
     }));
@@ -150,21 +167,26 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
    */
   function settled(query: ReaderQuery, key: string): Promise<ProviderRead> {
     const currencies = key === '*' ? null : key.split(',');
-    return readUpstream(query).then(
+    // A subscription poll (a fresh read) is a trace of its own.
+    const watch = observer?.upstream(query.fresh === true);
+    return readUpstream(query, watch).then(
       (value) => {
         if (config.cacheTtlMs > 0) remember(key, value);
         if (staleIfErrorMs > 0) keepForErrors(key, currencies, value);
         status.record({ ok: true, currencies, read: value, stale: false });
+        watch?.ended('upstream');
         return value;
       },
       (error: unknown) => {
         const at = new Date(now());
         if (!isUpstreamError(error)) {
           status.recordUnexpected(at);
+          watch?.ended('upstream', error);
           throw error;
         }
         status.record({ ok: false, currencies, error, at });
         const earlier = staleIfErrorMs > 0 ? servingForErrors(currencies, at.getTime()) : undefined;
+        watch?.ended(earlier === undefined ? 'upstream' : 'stale', error);
         if (earlier === undefined) throw error;
         const stale: ProviderRead = {
           accounts: earlier.accounts,
@@ -183,12 +205,18 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     for (const candidate of key === '*' ? ['*'] : ['*', key]) {
       const cached = query.fresh === true ? undefined : recent.get(candidate);
       if (cached !== undefined) {
-        if (cached.until > at) return Promise.resolve(cached.read);
+        if (cached.until > at) {
+          observer?.cached();
+          return Promise.resolve(cached.read);
+        }
         recent.delete(candidate);
       }
       if (config.coalesceReads) {
         const joined = inFlight.get(candidate);
-        if (joined !== undefined) return joined;
+        if (joined !== undefined) {
+          observer?.joined(joined, query.fresh === true);
+          return joined;
+        }
       }
     }
     const upstream = settled(query, key);

@@ -27,6 +27,7 @@ import {
 import { useCurrencyArguments } from './graphql/use-currency-arguments.js';
 import { useFederationSdl } from './graphql/use-federation-sdl.js';
 import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
+import { useObservedRequests } from './graphql/use-observed-requests.js';
 import { useQueryLimits } from './graphql/use-query-limits.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestLog } from './graphql/use-request-log.js';
@@ -36,6 +37,14 @@ import { createLiveHub, type LiveHub } from './live/hub.js';
 import { createLiveService, type LiveOrigin, type LiveService } from './live/service.js';
 import { attachWebSocketTransport, callerOf } from './live/websocket.js';
 import { describeUnexpectedError, type Logger } from './logger.js';
+import {
+  answerMetrics,
+  type MetricsServer,
+  noMetricsHere,
+  refuseRemoteScrape,
+  startMetricsServer,
+} from './metrics/endpoint.js';
+import { isLoopbackHost } from './net.js';
 import { createHttpDrain, type DrainOutcome, type DrainTimers } from './shutdown.js';
 import type { AppRuntime } from './tenants.js';
 import { isUpstreamError } from './upstream/errors.js';
@@ -91,7 +100,12 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
   const authenticator = options.authenticator ?? createCallerAuthenticator(undefined, new Set());
   const callerAuth = useCallerAuth(authenticator);
   let graphiqlPage: string | undefined;
+  const { metrics, tracing } = options.runtime.instrumentation;
   const plugins: Plugin[] = [
+    // Outermost: the request's server span holds everything after it, refusals included.
+    ...(metrics === undefined && tracing === undefined
+      ? []
+      : [useObservedRequests({ metrics, tracing })]),
     // First, so that even a request refused before parsing gets its log line with a duration.
     ...(log === undefined ? [] : [useRequestLog(log)]),
     callerAuth.plugin,
@@ -207,6 +221,8 @@ export interface BalanceServer {
   yoga: BalanceYoga;
   /** `http://host:port`, once listening. */
   origin: string;
+  /** `http://host:port` of the metrics port (`server.metrics.port`); undefined without one. */
+  metricsOrigin: string | undefined;
   /** Subscriptions (SSE and WebSocket) and their pollers. */
   live: LiveService;
   /**
@@ -296,6 +312,19 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
   const yoga = createBalanceYoga({ ...options, authenticator, live });
   const { log } = options;
   let ready = false;
+  const { runtime } = options;
+  const { metrics } = runtime.instrumentation;
+  // Read at every scrape: a reload changes the providers, subscriptions come and go.
+  runtime.instrumentation.watchProviders(function* () {
+    for (const tenant of runtime.tenants.values()) yield* tenant.providers;
+  });
+  runtime.instrumentation.watchSubscriptions(() => live.active());
+  const metricsConfig = config.metrics;
+  /** Metrics on the main port: on, and not moved to a port of their own. */
+  const metricsHere =
+    metrics !== undefined && metricsConfig.enabled && metricsConfig.port === undefined
+      ? metrics
+      : undefined;
 
   // The body-size limit, enforced here rather than by Yoga, which would stream every body
   // through a TransformStream: a declared length is checked before anything is read, and a body
@@ -334,6 +363,14 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
         'cache-control': 'no-store',
       });
       res.end(JSON.stringify({ status }));
+      return;
+    }
+    // Before caller authentication: scrapers do not send it. Who may scrape is settled here.
+    if (path === '/metrics') {
+      if (metricsHere === undefined) noMetricsHere(res);
+      else if (metricsConfig.allowRemote || isLoopbackHost(req.socket.remoteAddress ?? '')) {
+        answerMetrics(req, res, metricsHere, log);
+      } else refuseRemoteScrape(res);
       return;
     }
     if (!authenticator.required || needsNoCredentials(req)) {
@@ -386,15 +423,37 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
       resolve();
     });
   });
+  let metricsServer: MetricsServer | undefined;
+  if (metrics !== undefined && metricsConfig.enabled && metricsConfig.port !== undefined) {
+    try {
+      metricsServer = await startMetricsServer({
+        port: metricsConfig.port,
+        host: metricsConfig.host ?? config.host,
+        metrics,
+        log,
+      });
+    } catch (error) {
+      // The main port listens already: it must not outlive a start that failed.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    }
+  }
   // The schema was built at import and the configuration loaded before we got here.
   ready = true;
   // The drain ends every subscription at once: their streams would otherwise hold it until the
   // drain deadline. SSE responses then end as any other; WebSockets close with 1001.
+  let stopped: Promise<DrainOutcome> | undefined;
   const shutdown = () => {
-    const drained = drain.drain();
-    live.close();
-    websockets.close();
-    return drained;
+    stopped ??= (async () => {
+      const drained = drain.drain();
+      live.close();
+      websockets.close();
+      const outcome = await drained;
+      // Scraped until the end of the drain, so the last figures are seen.
+      await metricsServer?.close();
+      return outcome;
+    })();
+    return stopped;
   };
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -402,6 +461,7 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
     server,
     yoga,
     origin: `http://${host}:${address.port}`,
+    metricsOrigin: metricsServer?.origin,
     live,
     shutdown: () => shutdown(),
     close: async () => {

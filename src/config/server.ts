@@ -116,6 +116,24 @@ export const serverSchema = z
         maxBufferedEvents: z.number().int().min(1).max(1_000_000).default(1000),
       })
       .prefault({}),
+    /** GET /metrics in the Prometheus text format; each setting has its default. */
+    metrics: z
+      .strictObject({
+        /** Serve GET /metrics; default true. Off: 404, and nothing is counted. */
+        enabled: z.boolean().default(true),
+        /** Serve /metrics on this port only, not on the main port; default: on the main port. */
+        port: z.number().int().min(0).max(65_535).optional(),
+        /** Where the metrics port listens; only with `port`. Default: the server's `host`. */
+        host: z.string().min(1).optional(),
+        /** On the main port, answer clients other than loopback too; default false (403). */
+        allowRemote: z.boolean().default(false),
+        /**
+         * Label provider metrics with `tenant`, for every tenant; default false: the metrics
+         * show the default tenant's (the top-level `providers`) only, without the label.
+         */
+        tenantLabel: z.boolean().default(false),
+      })
+      .prefault({}),
   })
   // The headers are part of the request: Node refuses a headers timeout longer than the whole.
   .refine((server) => (server.headersTimeoutMs ?? 0) <= server.receiveTimeoutMs, {
@@ -178,6 +196,18 @@ export function resolveServer(
     } catch (error) {
       problems.push(`server.trustedDocuments.manifest.file: ${(error as Error).message}`);
     }
+  }
+  const { metrics } = server;
+  if (metrics.host !== undefined && metrics.port === undefined) {
+    problems.push(
+      'server.metrics.host: expected only with server.metrics.port (on the main port, metrics are served where the server listens)',
+    );
+  }
+  // Every tenant's provider ids would be listed to anyone who can reach the main port.
+  if (metrics.tenantLabel && metrics.allowRemote && metrics.port === undefined) {
+    problems.push(
+      "server.metrics.tenantLabel: refusing to show every tenant's providers to remote clients of the main port (allowRemote); serve metrics on a port of their own (server.metrics.port) instead",
+    );
   }
   return {
     ...server,

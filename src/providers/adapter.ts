@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Amount } from '../money.js';
 import type { StopSignal } from '../upstream/deadline.js';
 import type { UpstreamHttp } from '../upstream/http.js';
+import type { ProviderObserver } from '../upstream/observer.js';
 import type { TokenSlot } from '../upstream/token-cache.js';
 import type { ProviderKind } from './kinds.js';
 import type { CommonProviderConfig } from './provider-config.js';
@@ -106,4 +107,6 @@ export interface AdapterOptions<C extends CommonProviderConfig = CommonProviderC
   extends KindAdapterOptions<C> {
   /** The shared keep-alive dispatcher every upstream call goes through. */
   dispatcher: Dispatcher;
+  /** Told of every upstream call of the provider (metrics, traces); default none. */
+  observer?: ProviderObserver | undefined;
 }

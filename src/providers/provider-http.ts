@@ -7,7 +7,7 @@ import type { AdapterOptions } from './adapter.js';
  * the provider reader bounds it by each read's deadline.
  */
 export function createProviderHttp(
-  options: Pick<AdapterOptions, 'config' | 'dispatcher' | 'log'>,
+  options: Pick<AdapterOptions, 'config' | 'dispatcher' | 'log' | 'observer'>,
 ): UpstreamHttp {
   const { config } = options;
   return createUpstreamHttp({
@@ -18,5 +18,6 @@ export function createProviderHttp(
     maxResponseBytes: config.maxResponseBytes,
     retry: config.retry,
     log: options.log,
+    observer: options.observer,
   });
 }

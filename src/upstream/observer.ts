@@ -62,8 +62,8 @@ export interface ProviderObserver {
   call(info: UpstreamCallInfo, headers: Record<string, string>, scope?: ReadScope): CallWatch;
   /** A read answered from the freshness window. */
   cached(): void;
-  /** A read joined one under way; `read` settles with it. */
-  joined(read: Promise<unknown>): void;
+  /** A read joined one under way; `read` settles with it. `poll`: a trace of its own. */
+  joined(read: Promise<unknown>, poll: boolean): void;
   /** An upstream read starts; a subscription poll (`poll`) is a trace of its own. */
   upstream(poll: boolean): UpstreamReadWatch;
 }

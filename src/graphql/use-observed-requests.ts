@@ -1,0 +1,137 @@
+import { type DocumentNode, getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { BalanceMetrics } from '../metrics/registry.js';
+import type { TraceSpan, Tracing } from '../tracing/types.js';
+
+/**
+ * The GraphQL requests' metrics (`balance_api_graphql_requests_total{operation,status}` and
+ * `balance_api_graphql_request_duration_seconds{operation}`) and their server spans, continuing an
+ * incoming `traceparent`. The operation is its name in the document (`anonymous` without one,
+ * `other` past the first 100 names); never the URL, the query text or its variables.
+ */
+export interface ObservedRequestsOptions {
+  metrics?: BalanceMetrics | undefined;
+  tracing?: Tracing | undefined;
+  /** Where GraphQL is served; other paths Yoga answers (a 404) are not observed. */
+  path?: string;
+}
+
+interface RequestRecord {
+  started: number;
+  /** A GraphQL request was read: its parameters, at least. */
+  graphql: boolean;
+  operation: string | undefined;
+  span: TraceSpan | undefined;
+}
+
+/** A GraphQL name of sensible length: anything else a client sends is not a label. */
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
+
+/** The name and type of the operation a document runs, when it names one. */
+function operationOf(
+  document: DocumentNode,
+  operationName: string | undefined,
+): { name: string | undefined; type: string } | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (operation === null || operation === undefined) return undefined;
+  const name = operation.name?.value;
+  return {
+    name: name !== undefined && OPERATION_NAME.test(name) ? name : undefined,
+    type: operation.operation,
+  };
+}
+
+export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
+  const { metrics, tracing } = options;
+  const path = options.path ?? '/graphql';
+  const records = new WeakMap<Request, RequestRecord>();
+  const isGraphql = (request: Request) => new URL(request.url).pathname === path;
+
+  const plugin: Plugin = {
+    onRequest({ request, url }) {
+      if (url.pathname !== path) return;
+      const record = records.get(request);
+      if (record !== undefined) return;
+      records.set(request, {
+        started: performance.now(),
+        graphql: false,
+        operation: undefined,
+        span: undefined,
+      });
+    },
+    onParams({ params, request }) {
+      const record = records.get(request);
+      if (record === undefined) return;
+      record.graphql = true;
+      const name = params.operationName;
+      if (name != null && OPERATION_NAME.test(name)) record.operation = name;
+    },
+    onParse({ context }) {
+      const { request, params } = context as {
+        request?: Request;
+        params?: { operationName?: string | null };
+      };
+      const record = request === undefined ? undefined : records.get(request);
+      if (record === undefined) return;
+      return ({ result }) => {
+        if (!(typeof result === 'object' && result !== null && 'kind' in result)) return;
+        const operation = operationOf(result as DocumentNode, params?.operationName ?? undefined);
+        if (operation === undefined) return;
+        record.operation = operation.name;
+        if (record.span !== undefined) {
+          record.span.updateName(
+            operation.name === undefined ? operation.type : `${operation.type} ${operation.name}`,
+          );
+          record.span.setAttributes({
+            'graphql.operation.type': operation.type,
+            ...(operation.name === undefined ? {} : { 'graphql.operation.name': operation.name }),
+          });
+        }
+      };
+    },
+    onResponse({ request, response }) {
+      const record = records.get(request);
+      if (record === undefined) return;
+      const { status } = response;
+      record.span?.setAttributes({ 'http.response.status_code': status });
+      if (status >= 500) record.span?.fail(String(status));
+      // GraphiQL's page is not a GraphQL request; a refusal before the parameters were read is.
+      if (metrics === undefined || (!record.graphql && status < 400)) return;
+      const operation = metrics.operationLabel(record.operation);
+      metrics.graphqlRequests.inc({ operation, status: String(status) });
+      metrics.graphqlDuration.observe({ operation }, (performance.now() - record.started) / 1000);
+    },
+  };
+  if (tracing !== undefined) {
+    plugin.instrumentation = {
+      request({ request }, wrapped) {
+        if (!isGraphql(request)) return wrapped();
+        const url = new URL(request.url);
+        return tracing.serverSpan(
+          'GraphQL',
+          request.headers,
+          {
+            'http.request.method': request.method,
+            'url.path': url.pathname,
+            'url.scheme': url.protocol.slice(0, -1),
+            'http.route': path,
+          },
+          async (span) => {
+            records.set(request, {
+              started: performance.now(),
+              graphql: false,
+              operation: undefined,
+              span,
+            });
+            try {
+              await wrapped();
+            } finally {
+              span.end();
+            }
+          },
+        );
+      },
+    };
+  }
+  return plugin;
+}

@@ -1,0 +1,214 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DEFAULT_TENANT_ID } from '../config/tenants.js';
+import type { ProviderStatusView } from '../provider-events.js';
+
+/**
+ * The metrics of one app (CONTRACT.md "Operations"), in a registry of its own: tests run several
+ * apps in one process, and each scrape shows one app. Labels are bounded: provider ids and kinds
+ * from the configuration, routes (the kinds' `paths` keys), contract codes, HTTP statuses and at
+ * most MAX_OPERATION_NAMES operation names. No label or value ever holds a secret.
+ */
+
+/** Distinct operation names labelled; later ones are counted as `other`. */
+export const MAX_OPERATION_NAMES = 100;
+
+/** One provider as the collect-time gauges read it. */
+export interface ProviderGaugeSource {
+  tenantId: string;
+  id: string;
+  kind: string;
+  status(): Pick<ProviderStatusView, 'state' | 'circuitOpen'>;
+}
+
+export type ProviderLabels = Record<'provider' | 'kind', string> & { tenant?: string };
+
+export interface MetricsOptions {
+  /** A `tenant` label on provider metrics, and every tenant's providers; default false. */
+  tenantLabel?: boolean;
+}
+
+export interface BalanceMetrics {
+  /** The app's own registry (Node's process metrics are added at the first scrape). */
+  readonly registry: Registry;
+  readonly contentType: string;
+  /** Whether a provider of `tenantId` is shown: every tenant with `tenantLabel`, else the default one. */
+  shows(tenantId: string): boolean;
+  /** The labels of one provider, `tenant` included with `tenantLabel`. */
+  providerLabels(tenantId: string, providerId: string, kind: string): ProviderLabels;
+  /** The label of an operation name: itself, `anonymous`, or `other` past the first 100. */
+  operationLabel(name: string | undefined): string;
+  readonly graphqlRequests: Counter<'operation' | 'status'>;
+  readonly graphqlDuration: Histogram<'operation'>;
+  readonly upstreamRequests: Counter<string>;
+  readonly upstreamDuration: Histogram<string>;
+  readonly upstreamLogins: Counter<string>;
+  readonly providerReads: Counter<string>;
+  readonly providerReadDuration: Histogram<string>;
+  readonly configReloads: Counter<'outcome'>;
+  /** The providers the status gauges show, read at every scrape (a reload changes them). */
+  watchProviders(providers: () => Iterable<ProviderGaugeSource>): void;
+  /** Active subscriptions, read at every scrape. */
+  watchSubscriptions(count: () => number): void;
+  /** Whether the cluster's Redis answers, read at every scrape: only where `cluster` is set. */
+  watchClusterRedis(up: () => boolean): void;
+  /** The Prometheus text of every metric, Node's process metrics included. */
+  render(): Promise<string>;
+}
+
+/** Seconds, from 5 ms to the longest request timeout worth telling apart. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30];
+
+export function createMetrics(options: MetricsOptions = {}): BalanceMetrics {
+  const tenantLabel = options.tenantLabel ?? false;
+  const registry = new Registry();
+  const registers = [registry];
+  const providerLabelNames = tenantLabel ? ['tenant', 'provider', 'kind'] : ['provider', 'kind'];
+  let providers: () => Iterable<ProviderGaugeSource> = () => [];
+  let subscriptions: () => number = () => 0;
+  let processMetrics = false;
+  const operations = new Set<string>();
+
+  const shows = (tenantId: string) => tenantLabel || tenantId === DEFAULT_TENANT_ID;
+  const providerLabels = (tenantId: string, provider: string, kind: string): ProviderLabels =>
+    tenantLabel ? { tenant: tenantId, provider, kind } : { provider, kind };
+  const shown = function* () {
+    for (const provider of providers()) if (shows(provider.tenantId)) yield provider;
+  };
+
+  const metrics: BalanceMetrics = {
+    registry,
+    contentType: registry.contentType,
+    shows,
+    providerLabels,
+    operationLabel(name) {
+      if (name === undefined) return 'anonymous';
+      if (operations.has(name)) return name;
+      if (operations.size >= MAX_OPERATION_NAMES) return 'other';
+      operations.add(name);
+      return name;
+    },
+    graphqlRequests: new Counter({
+      name: 'balance_api_graphql_requests_total',
+      help: 'GraphQL requests answered, by operation name and HTTP status.',
+      labelNames: ['operation', 'status'],
+      registers,
+    }),
+    graphqlDuration: new Histogram({
+      name: 'balance_api_graphql_request_duration_seconds',
+      help: 'Time from a GraphQL request to its response, by operation name.',
+      labelNames: ['operation'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    upstreamRequests: new Counter({
+      name: 'balance_api_upstream_requests_total',
+      help: 'Upstream calls (each try), by provider, route and outcome (ok or the contract code).',
+      labelNames: [...providerLabelNames, 'route', 'outcome'],
+      registers,
+    }),
+    upstreamDuration: new Histogram({
+      name: 'balance_api_upstream_request_duration_seconds',
+      help: 'Time from sending an upstream call (each try) to the end of its answer or failure.',
+      labelNames: [...providerLabelNames, 'route'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    upstreamLogins: new Counter({
+      name: 'balance_api_upstream_logins_total',
+      help: 'Upstream logins (session requests), by provider and outcome.',
+      labelNames: [...providerLabelNames, 'outcome'],
+      registers,
+    }),
+    providerReads: new Counter({
+      name: 'balance_api_provider_reads_total',
+      help: 'Provider reads, by where the answer came from: upstream, coalesced, cache or stale.',
+      labelNames: [...providerLabelNames, 'source'],
+      registers,
+    }),
+    providerReadDuration: new Histogram({
+      name: 'balance_api_provider_read_duration_seconds',
+      help: 'Time of a provider read that went upstream (its login, calls and retries), by provider.',
+      labelNames: providerLabelNames,
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    configReloads: new Counter({
+      name: 'balance_api_config_reloads_total',
+      help: 'Configuration reloads (SIGHUP), by outcome: ok (applied) or refused (nothing changed).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    watchProviders(source) {
+      providers = source;
+    },
+    watchSubscriptions(count) {
+      subscriptions = count;
+    },
+    watchClusterRedis(up) {
+      if (registry.getSingleMetric('balance_api_cluster_redis_up') !== undefined) return;
+      new Gauge({
+        name: 'balance_api_cluster_redis_up',
+        help: "1 while the cluster's Redis answers, 0 when it does not.",
+        registers,
+        collect() {
+          this.set(up() ? 1 : 0);
+        },
+      });
+    },
+    async render() {
+      // Node's process metrics start with the first scrape: an app never scraped (a test's, a
+      // benchmark's) runs no event-loop monitor for them.
+      if (!processMetrics) {
+        processMetrics = true;
+        collectDefaultMetrics({ register: registry });
+      }
+      return registry.metrics();
+    },
+  };
+
+  // Both outcomes from the start, so that a rate of refused reloads reads 0 rather than nothing.
+  metrics.configReloads.inc({ outcome: 'ok' }, 0);
+  metrics.configReloads.inc({ outcome: 'refused' }, 0);
+
+  new Gauge({
+    name: 'balance_api_provider_up',
+    help: "1 when a provider's last read succeeded, 0 when it failed or its circuit is open; no sample before its first read.",
+    labelNames: providerLabelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const provider of shown()) {
+        const { state } = provider.status();
+        if (state === 'UNKNOWN') continue;
+        this.set(
+          providerLabels(provider.tenantId, provider.id, provider.kind),
+          state === 'UP' ? 1 : 0,
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: 'balance_api_circuit_open',
+    help: "1 while a provider's circuit breaker is open (reads fail fast), else 0.",
+    labelNames: providerLabelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const provider of shown()) {
+        this.set(
+          providerLabels(provider.tenantId, provider.id, provider.kind),
+          provider.status().circuitOpen ? 1 : 0,
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: 'balance_api_subscriptions',
+    help: 'Active GraphQL subscriptions (not connections).',
+    registers,
+    collect() {
+      this.set(subscriptions());
+    },
+  });
+  return metrics;
+}
