@@ -59,6 +59,8 @@ async function main(argv: string[]): Promise<void> {
 
   switch (command) {
     case 'serve': {
+      // Before the application is built: its providers and server trace through it.
+      await startTracingIfWanted();
       const { serve } = await import('./serve.js');
       await serve({ configPath: values.config, port, host: values.host });
       return;
@@ -134,6 +136,20 @@ async function main(argv: string[]): Promise<void> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/**
+ * OpenTelemetry tracing, when the OTEL_* environment turns it on (CONTRACT.md "Tracing");
+ * otherwise nothing of OpenTelemetry is loaded, exported or propagated.
+ */
+async function startTracingIfWanted(): Promise<void> {
+  const { tracingWanted } = await import('./tracing/enabled.js');
+  if (!tracingWanted(process.env)) return;
+  const [{ startTracing }, { setProcessTracing }] = await Promise.all([
+    import('./tracing/start.js'),
+    import('./tracing/active.js'),
+  ]);
+  setProcessTracing(startTracing());
 }
 
 function parsePort(text: string): number {

@@ -39,6 +39,8 @@ export interface Instrumentation {
   watchSubscriptions(count: () => number): void;
   /** Whether the cluster's Redis answers, read at every scrape; call it only where `cluster` is set. */
   watchClusterRedis(up: () => boolean): void;
+  /** Exports the spans ended so far, if tracing is on: before the process exits. */
+  flush(): Promise<void>;
 }
 
 /** How a configuration reload ended (`balance_api_config_reloads_total{outcome}`). */
@@ -76,6 +78,9 @@ export function createInstrumentation(options: InstrumentationOptions = {}): Ins
     watchProviders: (providers) => metrics?.watchProviders(providers),
     watchSubscriptions: (count) => metrics?.watchSubscriptions(count),
     watchClusterRedis: (up) => metrics?.watchClusterRedis(up),
+    flush: async () => {
+      await tracing?.flush();
+    },
   };
 }
 

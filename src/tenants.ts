@@ -216,6 +216,8 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
     // wait for a read still under way (up to its provider's timeoutMs) before the process exits.
     close: async () => {
       if (ownDispatcher) await dispatcher.destroy();
+      // The last requests' spans, before the process exits.
+      await instrumentation.flush();
     },
   };
 }

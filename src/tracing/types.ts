@@ -43,6 +43,8 @@ export interface Tracing {
     parent: TraceSpan | undefined,
     headers: Record<string, string>,
   ): TraceSpan;
+  /** Exports the spans ended so far (waiting at most a few seconds for the exporter). */
+  flush(): Promise<void>;
   /** Exports what is left and stops. */
   shutdown(): Promise<void>;
 }
