@@ -218,6 +218,51 @@ describe('balance-api serve exporting over OTLP', () => {
     }
   });
 
+  it('exports the spans still waiting when it stops', async () => {
+    const receiver = await startReceiver();
+    const { command, url } = await serve({
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      // No batch would leave before the process stops.
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+    });
+    let caller: { traceId: string };
+    try {
+      caller = await queryWithTrace(url);
+    } finally {
+      await command.stop();
+      await receiver.close();
+    }
+    expect(await command.exited).toBe(0);
+    expect(
+      spansOf(receiver.exports).filter((span) => span.traceId === caller.traceId).length,
+    ).toBeGreaterThan(10);
+  });
+
+  it('samples as OTEL_TRACES_SAMPLER says: always_off still carries the trace, unsampled', async () => {
+    const receiver = await startReceiver();
+    const { command, url } = await serve({
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_SAMPLER: 'always_off',
+    });
+    try {
+      sandbox.clearCalls();
+      const caller = await queryWithTrace(url);
+      const sent = sandbox.calls().map((call) => call.headers.traceparent);
+      expect(sent.length).toBeGreaterThan(5);
+      for (const traceparent of sent) {
+        expect(traceparent).toMatch(new RegExp(`^00-${caller.traceId}-[0-9a-f]{16}-00$`));
+      }
+    } finally {
+      await command.stop();
+      await receiver.close();
+    }
+    // Nothing was sampled, so nothing was exported, even at the exit's flush.
+    expect(receiver.exports).toEqual([]);
+  });
+
   it('propagates nothing when tracing is off', async () => {
     const { command, url } = await serve({});
     try {
