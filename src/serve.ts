@@ -1,4 +1,4 @@
-import { createCallerAuthenticator } from './caller-auth.js';
+import { createCallerAuthenticator, createReloadableAuthenticator } from './caller-auth.js';
 import {
   type AppConfig,
   applyServerOverrides,
@@ -6,9 +6,10 @@ import {
   parseConfig,
 } from './config/load.js';
 import { ConfigError } from './config/messages.js';
-import { createLiveHub, pollIntervalsOf } from './live/hub.js';
+import { createLiveHub } from './live/hub.js';
 import { createLogger } from './logger.js';
 import { isLoopbackHost } from './net.js';
+import { createConfigReloader, onReloadSignal } from './reload.js';
 import { startBalanceServer } from './server.js';
 import { onShutdown } from './shutdown.js';
 import { createAppRuntime } from './tenants.js';
@@ -24,11 +25,20 @@ export interface ServeOptions {
  * sandbox and its demo tenant so a new user sees balances at once.
  */
 export async function serve(options: ServeOptions): Promise<void> {
-  let config = loadConfigFromEnvironment({
-    configPath: options.configPath,
-    port: options.port,
-    host: options.host,
-  });
+  // Listened for from the start: SIGHUP's default action would end a process still starting.
+  let hangup = () => {
+    process.stdout.write('balance-api: SIGHUP while starting: nothing reloaded\n');
+  };
+  onReloadSignal(() => hangup());
+  const load = () =>
+    loadConfigFromEnvironment({
+      configPath: options.configPath,
+      port: options.port,
+      host: options.host,
+    });
+  let config = load();
+  // Only a configuration file is read again on SIGHUP; the sandbox has nothing to reload.
+  const fromFile = config !== undefined;
   let closeSandbox: (() => Promise<void>) | undefined;
   if (config === undefined) {
     // Loaded only here: a configured server never loads simulator code.
@@ -55,16 +65,18 @@ export async function serve(options: ServeOptions): Promise<void> {
   refuseAnonymousOnOpenHost(config);
   const log = createLogger({ level: config.server.logLevel });
   const runtime = createAppRuntime({ config, log });
-  const authenticator = createCallerAuthenticator(
-    config.auth,
-    new Set(config.tenants.map((tenant) => tenant.id)),
+  // Swappable: a reload installs new keys and JWT settings under the listener.
+  const authenticator = createReloadableAuthenticator(
+    createCallerAuthenticator(config.auth, new Set(config.tenants.map((tenant) => tenant.id))),
   );
+  // Each provider is polled at its runtime's pollIntervalMs, a reloaded one's included.
+  const hub = createLiveHub();
   const server = await startBalanceServer({
     runtime,
     log,
     authenticator,
     server: config.server,
-    liveHub: createLiveHub({ pollIntervalOf: pollIntervalsOf(config) }),
+    liveHub: hub,
   });
   process.stdout.write(`balance-api: GraphiQL at ${server.origin}/graphql\n`);
   log.info(
@@ -74,8 +86,41 @@ export async function serve(options: ServeOptions): Promise<void> {
   // The shutdown sequence: not ready at once, the listener closed after shutdownDelayMs, requests
   // in flight finished, what is left cut at the drain deadline, then the upstream connections and
   // the sandbox closed.
+  const reloader = fromFile
+    ? createConfigReloader({
+        config,
+        // The file was there at start: loading it again never yields the sandbox.
+        load: () => {
+          const next = load();
+          if (next === undefined) throw new ConfigError('environment', ['no configuration file']);
+          return next;
+        },
+        check: refuseAnonymousOnOpenHost,
+        runtime,
+        hub,
+        authenticator,
+        log,
+        // balance_api_config_reloads_total{outcome}
+        onReload: (outcome) => runtime.instrumentation.configReloaded(outcome),
+      })
+    : undefined;
+  let stopping = false;
+  hangup = () => {
+    if (stopping) {
+      log.info({ signal: 'SIGHUP' }, 'shutting down: not reloading');
+    } else if (reloader === undefined) {
+      log.info(
+        { signal: 'SIGHUP' },
+        'nothing to reload: serving the built-in sandbox, not a configuration file (--config FILE or BALANCE_API_CONFIG)',
+      );
+    } else {
+      log.info({ signal: 'SIGHUP' }, 'reloading the configuration');
+      reloader.reload();
+    }
+  };
   const { shutdownDelayMs, drainTimeoutMs } = config.server;
   onShutdown(async (signal) => {
+    stopping = true;
     log.info({ signal, shutdownDelayMs, drainTimeoutMs }, 'draining');
     const { destroyed } = await server.shutdown();
     if (destroyed > 0) {
@@ -93,7 +138,7 @@ export async function serve(options: ServeOptions): Promise<void> {
  * Without caller authentication anyone who reaches the port reads every balance: that is allowed
  * on loopback only, unless the configuration says `server.allowAnonymous`.
  */
-function refuseAnonymousOnOpenHost(config: AppConfig): void {
+export function refuseAnonymousOnOpenHost(config: AppConfig): void {
   const { host, allowAnonymous } = config.server;
   if (config.auth !== undefined || allowAnonymous || isLoopbackHost(host)) return;
   throw new ConfigError('server', [
