@@ -219,6 +219,20 @@ describe('GET /metrics', () => {
     expect(text).not.toContain('balance_api_cluster_redis_up');
   });
 
+  it("has exactly prom-client's default process metrics", async () => {
+    // prom-client's index here, in the test: it loads what the server must not (OpenTelemetry's API).
+    const { collectDefaultMetrics, Registry } = await import('prom-client');
+    const reference = new Registry();
+    collectDefaultMetrics({ register: reference });
+    const names = (await reference.getMetricsAsJSON()).map((metric) => metric.name).sort();
+    const { text } = await scrape(app.server.origin);
+    const ours = [...text.matchAll(/^# TYPE (\S+) /gm)]
+      .map((match) => match[1] as string)
+      .filter((name) => !name.startsWith('balance_api_'))
+      .sort();
+    expect(ours).toEqual(names);
+  });
+
   it('names operations as they are named, anonymous without a name, other past the first 100, never by URL', async () => {
     await app.query('{ providers { id } }');
     await app.query('query Providers { providers { id } }');

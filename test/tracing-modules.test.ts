@@ -5,15 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { startCommand } from './helpers/process.js';
 
 const RECORDER = new URL('./helpers/record-modules.mjs', import.meta.url).pathname;
+const CJS_RECORDER = new URL('./helpers/record-required.cjs', import.meta.url).pathname;
 
 /**
  * Tracing off costs nothing: `balance-api serve` loads no OpenTelemetry module unless the OTEL_*
- * environment turns tracing on (and then it does, which shows the recorder would see them).
+ * environment turns tracing on (and then it does, which shows the recorders would see them). Both
+ * kinds of load are recorded: ES modules as they are loaded, CommonJS modules (a require inside a
+ * package included) when the process exits; /metrics is scraped once, so the process metrics are
+ * loaded too.
  */
 async function modulesLoadedByServe(env: Record<string, string>): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'balance-otel-modules-'));
   const log = join(dir, 'modules.log');
   writeFileSync(log, '');
+  const required = join(dir, 'required.log');
+  writeFileSync(required, '');
   const configPath = join(dir, 'balance-api.json');
   writeFileSync(
     configPath,
@@ -29,19 +35,27 @@ async function modulesLoadedByServe(env: Record<string, string>): Promise<string
     }),
   );
   const command = startCommand(['serve', '--port', '0', '--config', configPath], {
-    NODE_OPTIONS: `--import=${RECORDER}`,
+    NODE_OPTIONS: `--import=${RECORDER} --require=${CJS_RECORDER}`,
     BALANCE_API_MODULE_LOG: log,
+    BALANCE_API_REQUIRED_LOG: required,
     ...env,
   });
   try {
-    await command.waitForOutput(/GraphiQL at/);
+    const [, origin] = await command.waitForOutput(/GraphiQL at (\S+)\/graphql/);
+    const metrics = await fetch(`${origin}/metrics`);
+    expect(await metrics.text()).toContain('process_cpu_user_seconds_total');
   } finally {
     await command.stop();
   }
-  return readFileSync(log, 'utf8').split('\n');
+  expect(await command.exited).toBe(0);
+  const modules = readFileSync(log, 'utf8').split('\n');
+  const requiredModules = readFileSync(required, 'utf8').split('\n');
+  // The CommonJS record is written at exit: it has the application's packages.
+  expect(requiredModules.some((path) => path.includes('/node_modules/undici/'))).toBe(true);
+  return [...modules, ...requiredModules];
 }
 
-const isOpenTelemetry = (url: string) => url.includes('/node_modules/@opentelemetry/');
+const isOpenTelemetry = (path: string) => path.includes('/node_modules/@opentelemetry/');
 
 describe('OpenTelemetry at start', () => {
   it('is not loaded when no OTEL_* variable turns tracing on', async () => {

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
 import { DEFAULT_TENANT_ID } from '../config/tenants.js';
 import type { ProviderStatusView } from '../provider-events.js';
 
@@ -8,6 +9,90 @@ import type { ProviderStatusView } from '../provider-events.js';
  * from the configuration, routes (the kinds' `paths` keys), contract codes, HTTP statuses and at
  * most MAX_OPERATION_NAMES operation names. No label or value ever holds a secret.
  */
+
+/**
+ * prom-client's classes, from its own files rather than its index: the index loads its default
+ * metrics, whose CPU counters require @opentelemetry/api (for exemplars), and nothing of
+ * OpenTelemetry may be loaded while tracing is off. The package has no `exports` map; these are
+ * the files its index re-exports.
+ */
+const require = createRequire(import.meta.url);
+const Registry = require('prom-client/lib/registry.js') as typeof PromClient.Registry;
+const Counter = require('prom-client/lib/counter.js') as typeof PromClient.Counter;
+const Gauge = require('prom-client/lib/gauge.js') as typeof PromClient.Gauge;
+const Histogram = require('prom-client/lib/histogram.js') as typeof PromClient.Histogram;
+type Registry = PromClient.Registry;
+type Counter<T extends string> = PromClient.Counter<T>;
+type Histogram<T extends string> = PromClient.Histogram<T>;
+
+/**
+ * prom-client's default metrics (`collectDefaultMetrics`), each from its own file, but for the
+ * CPU counters (see `registerCpuCounters`): the same names, help and values.
+ */
+const DEFAULT_METRIC_FILES = [
+  'processStartTime',
+  'osMemoryHeap',
+  'processOpenFileDescriptors',
+  'processMaxFileDescriptors',
+  'eventLoopLag',
+  'processResources',
+  'processHandles',
+  'processRequests',
+  'heapSizeAndUsed',
+  'heapSpacesSizeAndUsed',
+  'version',
+  'gc',
+];
+
+function registerDefaultMetrics(registry: Registry): void {
+  const config = { eventLoopMonitoringPrecision: 10 };
+  for (const name of DEFAULT_METRIC_FILES) {
+    // As prom-client: where Node cannot list its active resources, that metric is left out.
+    if (name === 'processResources' && typeof process.getActiveResourcesInfo !== 'function') {
+      continue;
+    }
+    const register = require(`prom-client/lib/metrics/${name}.js`) as (
+      registry: Registry,
+      config: object,
+    ) => void;
+    register(registry, config);
+  }
+  registerCpuCounters(registry);
+}
+
+/**
+ * prom-client's `process_cpu_*_seconds_total` without its exemplar support (which is what loads
+ * @opentelemetry/api): the CPU time since the process started, read at each scrape.
+ */
+function registerCpuCounters(registry: Registry): void {
+  const registers = [registry];
+  let last = { user: 0, system: 0 };
+  const system = new Counter({
+    name: 'process_cpu_system_seconds_total',
+    help: 'Total system CPU time spent in seconds.',
+    registers,
+  });
+  const total = new Counter({
+    name: 'process_cpu_seconds_total',
+    help: 'Total user and system CPU time spent in seconds.',
+    registers,
+  });
+  const user = new Counter({
+    name: 'process_cpu_user_seconds_total',
+    help: 'Total user CPU time spent in seconds.',
+    registers,
+    // One collect sets all three, as prom-client's does.
+    collect() {
+      const now = process.cpuUsage();
+      const userMicros = now.user - last.user;
+      const systemMicros = now.system - last.system;
+      last = now;
+      user.inc(userMicros / 1e6);
+      system.inc(systemMicros / 1e6);
+      total.inc((userMicros + systemMicros) / 1e6);
+    },
+  });
+}
 
 /** Distinct operation names labelled; later ones are counted as `other`. */
 export const MAX_OPERATION_NAMES = 100;
@@ -160,7 +245,7 @@ export function createMetrics(options: MetricsOptions = {}): BalanceMetrics {
       // benchmark's) runs no event-loop monitor for them.
       if (!processMetrics) {
         processMetrics = true;
-        collectDefaultMetrics({ register: registry });
+        registerDefaultMetrics(registry);
       }
       return registry.metrics();
     },
