@@ -231,6 +231,15 @@ describe('SIGHUP to a running balance-api serve', () => {
     expect((await ask('{ providers { id } }', `Bearer ${NEW_KEY}`)).status).toBe(200);
   });
 
+  it('counts each reload by its outcome in balance_api_config_reloads_total', async () => {
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    expect(text).toContain(`balance_api_config_reloads_total{outcome="ok"} ${reloads.ok}`);
+    expect(text).toContain(
+      `balance_api_config_reloads_total{outcome="refused"} ${reloads.refused}`,
+    );
+    expect(reloads).toEqual({ ok: 5, refused: 1 });
+  });
+
   it('never logs a secret', () => {
     const output = server.stdout() + server.stderr();
     for (const secret of [ROTATED, BROKEN, OLD_KEY, NEW_KEY, DEMO_CREDENTIALS.pik.appSecret]) {
