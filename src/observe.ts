@@ -2,6 +2,7 @@ import type { ServerConfig } from './config/server.js';
 import {
   type BalanceMetrics,
   createMetrics,
+  labelCache,
   type ProviderGaugeSource,
 } from './metrics/registry.js';
 import { getProcessTracing } from './tracing/active.js';
@@ -116,11 +117,21 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
   const { tenantId, providerId, kind, metrics, tracing } = options;
   const labels = metrics?.providerLabels(tenantId, providerId, kind);
   const identity: SpanAttributes = { tenant: tenantId, provider: providerId, kind };
+  // Label objects are made once and reused: prom-client reads a reused object several times
+  // faster than a fresh one, and a call or a read updates a few metrics each.
+  const callLabels = labelCache((route: string, outcome: string) => ({
+    ...labels,
+    route,
+    outcome,
+  }));
+  const routeLabels = labelCache((route: string) => ({ ...labels, route }));
+  const loginLabels = labelCache((outcome: string) => ({ ...labels, outcome }));
+  const sourceLabels = labelCache((source: string) => ({ ...labels, source }));
 
   function countCall(route: string, outcome: CallOutcome): void {
     if (metrics === undefined) return;
-    metrics.upstreamRequests.inc({ ...labels, route, outcome });
-    if (LOGIN_ROUTES.has(route)) metrics.upstreamLogins.inc({ ...labels, outcome });
+    metrics.upstreamRequests.inc(callLabels(route, outcome));
+    if (LOGIN_ROUTES.has(route)) metrics.upstreamLogins.inc(loginLabels(outcome));
   }
 
   function call(
@@ -152,7 +163,7 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
     let held: HeldCall | undefined;
     const observe = () => {
       endedAt = performance.now();
-      metrics?.upstreamDuration.observe({ ...labels, route }, (endedAt - started) / 1000);
+      metrics?.upstreamDuration.observe(routeLabels(route), (endedAt - started) / 1000);
     };
     const finish = (outcome: CallOutcome) => {
       countCall(route, outcome);
@@ -256,7 +267,7 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
       },
       ended(source, error) {
         if (labels !== undefined && metrics !== undefined) {
-          metrics.providerReads.inc({ ...labels, source });
+          metrics.providerReads.inc(sourceLabels(source));
           metrics.providerReadDuration.observe(labels, (performance.now() - started) / 1000);
         }
         if (span === undefined) return;
@@ -272,11 +283,11 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
   return {
     call,
     cached() {
-      if (labels !== undefined) metrics?.providerReads.inc({ ...labels, source: 'cache' });
+      metrics?.providerReads.inc(sourceLabels('cache'));
       readSpan('cache', false);
     },
     joined(read, poll) {
-      if (labels !== undefined) metrics?.providerReads.inc({ ...labels, source: 'coalesced' });
+      metrics?.providerReads.inc(sourceLabels('coalesced'));
       readSpan('coalesced', poll, read);
     },
     upstream,

@@ -94,6 +94,23 @@ function registerCpuCounters(registry: Registry): void {
   });
 }
 
+/**
+ * Label objects by their varying values, each made once: the values are bounded (routes, contract
+ * codes, sources), so the cache is too.
+ */
+export function labelCache<A extends string[], L>(make: (...values: A) => L): (...values: A) => L {
+  const made = new Map<string, L>();
+  return (...values) => {
+    const key = values.length === 1 ? (values[0] as string) : values.join('\u0000');
+    let found = made.get(key);
+    if (found === undefined) {
+      found = make(...values);
+      made.set(key, found);
+    }
+    return found;
+  };
+}
+
 /** Distinct operation names labelled; later ones are counted as `other`. */
 export const MAX_OPERATION_NAMES = 100;
 
