@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { type BalanceLoader, createBalanceLoader } from './balance-loader.js';
 import type { AppRuntime, TenantRuntime } from './tenants.js';
 
@@ -17,7 +18,12 @@ export function createRequestContext(
   requestTimeoutMs: number,
 ): RequestContext {
   const tenant = runtime.tenants.get(tenantId);
-  if (tenant === undefined) throw new Error(`unknown tenant "${tenantId}"`);
+  if (tenant === undefined) {
+    // A caller authenticated just before a reload removed its tenant: it is no longer anyone's.
+    throw new GraphQLError("Unauthenticated: the caller's tenant is no longer configured.", {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+    });
+  }
   const deadlineAt = performance.now() + requestTimeoutMs;
   return { tenant, deadlineAt, loaders: { balances: createBalanceLoader(tenant, deadlineAt) } };
 }
