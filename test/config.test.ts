@@ -132,6 +132,7 @@ describe('configuration file', () => {
       shutdownDelayMs: 0,
       drainTimeoutMs: 10_000,
       subscriptions: { maxPerConnection: 100, maxPerCaller: 1000, maxBufferedEvents: 1000 },
+      metrics: { enabled: true, allowRemote: false, tenantLabel: false },
     });
     // A section given in part keeps the defaults of what it leaves out.
     expect(
