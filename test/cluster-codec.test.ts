@@ -323,7 +323,7 @@ describe('the cluster section of the configuration', () => {
       expect(problems.join('\n')).not.toContain('canary');
     }
     expect(resolve({ redis: { url: 'redis://x', timeoutMs: 0 }, tokenKey: key }).problems).toEqual([
-      'redis.timeoutMs: Too small: expected number to be >=1',
+      'redis.timeoutMs: expected a number of at least 1, received 0',
     ]);
     expect(
       resolve({ redis: { url: 'redis://x' }, tokenKey: key, keyPrefix: 'a b' }).problems,

@@ -169,6 +169,21 @@ describe('configuration file', () => {
     ).toMatchObject({ headersTimeoutMs: 5000, receiveTimeoutMs: 5000 });
   });
 
+  it('says which number a field expects and which it received, and what type when it is no number', () => {
+    expect(
+      problemsOf({
+        providers: [
+          pik({ pollIntervalMs: 5, cacheTtlMs: -1, maxConcurrency: 1.5, staleIfErrorMs: '60' }),
+        ],
+      }),
+    ).toEqual([
+      'providers[0] "pik-main": maxConcurrency: expected a whole number, received 1.5',
+      'providers[0] "pik-main": cacheTtlMs: expected a number of at least 0, received -1',
+      'providers[0] "pik-main": staleIfErrorMs: expected number, received string',
+      'providers[0] "pik-main": pollIntervalMs: expected a number of at least 100, received 5',
+    ]);
+  });
+
   it('defaults retries and the circuit breaker of each provider', () => {
     const config = parseConfig({ providers: [pik()] }, { source: 'c', env: {}, baseDir: '.' });
     expect(config.tenants[0]?.providers[0]).toMatchObject({
@@ -176,7 +191,7 @@ describe('configuration file', () => {
       circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
     });
     expect(problemsOf({ providers: [pik({ retry: { maxRetries: 5 } })] })).toEqual([
-      'providers[0] "pik-main": retry.maxRetries: Too big: expected number to be <=2',
+      'providers[0] "pik-main": retry.maxRetries: expected a number of at most 2, received 5',
     ]);
   });
 
@@ -325,7 +340,7 @@ describe('configuration file', () => {
       ],
     });
     expect(problems).toEqual([
-      'providers[0] "pik-main": timeoutMs: Too small: expected number to be >=1',
+      'providers[0] "pik-main": timeoutMs: expected a number of at least 1, received -1',
       'providers[1] "sms": credentials.devKey: expected a string, { "env": "NAME" } or { "file": "PATH" }',
       'providers[2]: expected an object',
     ]);

@@ -42,8 +42,39 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       ? `${field}: ${issue.message} (its default)`
       : `${field}: is required`;
   }
-  if (issue.code === 'invalid_type') return `${field}: expected ${issue.expected}`;
+  const value = valueAt(input, path);
+  if (issue.code === 'invalid_type') {
+    // A number may be shown (no secret is a number); anything else only by its type.
+    if (issue.expected === 'int' && typeof value === 'number') {
+      return `${field}: expected a whole number, received ${value}`;
+    }
+    return `${field}: expected ${issue.expected}${value === undefined ? '' : `, received ${typeOf(value)}`}`;
+  }
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && typeof value === 'number') {
+    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+    const word = issue.code === 'too_small' ? 'least' : 'most';
+    const exclusive = issue.inclusive === false ? ' (not included)' : '';
+    return `${field}: expected a number of at ${word} ${String(bound)}${exclusive}, received ${value}`;
+  }
   return `${field}: ${issue.message}`;
+}
+
+/** A JSON value's type as a message names it. */
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return typeof value;
+}
+
+/** The document's value at `path`; undefined where there is none. */
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 /** What a configuration key looks like; another unknown key is reported without its name. */
@@ -51,12 +82,7 @@ const KEY_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/;
 
 /** True when the document has no value at `path` (zod does not report the input itself). */
 function isMissing(input: unknown, path: PropertyKey[]): boolean {
-  let value = input;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return true;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value === undefined;
+  return valueAt(input, path) === undefined;
 }
 
 function formatPath(path: PropertyKey[]): string {

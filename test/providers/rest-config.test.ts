@@ -154,7 +154,7 @@ describe('rest configuration refusals', () => {
     [
       'minor units beyond 40 places',
       { mapping: { ...MAPPING, total: { at: '/t', minorUnits: 41 } } },
-      [`${P}mapping.total.minorUnits: Too big: expected number to be <=40`],
+      [`${P}mapping.total.minorUnits: expected a number of at most 40, received 41`],
     ],
     [
       'relogin without a login',
@@ -212,7 +212,7 @@ describe('rest configuration refusals', () => {
     [
       'no page at all',
       { pagination: { type: 'cursor', nextAt: '/next', maxPages: 0 } },
-      [`${P}pagination.maxPages: Too small: expected number to be >=1`],
+      [`${P}pagination.maxPages: expected a number of at least 1, received 0`],
     ],
     [
       'a body on a GET',
