@@ -1,9 +1,10 @@
 import type { ServerConfig } from './config/server.js';
+import type { CounterCell, HistogramCell } from './metrics/cells.js';
 import {
   type BalanceMetrics,
   createMetrics,
-  labelCache,
   type ProviderGaugeSource,
+  type ProviderLabels,
 } from './metrics/registry.js';
 import { getProcessTracing } from './tracing/active.js';
 import type { SpanAttributes, TraceSpan, Tracing } from './tracing/types.js';
@@ -16,6 +17,7 @@ import {
   holdForJudgment,
   type ProviderObserver,
   type ReadScope,
+  type ReadSource,
   type UpstreamCallInfo,
   type UpstreamReadWatch,
 } from './upstream/observer.js';
@@ -101,11 +103,6 @@ interface ProviderObserverOptions {
   tracing: Tracing | undefined;
 }
 
-/** A read's scope as this module keeps it: its span, for the calls' spans to hang under. */
-interface ObservedScope extends ReadScope {
-  readonly span: TraceSpan | undefined;
-}
-
 const READ_SPAN = 'provider read';
 
 /** The contract code of a failure; anything else is a defect, as the client sees it. */
@@ -113,101 +110,203 @@ function codeOf(error: unknown): string {
   return error instanceof UpstreamError ? error.code : 'INTERNAL_SERVER_ERROR';
 }
 
+/**
+ * One provider's series, each cell taken once and then counted in place: the request path pays a
+ * map lookup and an addition per update.
+ */
+class ProviderCells {
+  private readonly calls = new Map<string, Map<string, CounterCell>>();
+  private readonly logins = new Map<string, CounterCell>();
+  private readonly durations = new Map<string, HistogramCell>();
+  private readonly reads = new Map<ReadSource, CounterCell>();
+  readonly readDuration: HistogramCell;
+
+  constructor(
+    private readonly metrics: BalanceMetrics,
+    private readonly labels: ProviderLabels,
+  ) {
+    this.readDuration = metrics.providerReadDuration.cell(labels);
+  }
+
+  /** One call counted under `outcome`, and as a login where its route logs in. */
+  countCall(route: string, outcome: CallOutcome): void {
+    let byOutcome = this.calls.get(route);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      this.calls.set(route, byOutcome);
+    }
+    let cell = byOutcome.get(outcome);
+    if (cell === undefined) {
+      cell = this.metrics.upstreamRequests.cell({ ...this.labels, route, outcome });
+      byOutcome.set(outcome, cell);
+    }
+    cell.value += 1;
+    if (!LOGIN_ROUTES.has(route)) return;
+    let login = this.logins.get(outcome);
+    if (login === undefined) {
+      login = this.metrics.upstreamLogins.cell({ ...this.labels, outcome });
+      this.logins.set(outcome, login);
+    }
+    login.value += 1;
+  }
+
+  callDuration(route: string, seconds: number): void {
+    let cell = this.durations.get(route);
+    if (cell === undefined) {
+      cell = this.metrics.upstreamDuration.cell({ ...this.labels, route });
+      this.durations.set(route, cell);
+    }
+    cell.observe(seconds);
+  }
+
+  countRead(source: ReadSource): void {
+    let cell = this.reads.get(source);
+    if (cell === undefined) {
+      cell = this.metrics.providerReads.cell({ ...this.labels, source });
+      this.reads.set(source, cell);
+    }
+    cell.value += 1;
+  }
+}
+
+/** What every call and read of one provider shares. */
+interface Observed {
+  cells: ProviderCells | undefined;
+  tracing: Tracing | undefined;
+  identity: SpanAttributes;
+}
+
+/** One try of one upstream call: timed when it ends, counted once its answer is judged. */
+class ObservedCall implements CallWatch, HeldCall {
+  settled = false;
+  private endedAt: number | undefined;
+  private status: number | undefined;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly observed: Observed,
+    private readonly route: string,
+    private readonly scope: ObservedRead | undefined,
+    private readonly span: TraceSpan | undefined,
+  ) {}
+
+  private end(): void {
+    this.endedAt = performance.now();
+    this.observed.cells?.callDuration(this.route, (this.endedAt - this.started) / 1000);
+  }
+
+  answered(response: UpstreamResponse): void {
+    this.end();
+    this.status = response.status;
+    this.span?.setAttributes({ 'http.response.status_code': response.status });
+    // Judged where the kind's error table reads the answer; what no table refuses is ok once the
+    // read ends (or, outside a read, once the code that asked has run on).
+    holdForJudgment(response, this);
+    if (this.scope === undefined) setImmediate(() => this.settle('ok'));
+    else this.scope.hold(this);
+  }
+
+  failed(error: unknown): void {
+    this.end();
+    this.settle(error instanceof UpstreamError ? error.code : 'UPSTREAM_UNAVAILABLE', error);
+  }
+
+  superseded(): void {
+    if (this.status === undefined || this.settled) return;
+    // A transient status tried again: 429 rate limited, 502 to 504 unavailable.
+    this.settle(this.status === 429 ? 'UPSTREAM_RATE_LIMITED' : 'UPSTREAM_UNAVAILABLE');
+  }
+
+  settle(outcome: CallOutcome, error?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.observed.cells?.countCall(this.route, outcome);
+    if (error !== undefined) this.scope?.counted(error);
+    const { span } = this;
+    if (span === undefined) return;
+    span.setAttributes({ outcome });
+    if (outcome !== 'ok') span.fail(outcome);
+    span.end(this.endedAt);
+  }
+}
+
+/** One upstream read: its span, and its calls' answers held until the adapter is done. */
+class ObservedRead implements UpstreamReadWatch, ReadScope {
+  private readonly started = performance.now();
+  private held: HeldCall[] | undefined;
+  private countedErrors: Set<unknown> | undefined;
+  private done = false;
+  readonly span: TraceSpan | undefined;
+
+  constructor(
+    private readonly observed: Observed,
+    poll: boolean,
+  ) {
+    this.span = observed.tracing?.internalSpan(READ_SPAN, observed.identity, poll);
+  }
+
+  get scope(): ReadScope {
+    return this;
+  }
+
+  hold(call: HeldCall): void {
+    // An answer after the adapter gave up waiting (a login others still await): judged once
+    // whoever asked for it has read it.
+    if (this.done) {
+      setImmediate(() => call.settle('ok'));
+      return;
+    }
+    this.held ??= [];
+    this.held.push(call);
+  }
+
+  counted(error: unknown): void {
+    this.countedErrors ??= new Set();
+    this.countedErrors.add(error);
+  }
+
+  callsDone(error?: unknown): void {
+    this.done = true;
+    const held = this.held;
+    if (held === undefined) return;
+    // A body that broke the contract after its table had accepted it: the last such answer.
+    if (
+      error instanceof UpstreamError &&
+      error.code === 'UPSTREAM_BAD_RESPONSE' &&
+      this.countedErrors?.has(error) !== true
+    ) {
+      held.findLast((call) => !call.settled)?.settle('UPSTREAM_BAD_RESPONSE', error);
+    }
+    for (const call of held) call.settle('ok');
+  }
+
+  ended(source: 'upstream' | 'stale', error?: unknown): void {
+    const { cells } = this.observed;
+    if (cells !== undefined) {
+      cells.countRead(source);
+      cells.readDuration.observe((performance.now() - this.started) / 1000);
+    }
+    const { span } = this;
+    if (span === undefined) return;
+    const outcome = error === undefined ? 'ok' : codeOf(error);
+    span.setAttributes({ source, outcome });
+    // A stale answer is an answer: the failure behind it is its outcome, not an error.
+    if (error !== undefined && source === 'upstream') span.fail(outcome);
+    span.end();
+  }
+}
+
 function createProviderObserver(options: ProviderObserverOptions): ProviderObserver {
   const { tenantId, providerId, kind, metrics, tracing } = options;
-  const labels = metrics?.providerLabels(tenantId, providerId, kind);
-  const identity: SpanAttributes = { tenant: tenantId, provider: providerId, kind };
-  // Label objects are made once and reused: prom-client reads a reused object several times
-  // faster than a fresh one, and a call or a read updates a few metrics each.
-  const callLabels = labelCache((route: string, outcome: string) => ({
-    ...labels,
-    route,
-    outcome,
-  }));
-  const routeLabels = labelCache((route: string) => ({ ...labels, route }));
-  const loginLabels = labelCache((outcome: string) => ({ ...labels, outcome }));
-  const sourceLabels = labelCache((source: string) => ({ ...labels, source }));
-
-  function countCall(route: string, outcome: CallOutcome): void {
-    if (metrics === undefined) return;
-    metrics.upstreamRequests.inc(callLabels(route, outcome));
-    if (LOGIN_ROUTES.has(route)) metrics.upstreamLogins.inc(loginLabels(outcome));
-  }
-
-  function call(
-    info: UpstreamCallInfo,
-    headers: Record<string, string>,
-    scope?: ReadScope,
-  ): CallWatch {
-    const started = performance.now();
-    const { url, route } = info;
-    // The HTTP client conventions, from the URL's origin and the path template only: the query
-    // may hold a credential, and headers and bodies never go into a span.
-    const span = tracing?.clientSpan(
-      `${info.method} ${info.template}`,
-      {
-        ...identity,
-        route,
-        'http.request.method': info.method,
-        'server.address': url.hostname,
-        'server.port': url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
-        'url.scheme': url.protocol.slice(0, -1),
-        'url.template': info.template,
-        ...(info.attempt > 1 ? { 'http.request.resend_count': info.attempt - 1 } : {}),
-      },
-      (scope as ObservedScope | undefined)?.span,
-      headers,
-    );
-    let endedAt: number | undefined;
-    let status: number | undefined;
-    let held: HeldCall | undefined;
-    const observe = () => {
-      endedAt = performance.now();
-      metrics?.upstreamDuration.observe(routeLabels(route), (endedAt - started) / 1000);
-    };
-    const finish = (outcome: CallOutcome) => {
-      countCall(route, outcome);
-      if (span === undefined) return;
-      span.setAttributes({ outcome });
-      if (outcome !== 'ok') span.fail(outcome);
-      span.end(endedAt);
-    };
-    return {
-      answered(response: UpstreamResponse) {
-        observe();
-        status = response.status;
-        span?.setAttributes({ 'http.response.status_code': status });
-        let settled = false;
-        const call: HeldCall = {
-          get settled() {
-            return settled;
-          },
-          settle(outcome, error) {
-            if (settled) return;
-            settled = true;
-            finish(outcome);
-            if (error !== undefined) scope?.counted(error);
-          },
-        };
-        held = call;
-        // Judged where the kind's error table reads the answer; what no table refuses is ok
-        // once the read ends (or, outside a read, once the code that asked has run on).
-        holdForJudgment(response, call);
-        if (scope === undefined) setImmediate(() => call.settle('ok'));
-        else scope.hold(call);
-      },
-      failed(error) {
-        observe();
-        finish(error instanceof UpstreamError ? error.code : 'UPSTREAM_UNAVAILABLE');
-        scope?.counted(error);
-      },
-      superseded() {
-        if (held === undefined || held.settled) return;
-        // A transient status tried again: 429 rate limited, 502 to 504 unavailable.
-        held.settle(status === 429 ? 'UPSTREAM_RATE_LIMITED' : 'UPSTREAM_UNAVAILABLE');
-      },
-    };
-  }
+  const observed: Observed = {
+    cells:
+      metrics === undefined
+        ? undefined
+        : new ProviderCells(metrics, metrics.providerLabels(tenantId, providerId, kind)),
+    tracing,
+    identity: { tenant: tenantId, provider: providerId, kind },
+  };
+  const { cells, identity } = observed;
 
   /** A read span that is over at once (the freshness window), or when `read` settles. */
   function readSpan(source: 'cache' | 'coalesced', poll: boolean, read?: Promise<unknown>): void {
@@ -232,64 +331,38 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
     );
   }
 
-  function upstream(poll: boolean): UpstreamReadWatch {
-    const started = performance.now();
-    const span = tracing?.internalSpan(READ_SPAN, identity, poll);
-    const held: HeldCall[] = [];
-    const counted = new Set<unknown>();
-    let callsDone = false;
-    const scope: ObservedScope = {
-      span,
-      hold(call) {
-        // An answer after the adapter gave up waiting (a login others still await): judged once
-        // whoever asked for it has read it.
-        if (callsDone) setImmediate(() => call.settle('ok'));
-        else held.push(call);
-      },
-      counted(error) {
-        counted.add(error);
-      },
-    };
-    return {
-      scope,
-      callsDone(error) {
-        callsDone = true;
-        // A body that broke the contract after its table had accepted it: the last such answer.
-        if (
-          error instanceof UpstreamError &&
-          error.code === 'UPSTREAM_BAD_RESPONSE' &&
-          !counted.has(error)
-        ) {
-          const last = held.findLast((call) => !call.settled);
-          last?.settle('UPSTREAM_BAD_RESPONSE', error);
-        }
-        for (const call of held) call.settle('ok');
-      },
-      ended(source, error) {
-        if (labels !== undefined && metrics !== undefined) {
-          metrics.providerReads.inc(sourceLabels(source));
-          metrics.providerReadDuration.observe(labels, (performance.now() - started) / 1000);
-        }
-        if (span === undefined) return;
-        const outcome = error === undefined ? 'ok' : codeOf(error);
-        span.setAttributes({ source, outcome });
-        // A stale answer is an answer: the failure behind it is its outcome, not an error.
-        if (error !== undefined && source === 'upstream') span.fail(outcome);
-        span.end();
-      },
-    };
-  }
-
   return {
-    call,
+    call(info: UpstreamCallInfo, headers: Record<string, string>, scope?: ReadScope): CallWatch {
+      const read = scope as ObservedRead | undefined;
+      const { url, route } = info;
+      // The HTTP client conventions, from the URL's origin and the path template only: the
+      // query may hold a credential, and headers and bodies never go into a span.
+      const span = tracing?.clientSpan(
+        `${info.method} ${info.template}`,
+        {
+          ...identity,
+          route,
+          'http.request.method': info.method,
+          'server.address': url.hostname,
+          'server.port':
+            url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+          'url.scheme': url.protocol.slice(0, -1),
+          'url.template': info.template,
+          ...(info.attempt > 1 ? { 'http.request.resend_count': info.attempt - 1 } : {}),
+        },
+        read?.span,
+        headers,
+      );
+      return new ObservedCall(observed, route, read, span);
+    },
     cached() {
-      metrics?.providerReads.inc(sourceLabels('cache'));
+      cells?.countRead('cache');
       readSpan('cache', false);
     },
     joined(read, poll) {
-      metrics?.providerReads.inc(sourceLabels('coalesced'));
+      cells?.countRead('coalesced');
       readSpan('coalesced', poll, read);
     },
-    upstream,
+    upstream: (poll) => new ObservedRead(observed, poll),
   };
 }

@@ -33,6 +33,28 @@ export interface ReaderQuery extends BalanceQuery {
   fresh?: boolean | undefined;
 }
 
+/**
+ * What the cluster (`cluster` in the configuration) decides before an upstream read: another
+ * instance's read within `cacheTtlMs` answers it; the cluster's rate-limit hold refuses it
+ * (UPSTREAM_RATE_LIMITED, answered from the stale-if-error window where it can be); or this
+ * instance reads, and `go` is told how the read ended, to share it.
+ */
+export type SharedReadStart =
+  | { read: ProviderRead }
+  | { refuse: UpstreamError }
+  | { go: (outcome: { ok: true; read: ProviderRead } | { ok: false; error: unknown }) => void };
+
+/** One (tenant, provider)'s reads shared with the other instances of a cluster. */
+export interface SharedReadPath {
+  /**
+   * Before reading `key` (the reader's currency-set key) upstream; `fresh` for a poll, which
+   * skips the window. Never rejects: without Redis it says go.
+   */
+  before(key: string, fresh: boolean, deadlineAt: number): Promise<SharedReadStart>;
+  /** Another instance's read covering `key` no older than `staleIfErrorMs` at `at`, if any. */
+  stale(key: string, at: number): Promise<ProviderRead | undefined>;
+}
+
 export type ReadProvider = ((query: ReaderQuery) => Promise<ProviderRead>) & {
   /** How many read shapes (currency sets) the freshness window holds now. */
   cachedShapes(): number;
@@ -66,6 +88,8 @@ export interface ProviderReaderOptions {
   now?: () => number;
   /** Told of every read and where its answer came from (metrics, traces); default none. */
   observer?: ProviderObserver | undefined;
+  /** The reads shared with the other instances (`cluster`); default none: in-process only. */
+  shared?: SharedReadPath | undefined;
 }
 
 /**
@@ -79,7 +103,7 @@ export interface ProviderReaderOptions {
  * callers that were waiting on that very read.
  */
 export function createProviderReader(options: ProviderReaderOptions): ReadProvider {
-  const { adapter, breaker, config, observer } = options;
+  const { adapter, breaker, config, observer, shared } = options;
   const now = options.now ?? Date.now;
   const inFlight = new Map<string, Promise<ProviderRead>>();
   const recent = new Map<string, { read: ProviderRead; until: number }>();
@@ -126,14 +150,19 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       // The read's deadline is owned here: every call of the read (login, pages, retries) goes
       // through the provider's transport bounded by it and stopped by its signal. The breaker
       // judges the provider by its answers, not by time spent waiting here.
-      const bounded = { ...query, signal: stop, scope: watch?.scope };
+      const bounded =
+        watch === undefined
+          ? { ...query, signal: stop }
+          : { ...query, signal: stop, scope: watch.scope };
       return breaker.run(() => {
         const fetched = adapter.fetchAccounts(bounded, adapter.transport.within(bounded));
         // The calls are judged when the adapter is done with them, whatever the deadline did.
-        fetched.then(
-          () => watch?.callsDone(),
-          (error: unknown) => watch?.callsDone(error),
-        );
+        if (watch !== undefined) {
+          fetched.then(
+            () => watch.callsDone(),
+            (error: unknown) => watch.callsDone(error),
+          );
+        }
         return fetched;
       });
     };
@@ -165,38 +194,74 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
    * windows, and told to the read listeners. A failure is answered from the stale-if-error
    * window when it holds a recent enough read covering the currencies asked for.
    */
-  function settled(query: ReaderQuery, key: string): Promise<ProviderRead> {
+  function settled(
+    query: ReaderQuery,
+    key: string,
+    start?: Exclude<SharedReadStart, { read: ProviderRead }>,
+  ): Promise<ProviderRead> {
     const currencies = key === '*' ? null : key.split(',');
     // A subscription poll (a fresh read) is a trace of its own.
     const watch = observer?.upstream(query.fresh === true);
-    return readUpstream(query, watch).then(
+    const go = start !== undefined && 'go' in start ? start.go : undefined;
+    // The cluster's rate-limit hold answers as this instance's own 429 would.
+    const upstream =
+      start !== undefined && 'refuse' in start
+        ? Promise.reject(start.refuse)
+        : readUpstream(query, watch);
+    return upstream.then(
       (value) => {
         if (config.cacheTtlMs > 0) remember(key, value);
         if (staleIfErrorMs > 0) keepForErrors(key, currencies, value);
+        go?.({ ok: true, read: value });
         status.record({ ok: true, currencies, read: value, stale: false });
         watch?.ended('upstream');
         return value;
       },
       (error: unknown) => {
         const at = new Date(now());
+        go?.({ ok: false, error });
         if (!isUpstreamError(error)) {
           status.recordUnexpected(at);
           watch?.ended('upstream', error);
           throw error;
         }
         status.record({ ok: false, currencies, error, at });
-        const earlier = staleIfErrorMs > 0 ? servingForErrors(currencies, at.getTime()) : undefined;
-        watch?.ended(earlier === undefined ? 'upstream' : 'stale', error);
-        if (earlier === undefined) throw error;
-        const stale: ProviderRead = {
-          accounts: earlier.accounts,
-          fetchedAt: earlier.fetchedAt,
-          stale: true,
+        const answer = (earlier: ProviderRead | undefined): ProviderRead => {
+          watch?.ended(earlier === undefined ? 'upstream' : 'stale', error);
+          if (earlier === undefined) throw error;
+          const stale: ProviderRead = {
+            accounts: earlier.accounts,
+            fetchedAt: earlier.fetchedAt,
+            stale: true,
+          };
+          status.record({ ok: true, currencies, read: stale, stale: true });
+          return stale;
         };
-        status.record({ ok: true, currencies, read: stale, stale: true });
-        return stale;
+        const earlier = staleIfErrorMs > 0 ? servingForErrors(currencies, at.getTime()) : undefined;
+        // With `cluster`, another instance's read may serve where this one has none.
+        if (earlier === undefined && shared !== undefined && staleIfErrorMs > 0) {
+          return shared.stale(key, at.getTime()).then(answer);
+        }
+        return answer(earlier);
       },
     );
+  }
+
+  /**
+   * With `cluster`: another instance's read within the window answers (kept here too), the
+   * cluster's rate-limit hold refuses, or this instance reads and shares what it read.
+   */
+  function clustered(query: ReaderQuery, key: string, path: SharedReadPath): Promise<ProviderRead> {
+    const own = performance.now() + config.timeoutMs;
+    const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
+    return path.before(key, query.fresh === true, deadlineAt).then((start) => {
+      if (!('read' in start)) return settled(query, key, start);
+      const { read: value } = start;
+      if (config.cacheTtlMs > 0) remember(key, value);
+      if (staleIfErrorMs > 0) keepForErrors(key, key === '*' ? null : key.split(','), value);
+      observer?.cached();
+      return value;
+    });
   }
 
   const read = (query: ReaderQuery): Promise<ProviderRead> => {
@@ -219,7 +284,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
         }
       }
     }
-    const upstream = settled(query, key);
+    const upstream = shared === undefined ? settled(query, key) : clustered(query, key, shared);
     if (config.coalesceReads) {
       inFlight.set(key, upstream);
       // Once settled the read is no longer joinable; a later caller reads afresh.
@@ -238,7 +303,8 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       const oldest = recent.keys().next();
       if (oldest.done !== true) recent.delete(oldest.value);
     }
-    recent.set(key, { read: value, until: now() + config.cacheTtlMs });
+    // Fresh for the window from when the provider answered, on whichever instance it did.
+    recent.set(key, { read: value, until: value.fetchedAt.getTime() + config.cacheTtlMs });
   }
 
   /**

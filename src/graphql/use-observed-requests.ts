@@ -45,9 +45,11 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
   const { metrics, tracing } = options;
   const path = options.path ?? '/graphql';
   const records = new WeakMap<Request, RequestRecord>();
-  // Made once per operation and status (at most 102 operations): reused, they cost prom-client less.
-  const requestLabels = labelCache((operation: string, status: string) => ({ operation, status }));
-  const operationLabels = labelCache((operation: string) => ({ operation }));
+  // A series' cell is taken once per operation and status (at most 102 operations), then counted.
+  const requests = labelCache((operation: string, status: string) =>
+    metrics?.graphqlRequests.cell({ operation, status }),
+  );
+  const durations = labelCache((operation: string) => metrics?.graphqlDuration.cell({ operation }));
   const isGraphql = (request: Request) => new URL(request.url).pathname === path;
 
   const plugin: Plugin = {
@@ -101,11 +103,9 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
       // GraphiQL's page is not a GraphQL request; a refusal before the parameters were read is.
       if (metrics === undefined || (!record.graphql && status < 400)) return;
       const operation = metrics.operationLabel(record.operation);
-      metrics.graphqlRequests.inc(requestLabels(operation, String(status)));
-      metrics.graphqlDuration.observe(
-        operationLabels(operation),
-        (performance.now() - record.started) / 1000,
-      );
+      const counted = requests(operation, String(status));
+      if (counted !== undefined) counted.value += 1;
+      durations(operation)?.observe((performance.now() - record.started) / 1000);
     },
   };
   if (tracing !== undefined) {

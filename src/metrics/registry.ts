@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import { DEFAULT_TENANT_ID } from '../config/tenants.js';
 import type { ProviderStatusView } from '../provider-events.js';
+import { CellCounter, CellHistogram } from './cells.js';
 
 /**
  * The metrics of one app (CONTRACT.md "Operations"), in a registry of its own: tests run several
@@ -20,10 +21,8 @@ const require = createRequire(import.meta.url);
 const Registry = require('prom-client/lib/registry.js') as typeof PromClient.Registry;
 const Counter = require('prom-client/lib/counter.js') as typeof PromClient.Counter;
 const Gauge = require('prom-client/lib/gauge.js') as typeof PromClient.Gauge;
-const Histogram = require('prom-client/lib/histogram.js') as typeof PromClient.Histogram;
 type Registry = PromClient.Registry;
 type Counter<T extends string> = PromClient.Counter<T>;
-type Histogram<T extends string> = PromClient.Histogram<T>;
 
 /**
  * prom-client's default metrics (`collectDefaultMetrics`), each from its own file, but for the
@@ -139,13 +138,14 @@ export interface BalanceMetrics {
   providerLabels(tenantId: string, providerId: string, kind: string): ProviderLabels;
   /** The label of an operation name: itself, `anonymous`, or `other` past the first 100. */
   operationLabel(name: string | undefined): string;
-  readonly graphqlRequests: Counter<'operation' | 'status'>;
-  readonly graphqlDuration: Histogram<'operation'>;
-  readonly upstreamRequests: Counter<string>;
-  readonly upstreamDuration: Histogram<string>;
-  readonly upstreamLogins: Counter<string>;
-  readonly providerReads: Counter<string>;
-  readonly providerReadDuration: Histogram<string>;
+  // Counted on the request path: cells (see cells.ts), each series' cell taken once and kept.
+  readonly graphqlRequests: CellCounter;
+  readonly graphqlDuration: CellHistogram;
+  readonly upstreamRequests: CellCounter;
+  readonly upstreamDuration: CellHistogram;
+  readonly upstreamLogins: CellCounter;
+  readonly providerReads: CellCounter;
+  readonly providerReadDuration: CellHistogram;
   readonly configReloads: Counter<'outcome'>;
   /** The providers the status gauges show, read at every scrape (a reload changes them). */
   watchProviders(providers: () => Iterable<ProviderGaugeSource>): void;
@@ -189,50 +189,50 @@ export function createMetrics(options: MetricsOptions = {}): BalanceMetrics {
       operations.add(name);
       return name;
     },
-    graphqlRequests: new Counter({
+    graphqlRequests: new CellCounter({
       name: 'balance_api_graphql_requests_total',
       help: 'GraphQL requests answered, by operation name and HTTP status.',
       labelNames: ['operation', 'status'],
-      registers,
+      registry,
     }),
-    graphqlDuration: new Histogram({
+    graphqlDuration: new CellHistogram({
       name: 'balance_api_graphql_request_duration_seconds',
       help: 'Time from a GraphQL request to its response, by operation name.',
       labelNames: ['operation'],
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     }),
-    upstreamRequests: new Counter({
+    upstreamRequests: new CellCounter({
       name: 'balance_api_upstream_requests_total',
       help: 'Upstream calls (each try), by provider, route and outcome (ok or the contract code).',
       labelNames: [...providerLabelNames, 'route', 'outcome'],
-      registers,
+      registry,
     }),
-    upstreamDuration: new Histogram({
+    upstreamDuration: new CellHistogram({
       name: 'balance_api_upstream_request_duration_seconds',
       help: 'Time from sending an upstream call (each try) to the end of its answer or failure.',
       labelNames: [...providerLabelNames, 'route'],
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     }),
-    upstreamLogins: new Counter({
+    upstreamLogins: new CellCounter({
       name: 'balance_api_upstream_logins_total',
       help: 'Upstream logins (session requests), by provider and outcome.',
       labelNames: [...providerLabelNames, 'outcome'],
-      registers,
+      registry,
     }),
-    providerReads: new Counter({
+    providerReads: new CellCounter({
       name: 'balance_api_provider_reads_total',
       help: 'Provider reads, by where the answer came from: upstream, coalesced, cache or stale.',
       labelNames: [...providerLabelNames, 'source'],
-      registers,
+      registry,
     }),
-    providerReadDuration: new Histogram({
+    providerReadDuration: new CellHistogram({
       name: 'balance_api_provider_read_duration_seconds',
       help: 'Time of a provider read that went upstream (its login, calls and retries), by provider.',
       labelNames: providerLabelNames,
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     }),
     configReloads: new Counter({
       name: 'balance_api_config_reloads_total',

@@ -11,7 +11,7 @@ import {
 import { UpstreamError } from './errors.js';
 import { exchange } from './exchange.js';
 import { timeoutError, tooLargeError, toUpstreamError } from './http-errors.js';
-import type { CallWatch, ProviderObserver } from './observer.js';
+import type { CallWatch, ProviderObserver, UpstreamCallInfo } from './observer.js';
 import { createReadRetries, type RetryOptions } from './retry-policy.js';
 
 /** Largest upstream body read before the call fails with UPSTREAM_BAD_RESPONSE. */
@@ -65,11 +65,39 @@ export interface UpstreamRequest {
   retry?: 'read' | 'never';
 }
 
-/** The attempts of one call, where an observer watches them. */
-interface Tries {
-  count: number;
+/** The tries of one call, as an observer sees them (made only where one watches). */
+class Tries implements UpstreamCallInfo {
+  attempt = 0;
+  /** The last try's watch: superseded when another try follows it. */
   previous: CallWatch | undefined;
-  template: string;
+  private path: string | undefined;
+
+  constructor(
+    private readonly request: UpstreamRequest,
+    readonly url: URL,
+    /** The base URL's path, without its trailing slash. */
+    private readonly basePath: string,
+  ) {}
+
+  get route(): string {
+    return this.request.route;
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  /** Under the base URL's path, without a query; worked out only if a trace asks for it. */
+  get template(): string {
+    if (this.path === undefined) {
+      const { request } = this;
+      const template =
+        request.template ?? (request.url === undefined ? request.path : this.url.pathname);
+      const bare = template.split('?', 1)[0] ?? '';
+      this.path = request.url === undefined ? this.basePath + bare : bare;
+    }
+    return this.path;
+  }
 }
 
 export interface UpstreamResponse {
@@ -151,18 +179,8 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     if (tries !== undefined && observer !== undefined) {
       // The answer before this one is retried, so no table will read it.
       tries.previous?.superseded();
-      tries.count += 1;
-      watch = observer.call(
-        {
-          route: upstreamRequest.route,
-          method: upstreamRequest.method,
-          url,
-          template: tries.template,
-          attempt: tries.count,
-        },
-        headers,
-        bound.scope,
-      );
+      tries.attempt += 1;
+      watch = observer.call(tries, headers, bound.scope);
       tries.previous = watch;
     }
     try {
@@ -190,15 +208,6 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     }
   }
 
-  /** The path template of a call as traces record it: under the base URL's path, no query. */
-  const templateOf = (upstreamRequest: UpstreamRequest, url: URL): string => {
-    const template =
-      upstreamRequest.template ??
-      (upstreamRequest.url === undefined ? upstreamRequest.path : url.pathname);
-    const bare = template.split('?', 1)[0] ?? '';
-    return upstreamRequest.url === undefined ? basePath + bare : bare;
-  };
-
   async function send(upstreamRequest: UpstreamRequest, bound: ReadBound) {
     const url = new URL(upstreamRequest.url ?? base + upstreamRequest.path);
     for (const [key, value] of Object.entries(upstreamRequest.query ?? {})) {
@@ -210,10 +219,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         : upstreamRequest.json === undefined
           ? undefined
           : JSON.stringify(upstreamRequest.json);
-    const tries: Tries | undefined =
-      observer === undefined
-        ? undefined
-        : { count: 0, previous: undefined, template: templateOf(upstreamRequest, url) };
+    const tries = observer === undefined ? undefined : new Tries(upstreamRequest, url, basePath);
     const tryOnce = () => attempt(upstreamRequest, url, body, bound, tries);
     const started = performance.now();
     let attempts = 1;

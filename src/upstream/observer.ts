@@ -16,14 +16,14 @@ export type ReadSource = 'upstream' | 'coalesced' | 'cache' | 'stale';
 /** One attempt of one upstream call, as the transport sends it. */
 export interface UpstreamCallInfo {
   /** The call's short name (`login`, `balances`...): the kind's `paths` key. */
-  route: string;
-  method: string;
+  readonly route: string;
+  readonly method: string;
   /** Where it goes; its query may hold a credential, so only origin parts are ever recorded. */
-  url: URL;
+  readonly url: URL;
   /** The path template without a query (`/api/v1/balance/{currencyCode}`). */
-  template: string;
+  readonly template: string;
   /** 1 for the first try, 2 for the first retry... */
-  attempt: number;
+  readonly attempt: number;
 }
 
 /** One attempt under way. */
