@@ -27,6 +27,10 @@ Commands:
       and schema/operations/manifest.json (the trusted-documents manifest of the operations).
   hash-api-key
       Read an API key from standard input and print its SHA-256 in hex, for auth.apiKeys.
+
+Metrics: GET /metrics (server.metrics in the configuration). Traces: serve sends OpenTelemetry
+spans when OTEL_TRACES_EXPORTER is otlp or console, or OTEL_EXPORTER_OTLP_ENDPOINT (or
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; the other OTEL_* variables configure them.
 `;
 
 /** What went wrong, said without a stack trace. */
