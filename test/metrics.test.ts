@@ -3,6 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCallerAuthenticator } from '../src/caller-auth.js';
 import { parseConfig } from '../src/config/load.js';
+import { createInstrumentation } from '../src/observe.js';
 import { createDemoSandboxData } from '../src/sandbox/demo.js';
 import type { SandboxFault } from '../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
@@ -16,7 +17,13 @@ import {
   type TestApp,
 } from './helpers/app.js';
 import { type LiveApp, startLiveApp, subscribeSse } from './helpers/live.js';
-import { type MetricSample, samplesOf, sampleValue, scrape } from './helpers/metrics.js';
+import {
+  type MetricSample,
+  parseMetrics,
+  samplesOf,
+  sampleValue,
+  scrape,
+} from './helpers/metrics.js';
 
 /**
  * GET /metrics (CONTRACT.md "Operations" and its details): every metric of the table with exactly
@@ -283,6 +290,23 @@ describe('GET /metrics', () => {
     await expect.poll(() => app.server.live.active(), { interval: 5 }).toBe(0);
     expect(
       sampleValue((await scrape(app.server.origin)).samples, 'balance_api_subscriptions'),
+    ).toBe(0);
+  });
+});
+
+describe('the cluster gauge', () => {
+  it('shows balance_api_cluster_redis_up, read at each scrape, once a cluster is watched', async () => {
+    const instrumentation = createInstrumentation();
+    const metrics = instrumentation.metrics;
+    expect(await metrics?.render()).not.toContain('balance_api_cluster_redis_up');
+    let up = true;
+    instrumentation.watchClusterRedis(() => up);
+    expect(
+      sampleValue(parseMetrics((await metrics?.render()) ?? ''), 'balance_api_cluster_redis_up'),
+    ).toBe(1);
+    up = false;
+    expect(
+      sampleValue(parseMetrics((await metrics?.render()) ?? ''), 'balance_api_cluster_redis_up'),
     ).toBe(0);
   });
 });
