@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { idSchema } from '../providers/provider-config.js';
 import { type AuthConfig, authSchema, resolveAuth } from './auth.js';
+import { type ClusterConfig, clusterSchema, resolveCluster } from './cluster.js';
 import { ConfigError, describeIssue, errorCode, whereJsonBreaks } from './messages.js';
 import type { ConfigSources } from './secrets.js';
 import { resolveServer, type ServerConfig, serverSchema } from './server.js';
@@ -23,6 +24,8 @@ export const fileSchema = z.strictObject({
   /** The providers of the tenant named "default". */
   providers: z.array(z.unknown()).optional(),
   tenants: z.array(z.strictObject({ id: idSchema, providers: z.array(z.unknown()) })).optional(),
+  /** Several instances acting as one through Redis; without it everything stays in-process. */
+  cluster: clusterSchema.optional(),
 });
 
 export interface AppConfig {
@@ -30,6 +33,11 @@ export interface AppConfig {
   /** Undefined: no caller authentication, everyone gets the default tenant. */
   auth: AuthConfig | undefined;
   tenants: TenantConfig[];
+  /**
+   * `cluster`, its secrets resolved: the instances sharing it act as one (CONTRACT.md "Running
+   * several instances"). Absent: one process with in-memory state. Holds secrets: never log it.
+   */
+  cluster?: ClusterConfig | undefined;
 }
 
 export interface LoadConfigOptions {
@@ -130,6 +138,8 @@ export function parseConfig(json: unknown, options: ParseConfigOptions): AppConf
     ]);
   }
   const server = resolveServer(top.data.server, options, problems);
+  const cluster = resolveCluster(top.data.cluster, options, problems);
   if (problems.length > 0) throw new ConfigError(options.source, problems);
-  return { server, auth, tenants };
+  // Without the section the configuration is exactly what it was before clusters existed.
+  return cluster === undefined ? { server, auth, tenants } : { server, auth, tenants, cluster };
 }
