@@ -38,3 +38,29 @@ export interface ProviderEvents {
   /** Called when `state` (or `circuitOpen`) changes; returns the unsubscribe. */
   onStatusChange(listener: (status: ProviderStatusView) => void): () => void;
 }
+
+/**
+ * One (tenant, provider)'s part in a cluster (`cluster` in the configuration), as the live hub
+ * uses it: one instance polls it at a time, and every instance hears the others' reads of it.
+ */
+export interface ProviderClusterLink {
+  /**
+   * Takes part in the polling lease while this instance has subscribers of the provider: the
+   * turn says whether this instance polls now (it holds the lease, or Redis does not answer and
+   * every instance polls for itself); `onChange` is told when that changes.
+   */
+  keepLease(onChange: (polls: boolean) => void): PollingTurn;
+  /**
+   * Hears the other instances' reads of the provider: each is recorded in its status, and so
+   * told to its read listeners, until the returned unsubscribe.
+   */
+  listen(): () => void;
+}
+
+/** This instance's part in one provider's polling lease. */
+export interface PollingTurn {
+  /** Whether this instance polls now. */
+  polls(): boolean;
+  /** Leaves the lease (another instance with subscribers takes it at once). */
+  stop(): void;
+}

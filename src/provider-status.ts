@@ -14,6 +14,11 @@ export interface ProviderStatusTracker {
   /** A read settled (or a failure was answered from an earlier read): record it, tell listeners. */
   record(event: ProviderReadEvent): void;
   /**
+   * Another instance's read of the provider (`cluster`): recorded and told to the read listeners
+   * as this instance's own reads are, but not to the `onOwnRead` listeners.
+   */
+  recordRemote(event: ProviderReadEvent): void;
+  /**
    * A read failed with something other than an upstream error (a defect): the provider's state
    * is not known to be fine, so DOWN, worded as the client sees it (masked). No read event.
    */
@@ -24,6 +29,8 @@ export interface ProviderStatusTracker {
    */
   setCircuitOpen(open: boolean, probeSucceeded?: boolean): void;
   onRead(listener: (event: ProviderReadEvent) => void): () => void;
+  /** Only this instance's reads (what `cluster` tells the other instances); returns the unsubscribe. */
+  onOwnRead(listener: (event: ProviderReadEvent) => void): () => void;
   onStatusChange(listener: (status: ProviderStatusView) => void): () => void;
 }
 
@@ -34,6 +41,7 @@ export function createProviderStatusTracker(): ProviderStatusTracker {
   let lastFailureAt: Date | undefined;
   let lastError: ProviderErrorView | undefined;
   const readListeners = new Set<(event: ProviderReadEvent) => void>();
+  const ownReadListeners = new Set<(event: ProviderReadEvent) => void>();
   const statusListeners = new Set<(status: ProviderStatusView) => void>();
 
   const state = (): ProviderState => (circuitOpen ? 'DOWN' : outcome);
@@ -55,27 +63,33 @@ export function createProviderStatusTracker(): ProviderStatusTracker {
     for (const listener of [...statusListeners]) callSafely(() => listener(now));
   }
 
+  function record(event: ProviderReadEvent): void {
+    changing(() => {
+      if (!event.ok) {
+        outcome = 'DOWN';
+        lastFailureAt = event.at;
+        lastError = {
+          code: event.error.code,
+          message: event.error.message,
+          retryable: event.error.retryable,
+          at: event.at,
+        };
+      } else if (!event.stale) {
+        // A stale answer is not news of the provider's health: its failure was recorded.
+        outcome = 'UP';
+        lastSuccessAt = event.read.fetchedAt;
+      }
+    });
+    for (const listener of [...readListeners]) callSafely(() => listener(event));
+  }
+
   return {
     view,
     record(event) {
-      changing(() => {
-        if (!event.ok) {
-          outcome = 'DOWN';
-          lastFailureAt = event.at;
-          lastError = {
-            code: event.error.code,
-            message: event.error.message,
-            retryable: event.error.retryable,
-            at: event.at,
-          };
-        } else if (!event.stale) {
-          // A stale answer is not news of the provider's health: its failure was recorded.
-          outcome = 'UP';
-          lastSuccessAt = event.read.fetchedAt;
-        }
-      });
-      for (const listener of [...readListeners]) callSafely(() => listener(event));
+      record(event);
+      for (const listener of [...ownReadListeners]) callSafely(() => listener(event));
     },
+    recordRemote: record,
     recordUnexpected(at) {
       changing(() => {
         outcome = 'DOWN';
@@ -97,6 +111,10 @@ export function createProviderStatusTracker(): ProviderStatusTracker {
     onRead(listener) {
       readListeners.add(listener);
       return () => readListeners.delete(listener);
+    },
+    onOwnRead(listener) {
+      ownReadListeners.add(listener);
+      return () => ownReadListeners.delete(listener);
     },
     onStatusChange(listener) {
       statusListeners.add(listener);

@@ -1,4 +1,5 @@
 import { createCallerAuthenticator, createReloadableAuthenticator } from './caller-auth.js';
+import type { Cluster } from './cluster/create-cluster.js';
 import {
   type AppConfig,
   applyServerOverrides,
@@ -7,7 +8,7 @@ import {
 } from './config/load.js';
 import { ConfigError } from './config/messages.js';
 import { createLiveHub } from './live/hub.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { isLoopbackHost } from './net.js';
 import { createConfigReloader, onReloadSignal } from './reload.js';
 import { startBalanceServer } from './server.js';
@@ -64,7 +65,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   refuseAnonymousOnOpenHost(config);
   const log = createLogger({ level: config.server.logLevel });
-  const runtime = createAppRuntime({ config, log });
+  const runtime = createAppRuntime({ config, log, cluster: await joinCluster(config, log) });
   // Swappable: a reload installs new keys and JWT settings under the listener.
   const authenticator = createReloadableAuthenticator(
     createCallerAuthenticator(config.auth, new Set(config.tenants.map((tenant) => tenant.id))),
@@ -132,6 +133,22 @@ export async function serve(options: ServeOptions): Promise<void> {
     await closeSandbox?.();
     log.info('stopped');
   });
+}
+
+/** How long a start waits for Redis before serving alone (it joins when Redis answers). */
+export const CLUSTER_START_WAIT_MS = 2000;
+
+/**
+ * The cluster of `config.cluster`, connected (or serving alone after CLUSTER_START_WAIT_MS, until
+ * Redis answers); undefined without the section, and then nothing of the cluster or of its Redis
+ * client is loaded.
+ */
+async function joinCluster(config: AppConfig, log: Logger): Promise<Cluster | undefined> {
+  if (config.cluster === undefined) return undefined;
+  const { createCluster } = await import('./cluster/create-cluster.js');
+  const cluster = createCluster(config.cluster, { log });
+  await cluster.link.whenUp(CLUSTER_START_WAIT_MS);
+  return cluster;
 }
 
 /**

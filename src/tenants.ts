@@ -1,11 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Dispatcher } from 'undici';
+import type { Cluster } from './cluster/create-cluster.js';
 import type { AppConfig } from './config/load.js';
 import type { ProviderConfig } from './config/providers.js';
 import type { TenantConfig } from './config/tenants.js';
 import type { Logger } from './logger.js';
 import { createInstrumentation, type Instrumentation } from './observe.js';
-import type { ProviderReadEvent, ProviderStatusView } from './provider-events.js';
+import type {
+  ProviderClusterLink,
+  ProviderReadEvent,
+  ProviderStatusView,
+} from './provider-events.js';
 import { createProviderReader, type ReadProvider } from './provider-reader.js';
 import { createProviderStatusTracker } from './provider-status.js';
 import type { ProviderAdapter } from './providers/adapter.js';
@@ -40,6 +45,11 @@ export interface ProviderRuntime {
   onStatusChange(listener: (status: ProviderStatusView) => void): () => void;
   /** Its `pollIntervalMs` (the live hub's default interval); absent: the hub's default, 30 000. */
   pollIntervalMs?: number;
+  /**
+   * Its part in the cluster (`cluster` in the configuration): the polling lease and the other
+   * instances' reads. Absent without a cluster.
+   */
+  cluster?: ProviderClusterLink;
 }
 
 export interface TenantRuntime {
@@ -103,6 +113,11 @@ export interface CreateAppRuntimeOptions {
    * environment turned them on.
    */
   instrumentation?: Instrumentation | undefined;
+  /**
+   * The cluster this instance is part of (made from `config.cluster` by the caller, which loads
+   * its code only then); closed with the runtime. Default none: every state in-process.
+   */
+  cluster?: Cluster | undefined;
 }
 
 /** A provider's runtime and what it was built from (its secrets: never handed out). */
@@ -139,6 +154,9 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
       observer,
     });
     const status = createProviderStatusTracker();
+    // With a cluster: one session, shared reads and one poller for all the instances.
+    const shared = options.cluster?.forProvider({ tenantId, config, status });
+    if (shared?.sessions !== undefined) tokens.share(shared.sessions);
     const breaker = createProviderCircuitBreaker({
       providerId: config.id,
       ...config.circuitBreaker,
@@ -151,11 +169,20 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
       kind: config.kind,
       name: config.name ?? DEFAULT_PROVIDER_NAMES[config.kind],
       adapter,
-      read: createProviderReader({ adapter, breaker, config, now, status, observer }),
+      read: createProviderReader({
+        adapter,
+        breaker,
+        config,
+        now,
+        status,
+        observer,
+        shared: shared?.reads,
+      }),
       status: status.view,
       onRead: status.onRead,
       onStatusChange: status.onStatusChange,
       pollIntervalMs: config.pollIntervalMs,
+      ...(shared === undefined ? {} : { cluster: shared.link }),
     };
     return { runtime, config, tokens };
   }
@@ -201,6 +228,9 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
   }
 
   reload(options.config.tenants);
+  const { cluster } = options;
+  // balance_api_cluster_redis_up: only where there is a cluster.
+  if (cluster !== undefined) instrumentation.watchClusterRedis(() => cluster.link.isUp());
   return {
     get tenants() {
       return tenants;
@@ -216,6 +246,8 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
     // wait for a read still under way (up to its provider's timeoutMs) before the process exits.
     close: async () => {
       if (ownDispatcher) await dispatcher.destroy();
+      // After the drain: the last reads have been shared, the lease is given up.
+      cluster?.close();
       // The last requests' spans, before the process exits.
       await instrumentation.flush();
     },

@@ -1,5 +1,7 @@
 import type { ClusterConfig } from '../config/cluster.js';
+import type { ProviderConfig } from '../config/providers.js';
 import type { Logger } from '../logger.js';
+import type { ProviderStatusTracker } from '../provider-status.js';
 import { type ClusterProviderRef, createProviderRef, type ProviderIdentity } from './keys.js';
 import {
   createPollingLease,
@@ -8,6 +10,13 @@ import {
   type PollingLease,
   startLeaseKeeper,
 } from './polling-lease.js';
+import {
+  createProviderClusterLink,
+  createSessionSharing,
+  createSharedReadPath,
+  type ProviderClusterHooks,
+  providerIdentity,
+} from './provider-hooks.js';
 import { createRateLimitHold, type RateLimitHold } from './rate-limit-hold.js';
 import { createReadEventBus, type ReadEventBus } from './read-events.js';
 import { createRedisLink, type RedisLink } from './redis-link.js';
@@ -29,6 +38,12 @@ export interface Cluster {
   readonly leaseMs: number;
   /** One (tenant, provider)'s shared state, keyed by the digest of its identity. */
   provider(tenantId: string, providerId: string, identity: ProviderIdentity): ClusterProvider;
+  /**
+   * What a provider runtime of this instance is given to act as one with the other instances:
+   * its session (unless `merchant`), its reads and its polling go through the cluster, and its
+   * own reads are told to the other instances.
+   */
+  forProvider(options: ForProviderOptions): ProviderClusterHooks;
   /** Closes the Redis connections at once (after the drain). */
   close(): void;
 }
@@ -44,6 +59,14 @@ export interface ClusterProvider {
     timers?: LeaseTimers;
     onChange?: (shouldPoll: boolean) => void;
   }): LeaseKeeper;
+}
+
+export interface ForProviderOptions {
+  tenantId: string;
+  /** The provider's resolved configuration (its secrets go only into keyed digests). */
+  config: ProviderConfig;
+  /** Its status: the other instances' reads are recorded there, its own told to them. */
+  status: ProviderStatusTracker;
 }
 
 export interface CreateClusterOptions {
@@ -69,22 +92,59 @@ export function createCluster(config: ClusterConfig, options: CreateClusterOptio
   });
   const codec = createValueCodec(config.tokenKey);
   const events = createReadEventBus({ link, codec });
+  function provider(
+    tenantId: string,
+    providerId: string,
+    identity: ProviderIdentity,
+  ): ClusterProvider {
+    const ref = createProviderRef(config.keyPrefix, codec, tenantId, providerId, identity);
+    const lease = createPollingLease(link, ref);
+    return {
+      ref,
+      sessions: createSharedSessions({ link, codec, ref, now }),
+      reads: createSharedReads({ link, codec, ref, now }),
+      hold: createRateLimitHold({ link, ref, now }),
+      lease,
+      keepLease: (keeper = {}) =>
+        startLeaseKeeper({ lease, link, leaseMs: config.leaseMs, ...keeper }),
+    };
+  }
+
   return {
     link,
     codec,
     events,
     leaseMs: config.leaseMs,
-    provider(tenantId, providerId, identity) {
-      const ref = createProviderRef(config.keyPrefix, codec, tenantId, providerId, identity);
-      const lease = createPollingLease(link, ref);
+    provider,
+    forProvider({ tenantId, config: providerConfig, status }) {
+      const shared = provider(tenantId, providerConfig.id, providerIdentity(providerConfig));
+      // Every read this instance makes reaches the others' subscribers (sent only while up).
+      status.onOwnRead((event) => {
+        if (link.isUp()) void events.publish(shared.ref, event);
+      });
       return {
-        ref,
-        sessions: createSharedSessions({ link, codec, ref, now }),
-        reads: createSharedReads({ link, codec, ref, now }),
-        hold: createRateLimitHold({ link, ref, now }),
-        lease,
-        keepLease: (keeper = {}) =>
-          startLeaseKeeper({ lease, link, leaseMs: config.leaseMs, ...keeper }),
+        sessions: sessionIsPortable(providerConfig.kind)
+          ? createSessionSharing({
+              sessions: shared.sessions,
+              now,
+              lockTtlMs: providerConfig.timeoutMs + 1000,
+            })
+          : undefined,
+        reads: createSharedReadPath({
+          link,
+          codec,
+          ref: shared.ref,
+          reads: shared.reads,
+          hold: shared.hold,
+          now,
+          config: providerConfig,
+        }),
+        link: createProviderClusterLink({
+          ref: shared.ref,
+          events,
+          status,
+          keepLease: (keeper) => shared.keepLease(keeper),
+        }),
       };
     },
     close: () => link.close(),

@@ -16,6 +16,11 @@ export type ClusterKeyKind =
   | 'login-lock'
   /** A hash of recent successful reads by currency set (sealed). */
   | 'read'
+  /**
+   * Who reads the provider for the cluster now, one key per currency set (`:<set digest>`
+   * follows): the others wait for its read rather than read too.
+   */
+  | 'read-lock'
   /** Until when the provider asked to be left alone (Retry-After), in ms since the epoch. */
   | 'hold'
   /** Which instance polls the provider for subscribers (its instance id). */
@@ -30,6 +35,11 @@ export interface ProviderIdentity {
   baseUrl: string;
   /** The resolved credentials (secret values); only their keyed digest is ever used. */
   credentials: Readonly<Record<string, string | undefined>>;
+  /**
+   * The other settings that decide what the provider answers (its paths, a wallet id, a rest
+   * mapping...), if any; only their keyed digest is used. Tuning (timeouts, windows) is left out.
+   */
+  settings?: unknown;
 }
 
 /** One (tenant, provider) as the cluster knows it, and the names of its keys. */
@@ -57,7 +67,27 @@ export function providerDigest(codec: ValueCodec, identity: ProviderIdentity): s
   const credentials = Object.entries(identity.credentials)
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return codec.digest('provider', identity.kind, identity.baseUrl, credentials);
+  return identity.settings === undefined
+    ? codec.digest('provider', identity.kind, identity.baseUrl, credentials)
+    : codec.digest(
+        'provider',
+        identity.kind,
+        identity.baseUrl,
+        credentials,
+        canonical(identity.settings),
+      );
+}
+
+/** `value` with its objects' keys sorted, so equal settings give equal digests. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, entry]) => entry !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, entry]) => [name, canonical(entry)]),
+  );
 }
 
 export function createProviderRef(

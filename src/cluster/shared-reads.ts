@@ -70,19 +70,10 @@ export function createSharedReads(options: SharedReadsOptions): SharedReads {
   const now = options.now ?? Date.now;
   const maxShapes = options.maxShapes ?? 32;
   const key = ref.key('read');
-  const contextOf = (shape: string) => ({
-    purpose: 'read',
-    tenantId: ref.tenantId,
-    providerId: ref.providerId,
-    detail: shape,
-  });
+  const contextOf = (shape: string) => readContext(ref, shape);
 
-  function decode(shape: string, stored: string | null | undefined): ProviderRead | undefined {
-    if (stored === null || stored === undefined) return undefined;
-    const dot = stored.indexOf('.');
-    const plain = dot < 0 ? undefined : codec.open(stored.slice(dot + 1), contextOf(shape));
-    return plain === undefined ? undefined : decodeProviderRead(plain);
-  }
+  const decode = (shape: string, stored: string | null | undefined) =>
+    openSharedRead(codec, ref, shape, stored);
 
   return {
     fresh(shape, maxAgeMs) {
@@ -124,6 +115,27 @@ export function createSharedReads(options: SharedReadsOptions): SharedReads {
       );
     },
   };
+}
+
+/** What a read of `shape` is sealed for. */
+function readContext(ref: ClusterProviderRef, shape: string) {
+  return { purpose: 'read', tenantId: ref.tenantId, providerId: ref.providerId, detail: shape };
+}
+
+/**
+ * A value of the reads hash (`<fetchedAt ms>.<sealed read>`) opened, for the shape it is kept
+ * under; undefined when absent or not opened (altered, another key or version).
+ */
+export function openSharedRead(
+  codec: ValueCodec,
+  ref: ClusterProviderRef,
+  shape: string,
+  stored: string | null | undefined,
+): ProviderRead | undefined {
+  if (stored === null || stored === undefined) return undefined;
+  const dot = stored.indexOf('.');
+  const plain = dot < 0 ? undefined : codec.open(stored.slice(dot + 1), readContext(ref, shape));
+  return plain === undefined ? undefined : decodeProviderRead(plain);
 }
 
 /** Whether a read of shape `kept` answers a question about shape `asked` ("*": every currency). */

@@ -13,6 +13,36 @@ export interface SessionToken {
   expiresAt: number;
 }
 
+/** A token as a slot obtained it: when its login started, and whether a login was made for it. */
+export interface ObtainedToken {
+  token: SessionToken;
+  /** When the login that got it started (ms since the epoch): its renewal is reckoned from it. */
+  obtainedAt: number;
+  /** True when a login was made for it here, false when another instance's token was taken. */
+  fresh: boolean;
+}
+
+/**
+ * How a slot shares its session with the other instances of a cluster (`cluster` in the
+ * configuration, only for kinds whose sessions are portable). Never throws for the cluster's sake:
+ * without Redis it logs in alone.
+ */
+export interface SessionSharing {
+  /**
+   * The cluster's token when `usable` says it may serve, else one from a single login across the
+   * cluster (`login` here, or another instance's, awaited). A token `keep` refuses is not shared.
+   */
+  obtain(
+    login: () => Promise<SessionToken>,
+    usable: (token: SessionToken, obtainedAt: number) => boolean,
+    keep: (token: SessionToken) => boolean,
+  ): Promise<ObtainedToken>;
+  /** The upstream refused `value`: the cluster forgets it unless it holds a newer token. */
+  invalidate(value: string): void;
+  /** The upstream rotated `previous` to `next`: the cluster's token becomes `next` if it was `previous`. */
+  rotate(previous: string, next: SessionToken, obtainedAt: number): void;
+}
+
 export interface TokenCacheOptions {
   /** The clock; tests move it. Default Date.now. */
   now?: () => number;
@@ -27,7 +57,7 @@ interface SlotState {
   /** When the token is renewed instead of used: a margin before expiry. */
   renewAt: number;
   /** The login in flight, awaited by every caller instead of starting another. */
-  inFlight: Promise<SessionToken> | undefined;
+  inFlight: Promise<{ token: SessionToken; fresh: boolean }> | undefined;
 }
 
 /**
@@ -73,6 +103,9 @@ export class TokenSlot {
   /** How many logins this slot started; tests and logs read it. */
   logins = 0;
   private maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES;
+  private sharing: SessionSharing | undefined;
+  /** The last token the upstream refused, when the session is shared. */
+  private rejected: string | undefined;
 
   constructor(
     private readonly now: () => number,
@@ -86,21 +119,41 @@ export class TokenSlot {
   }
 
   /**
+   * Shares this slot's session with the other instances of a cluster: its logins go through
+   * `sharing` (one per cluster), and so do its invalidations and rotations. Default: not shared.
+   */
+  share(sharing: SessionSharing): void {
+    this.sharing = sharing;
+  }
+
+  /**
    * The current token, logging in first when there is none or it is due for renewal. `fresh` is
-   * true when this call waited for a login, so a rejection of it is not retried with another.
+   * true when this call waited for a login, so a rejection of it is not retried with another (a
+   * token another instance obtained is not fresh: its rejection gets a login of this one's).
    */
   async get(login: () => Promise<SessionToken>): Promise<{ token: SessionToken; fresh: boolean }> {
     const { token, renewAt, inFlight } = this.state;
     if (token !== undefined && this.now() < renewAt) return { token, fresh: false };
-    if (inFlight !== undefined) return { token: await inFlight, fresh: true };
+    if (inFlight !== undefined) return inFlight;
     const started = this.now();
     this.logins += 1;
-    const pending = login().then(
-      (next) => {
+    const obtained: Promise<ObtainedToken> =
+      this.sharing === undefined
+        ? login().then((next) => ({ token: next, obtainedAt: started, fresh: true }))
+        : this.sharing.obtain(
+            login,
+            (shared, obtainedAt) =>
+              shared.value !== this.rejected &&
+              tokenProblem(shared.value, this.maxTokenBytes) === undefined &&
+              this.now() < this.renewAtFor(shared, obtainedAt),
+            (next) => tokenProblem(next.value, this.maxTokenBytes) === undefined,
+          );
+    const pending = obtained.then(
+      ({ token: next, obtainedAt, fresh }) => {
         // A token that cannot be sent would fail every read until it expires: never keep one.
         const problem = tokenProblem(next.value, this.maxTokenBytes);
         if (this.state.inFlight === pending) {
-          if (problem === undefined) this.store(next, started);
+          if (problem === undefined) this.store(next, obtainedAt);
           else this.state = { ...this.state, inFlight: undefined };
         }
         if (problem !== undefined) {
@@ -110,7 +163,7 @@ export class TokenSlot {
             { providerId: this.providerId },
           );
         }
-        return next;
+        return { token: next, fresh };
       },
       (error: unknown) => {
         if (this.state.inFlight === pending) this.state = { ...this.state, inFlight: undefined };
@@ -118,13 +171,17 @@ export class TokenSlot {
       },
     );
     this.state = { ...this.state, inFlight: pending };
-    return { token: await pending, fresh: true };
+    return pending;
   }
 
   /** Forgets `value` if it is still the current token; a newer token is kept. */
   invalidate(value: string): void {
     if (this.state.token?.value === value)
       this.state = { ...this.state, token: undefined, renewAt: 0 };
+    if (this.sharing === undefined) return;
+    // The cluster may still hand it out until its invalidation lands: never take it back.
+    this.rejected = value;
+    this.sharing.invalidate(value);
   }
 
   /**
@@ -135,7 +192,9 @@ export class TokenSlot {
   rotate(previous: string, next: SessionToken): boolean {
     if (this.state.token?.value !== previous) return false;
     if (tokenProblem(next.value, this.maxTokenBytes) !== undefined) return false;
-    this.store(next, this.now());
+    const obtainedAt = this.now();
+    this.store(next, obtainedAt);
+    this.sharing?.rotate(previous, next, obtainedAt);
     return true;
   }
 
