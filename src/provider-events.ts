@@ -50,6 +50,8 @@ export interface ProviderClusterLink {
    * every instance polls for itself); `onChange` is told when that changes.
    */
   keepLease(onChange: (polls: boolean) => void): PollingTurn;
+  /** Whether this instance polls the provider now: false while it keeps no lease. */
+  polls(): boolean;
   /**
    * Hears the other instances' reads of the provider: each is recorded in its status, and so
    * told to its read listeners, until the returned unsubscribe.

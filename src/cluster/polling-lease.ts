@@ -106,8 +106,12 @@ export function startLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     options.onChange?.(next);
   }
 
+  let attempting = false;
+
   async function attempt(): Promise<boolean> {
+    attempting = true;
     const outcome = await lease.hold(ttlMs);
+    attempting = false;
     if (stopped) return false;
     if (outcome.ok) {
       holding = outcome.value;
@@ -125,13 +129,18 @@ export function startLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     return shouldPoll();
   }
 
-  // Redis going down makes this instance poll at once, not at its next attempt.
+  // Redis going down makes this instance poll at once, not at its next attempt; Redis back, it
+  // contends for the lease at once, so the instances stop polling side by side.
   const unlisten = link.onStateChange((up) => {
     if (stopped) return;
     if (!up) {
       holding = false;
       alone = true;
       settle();
+    } else if (!attempting) {
+      if (timer !== undefined) timers.clearTimeout(timer);
+      timer = undefined;
+      void attempt();
     }
   });
 

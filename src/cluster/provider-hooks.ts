@@ -272,16 +272,21 @@ export function createProviderClusterLink(options: {
   keepLease: (options: { onChange: (polls: boolean) => void }) => LeaseKeeper;
 }): ProviderClusterLink {
   const { ref, events, status } = options;
+  /** The keeper of the live hub's poller of this runtime (it has one at most). */
+  let current: LeaseKeeper | undefined;
   return {
     keepLease(onChange): PollingTurn {
       const keeper = options.keepLease({ onChange });
+      current = keeper;
       return {
         polls: () => keeper.shouldPoll(),
         stop: () => {
+          if (current === keeper) current = undefined;
           void keeper.stop();
         },
       };
     },
+    polls: () => current?.shouldPoll() === true,
     listen() {
       const subscription = events.subscribe(ref, (event) => status.recordRemote(event));
       return () => subscription.unsubscribe();

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/load.js';
 import { foldCurrency } from '../currency.js';
-import type { ProviderReadEvent } from '../provider-events.js';
+import type { PollingTurn, ProviderReadEvent } from '../provider-events.js';
 import type { ProviderRuntime } from '../tenants.js';
 import { applyRead, type BalanceEventKind, type SeenBalance, seenBalances } from './diff.js';
 
@@ -188,6 +188,11 @@ interface PollerOptions {
 /**
  * One (tenant, provider)'s poller. It listens to every read of the provider (its own polls and
  * queries' reads alike), keeps what the last reads saw, and tells its subscribers the differences.
+ *
+ * In a cluster (a runtime with `cluster`), the instances with subscribers of the provider share a
+ * polling lease: only its holder polls at the interval (every instance does while Redis does not
+ * answer), and each hears the others' reads, so its subscribers get the events of a change
+ * whichever instance read it. A new subscriber's first read may come from the cluster's window.
  */
 function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller {
   const { timers } = options;
@@ -208,6 +213,9 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
   let stopListening: (() => void)[] = [];
   /** The state and circuit status subscribers were last told of (or found at the start). */
   let toldStatus: { state: string; circuitOpen: boolean } | undefined;
+  /** This instance's part in the cluster's polling lease, while running in a cluster. */
+  let turn: PollingTurn | undefined;
+  let stopHearing: (() => void) | undefined;
 
   function nextDelay(): number {
     return Math.round(intervalMs * (1 - POLL_JITTER + 2 * POLL_JITTER * options.random()));
@@ -221,15 +229,31 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
     }, delay);
   }
 
-  function poll(): void {
+  /** `first`: the read a new poller makes at once for its subscribers' SNAPSHOTs. */
+  function poll(first = false): void {
     if (!running) return;
+    if (!first && turn !== undefined && !turn.polls()) {
+      // Another instance polls for the cluster; its reads come through onRead.
+      schedule(nextDelay());
+      return;
+    }
     polling = true;
     polls += 1;
     const mine = polls;
+    // A cluster's first read may be another instance's, from the shared window: no read event.
+    const shared = first && provider.cluster !== undefined;
     // The event comes through onRead, whoever else waits on the same read; the outcome is not ours.
     provider
-      .read({ currencies: null, fresh: true })
-      .catch(() => {})
+      .read({ currencies: null, fresh: !shared })
+      .then(
+        (read) => {
+          // Told as a read unless its own event (or a newer read of everything) came first.
+          if (shared && mine === polls && !current) {
+            onRead({ ok: true, currencies: null, read, stale: read.stale === true });
+          }
+        },
+        () => {},
+      )
       .finally(() => {
         // A reload may have started a poll of the provider's new runtime meanwhile.
         if (mine !== polls) return;
@@ -313,14 +337,31 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
     ];
   }
 
+  /** In a cluster: hears the other instances' reads and takes part in the polling lease. */
+  function joinCluster(): void {
+    const { cluster } = provider;
+    if (cluster === undefined) return;
+    stopHearing = cluster.listen();
+    // Taking the lease over needs nothing here: the next tick polls.
+    turn = cluster.keepLease(() => {});
+  }
+
+  function leaveCluster(): void {
+    stopHearing?.();
+    stopHearing = undefined;
+    turn?.stop();
+    turn = undefined;
+  }
+
   function start(): void {
     if (running) return;
     running = true;
     const { state, circuitOpen } = provider.status();
     toldStatus = { state, circuitOpen };
     listen();
+    joinCluster();
     // The first subscriber should not wait a whole interval for its SNAPSHOTs.
-    poll();
+    poll(true);
   }
 
   function stop(): void {
@@ -329,6 +370,7 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
     timer = undefined;
     for (const unlisten of stopListening) unlisten();
     stopListening = [];
+    leaveCluster();
     known.clear();
     current = false;
   }
@@ -363,10 +405,12 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
     rebind(next, nextIntervalMs) {
       for (const unlisten of stopListening) unlisten();
       stopListening = [];
+      leaveCluster();
       provider = next;
       intervalMs = nextIntervalMs;
       if (!running) return;
       listen();
+      joinCluster();
       if (timer !== undefined) timers.clearTimeout(timer);
       timer = undefined;
       // Read through the new runtime at once: its subscribers learn soon whether it works.
