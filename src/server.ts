@@ -19,6 +19,7 @@ import { createRefusalLog } from './connection-refusals.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { schema } from './graphql/index.js';
 import {
+  earlyCallerAuthOf,
   NO_CREDENTIALS,
   rememberCallerAuth,
   unauthenticatedHeaders,
@@ -35,6 +36,7 @@ import { useSubscriptionArguments } from './graphql/use-subscription-arguments.j
 import { useTrustedDocuments } from './graphql/use-trusted-documents.js';
 import { createLiveHub, type LiveHub } from './live/hub.js';
 import { createLiveService, type LiveOrigin, type LiveService } from './live/service.js';
+import { createSseSubscriptions } from './live/sse-subscriptions.js';
 import { attachWebSocketTransport, callerOf } from './live/websocket.js';
 import { describeUnexpectedError, type Logger } from './logger.js';
 import {
@@ -190,21 +192,26 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
     maxRequestBodySize: false,
     // Never a stack trace or an internal message to a client, whatever NODE_ENV says: anything
     // that is not a deliberate GraphQLError becomes "Unexpected error." and is logged here.
-    maskedErrors: {
-      isDev: false,
-      maskError: (error, message) => {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (
-          original !== undefined &&
-          !(original instanceof GraphQLError) &&
-          !isUpstreamError(original)
-        ) {
-          log?.error(describeUnexpectedError(original), 'unexpected error');
-        }
-        return maskError(error, message, false);
-      },
-    },
+    maskedErrors: { isDev: false, maskError: maskErrorsOf(log) },
   });
+}
+
+/**
+ * The error masking of every result: anything that is not a deliberate GraphQLError becomes
+ * "Unexpected error." and is logged.
+ */
+function maskErrorsOf(log: Logger | undefined) {
+  return (error: unknown, message: string): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (
+      original !== undefined &&
+      !(original instanceof GraphQLError) &&
+      !isUpstreamError(original)
+    ) {
+      log?.error(describeUnexpectedError(original), 'unexpected error');
+    }
+    return maskError(error, message, false);
+  };
 }
 
 /** GraphiQL's page, opening on the dashboard query. */
@@ -325,6 +332,25 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
     metrics !== undefined && metricsConfig.enabled && metricsConfig.port === undefined
       ? metrics
       : undefined;
+  // SSE subscriptions are served without Yoga's per-request objects once they have started;
+  // anything else, and every refusal, is Yoga's. Trusted documents and CORS stay with Yoga.
+  const sse =
+    config.trustedDocuments === undefined
+      ? createSseSubscriptions({
+          yoga,
+          live,
+          runtime: options.runtime,
+          tenantOf: (req) => {
+            if (!authenticator.required) return DEFAULT_TENANT_ID;
+            const result = earlyCallerAuthOf(req);
+            return result?.ok === true ? result.tenantId : undefined;
+          },
+          requestTimeoutMs: config.requestTimeoutMs,
+          maxListItems: config.limits.maxListItems,
+          maskError: maskErrorsOf(log),
+          log,
+        })
+      : undefined;
 
   // The body-size limit, enforced here rather than by Yoga, which would stream every body
   // through a TransformStream: a declared length is checked before anything is read, and a body
@@ -335,6 +361,13 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > limit) return tooLarge(res, limit);
     if (expectsContinue) res.writeContinue();
+    if (
+      sse?.accepts(req) === true &&
+      (config.cors === undefined || req.headers.origin === undefined)
+    ) {
+      sse.handle(req, res, limit, () => tooLarge(res, limit)).catch(() => res.destroy());
+      return;
+    }
     if (
       declared !== undefined ||
       req.method === 'GET' ||

@@ -65,6 +65,11 @@ export function rememberCallerAuth(nodeRequest: object, result: CallerAuthResult
   earlyResults.set(nodeRequest, result);
 }
 
+/** The result `rememberCallerAuth` kept for a Node request, if any. */
+export function earlyCallerAuthOf(nodeRequest: object): CallerAuthResult | undefined {
+  return earlyResults.get(nodeRequest);
+}
+
 /** The refusal of a request that sent no credentials. */
 export const NO_CREDENTIALS: CallerAuthFailure = {
   ok: false,
