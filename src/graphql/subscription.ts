@@ -187,13 +187,16 @@ function argumentsOf(info: GraphQLResolveInfo): SubscriptionArguments {
   return getArgumentValues(field, node, info.variableValues) as SubscriptionArguments;
 }
 
-/** Maps an async iterator's values; returning it returns the source. */
+/**
+ * Maps an async iterator's values; returning it returns the source. `next` chains on the source's
+ * promise rather than awaiting it: a suspended async function would keep its frame per waiting
+ * subscriber.
+ */
 function mapIterator<T, U>(source: AsyncIterableIterator<T>, map: (value: T) => U) {
+  const step = (result: IteratorResult<T>): IteratorResult<U> =>
+    result.done === true ? result : { value: map(result.value), done: false };
   const mapped: AsyncIterableIterator<U> = {
-    async next() {
-      const result = await source.next();
-      return result.done === true ? result : { value: map(result.value), done: false };
-    },
+    next: () => source.next().then(step),
     async return() {
       await source.return?.();
       return { value: undefined, done: true };

@@ -14,8 +14,8 @@ import type { RequestContext } from '../context.js';
 import { currencyArgumentErrors } from '../graphql/use-currency-arguments.js';
 import { oversizedListInVariables } from '../graphql/use-list-limits.js';
 import type { Logger } from '../logger.js';
-import type { AppRuntime } from '../tenants.js';
-import type { LiveOrigin, LiveService } from './service.js';
+import type { AppRuntime, TenantRuntime } from '../tenants.js';
+import type { LiveOrigin, LiveRequest, LiveService } from './service.js';
 import { callerOf } from './websocket.js';
 
 /**
@@ -75,8 +75,22 @@ const SSE_HEADERS = {
   'content-encoding': 'none',
 };
 
-interface Stream {
-  res: ServerResponse;
+/**
+ * A stream's context, as the request context Yoga builds but for its loaders, made on first use
+ * (a subscription's events never read through them). A class: an object literal with a getter is
+ * kept as a dictionary, several hundred bytes more per stream.
+ */
+class StreamContext {
+  #loaders: RequestContext['loaders'] | undefined;
+  constructor(
+    readonly tenant: TenantRuntime,
+    readonly deadlineAt: number,
+    readonly live: LiveRequest,
+  ) {}
+  get loaders(): RequestContext['loaders'] {
+    this.#loaders ??= { balances: createBalanceLoader(this.tenant, this.deadlineAt) };
+    return this.#loaders;
+  }
 }
 
 export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSubscriptions {
@@ -84,13 +98,13 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
   const pingIntervalMs = options.pingIntervalMs ?? (process.env.NODE_ENV === 'test' ? 300 : 12_000);
   /** Compiled once per document (Yoga's parse cache hands back the same one for the same text). */
   const compiled = new WeakMap<DocumentNode, Map<string | null, CompiledQuery>>();
-  const streams = new Set<Stream>();
+  const streams = new Set<ServerResponse>();
   let pinger: NodeJS.Timeout | undefined;
 
   function ping(): void {
-    for (const stream of streams) {
+    for (const res of streams) {
       // As Yoga's: no ping into a stream the client is not reading.
-      if (!stream.res.writableNeedDrain) stream.res.write(':\n\n');
+      if (!res.writableNeedDrain) res.write(':\n\n');
     }
   }
 
@@ -117,24 +131,17 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
   function contextOf(req: IncomingMessage, tenantId: string): RequestContext {
     const tenant = options.runtime.tenants.get(tenantId);
     if (tenant === undefined) throw new Error(`unknown tenant "${tenantId}"`);
-    const deadlineAt = performance.now() + options.requestTimeoutMs;
     const origin: LiveOrigin = {
       caller: callerOf(req.headers.authorization, req),
       connection: req.socket,
       // Reset, not closed: what the kernel still holds for a client that stopped reading is dropped.
       disconnect: () => req.socket.resetAndDestroy(),
     };
-    let loaders: RequestContext['loaders'] | undefined;
-    return {
+    return new StreamContext(
       tenant,
-      deadlineAt,
-      // Made on first use: a subscription's events never read through it.
-      get loaders() {
-        loaders ??= { balances: createBalanceLoader(tenant, deadlineAt) };
-        return loaders;
-      },
-      live: live.request(origin),
-    } as RequestContext;
+      performance.now() + options.requestTimeoutMs,
+      live.request(origin),
+    ) as RequestContext;
   }
 
   /** The event as Yoga writes it: its masked errors without their internal extensions. */
@@ -164,7 +171,6 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
     context: RequestContext,
     variables: Record<string, unknown> | undefined,
   ): Promise<void> {
-    const stream: Stream = { res };
     let closed = false;
     let resume: (() => void) | undefined;
     const onClose = () => {
@@ -184,7 +190,7 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
     });
     // As Yoga: a ping first, because some browsers wait for a body before they show a response.
     res.write(':\n\n');
-    streams.add(stream);
+    streams.add(res);
     pinger ??= setInterval(ping, pingIntervalMs).unref();
     try {
       for (;;) {
@@ -210,7 +216,7 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
       res.destroy();
     } finally {
       res.off('close', onClose);
-      streams.delete(stream);
+      streams.delete(res);
       if (streams.size === 0 && pinger !== undefined) {
         clearInterval(pinger);
         pinger = undefined;
