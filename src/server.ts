@@ -333,9 +333,10 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
       ? metrics
       : undefined;
   // SSE subscriptions are served without Yoga's per-request objects once they have started;
-  // anything else, and every refusal, is Yoga's. Trusted documents and CORS stay with Yoga.
+  // anything else, and every refusal, is Yoga's. Trusted documents, CORS and tracing (the
+  // request's server span) stay with Yoga.
   const sse =
-    config.trustedDocuments === undefined
+    config.trustedDocuments === undefined && runtime.instrumentation.tracing === undefined
       ? createSseSubscriptions({
           yoga,
           live,
@@ -349,6 +350,7 @@ export async function startBalanceServer(options: StartServerOptions): Promise<B
           maxListItems: config.limits.maxListItems,
           maskError: maskErrorsOf(log),
           log,
+          metrics,
         })
       : undefined;
 

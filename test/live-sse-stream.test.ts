@@ -93,6 +93,25 @@ describe('SSE subscriptions: the stream as Yoga writes it, once started', () => 
     client.socket.destroy();
   });
 
+  it('counts a started subscription in the GraphQL request metrics, under its operation name and 200', async () => {
+    const live = await start();
+    const client = rawPost(
+      live.url,
+      JSON.stringify({ query: USD_EVENTS.replace('subscription {', 'subscription Watch {') }),
+    );
+    await vi.waitFor(() => expect(nextEvents(client.received.text)).toHaveLength(1), {
+      interval: 5,
+    });
+    const metrics = await (await fetch(`${live.server.origin}/metrics`)).text();
+    expect(metrics).toContain(
+      'balance_api_graphql_requests_total{operation="Watch",status="200"} 1',
+    );
+    expect(metrics).toMatch(
+      /balance_api_graphql_request_duration_seconds_count\{operation="Watch"\} 1\n/,
+    );
+    client.socket.destroy();
+  });
+
   it('releases the subscription when its client goes', async () => {
     const live = await start();
     const client = rawPost(live.url, JSON.stringify({ query: USD_EVENTS }));

@@ -14,6 +14,7 @@ import type { RequestContext } from '../context.js';
 import { currencyArgumentErrors } from '../graphql/use-currency-arguments.js';
 import { oversizedListInVariables } from '../graphql/use-list-limits.js';
 import type { Logger } from '../logger.js';
+import type { BalanceMetrics } from '../metrics/registry.js';
 import type { AppRuntime, TenantRuntime } from '../tenants.js';
 import type { LiveOrigin, LiveRequest, LiveService } from './service.js';
 import { callerOf } from './websocket.js';
@@ -47,6 +48,8 @@ export interface SseSubscriptionsOptions {
   /** The server's error masking, applied to an event's errors as Yoga applies it. */
   maskError(error: unknown, message: string): Error;
   log?: Logger | undefined;
+  /** The app's metrics: a started subscription is a GraphQL request answered 200. */
+  metrics?: BalanceMetrics | undefined;
   /** Between pings (`:` comment frames); default 12 000 ms as Yoga's, 300 ms under NODE_ENV=test. */
   pingIntervalMs?: number;
 }
@@ -224,8 +227,17 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
     }
   }
 
-  /** The request log line Yoga writes for a subscription it starts. */
-  function logStarted(started: number, operationName: unknown): void {
+  /** The request log line Yoga writes for a subscription it starts, and its request metrics. */
+  function logStarted(started: number, operationName: unknown, named: string | undefined): void {
+    const { metrics } = options;
+    if (metrics !== undefined) {
+      const name =
+        named !== undefined && /^[_A-Za-z][_0-9A-Za-z]{0,127}$/.test(named) ? named : undefined;
+      const operation = metrics.operationLabel(name);
+      const counted = metrics.graphqlRequests.cell({ operation, status: '200' });
+      counted.value += 1;
+      metrics.graphqlDuration.cell({ operation }).observe((performance.now() - started) / 1000);
+    }
     if (log === undefined || !log.isLevelEnabled('info')) return;
     log.info(
       {
@@ -288,6 +300,8 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
       iterator: AsyncIterator<unknown>;
       query: CompiledQuery;
       context: RequestContext;
+      /** The operation's name in the document, as the metrics label it. */
+      operationName: string | undefined;
     };
     try {
       // Yoga's own parse and validate: its caches, and every rule and limit its plugins add.
@@ -295,7 +309,8 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
       const document = parse(source) as DocumentNode;
       if (validate(schema, document).length > 0) return toYoga();
       const name = (operationName as string | null | undefined) ?? null;
-      if (getOperationAST(document, name)?.operation !== 'subscription') return toYoga();
+      const operation = getOperationAST(document, name);
+      if (operation?.operation !== 'subscription') return toYoga();
       const vars = (variables ?? undefined) as Record<string, unknown> | undefined;
       if (currencyArgumentErrors(schema, document, name, vars).length > 0) return toYoga();
       const query = compiledQuery(schema, document, name);
@@ -310,17 +325,22 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
       });
       // Refused (the caps, an unknown provider, shutting down): Yoga refuses it again, in its words.
       if (!(Symbol.asyncIterator in stream)) return toYoga();
-      started$ = { iterator: stream[Symbol.asyncIterator](), query, context };
+      started$ = {
+        iterator: stream[Symbol.asyncIterator](),
+        query,
+        context,
+        operationName: operation.name?.value,
+      };
     } catch {
       return toYoga();
     }
-    const { iterator, query, context } = started$;
+    const { iterator, query, context, operationName: named } = started$;
     // The client may have gone while the subscription started.
     if (res.destroyed || req.socket.destroyed) {
       await iterator.return?.();
       return;
     }
-    logStarted(started, operationName);
+    logStarted(started, operationName, named);
     // Not awaited: this frame (the body, the parameters) is let go while the stream runs.
     void run(req, res, iterator, query, context, (variables ?? undefined) as never);
   }
