@@ -12,7 +12,6 @@ import {
   type RestTokenSend,
 } from './config.js';
 import type { RestAnswerReader } from './errors.js';
-import type { FormSender } from './form-call.js';
 import { type JsonPointer, parsePointer, pointerWhere, readPointer } from './pointer.js';
 import { compileJsonTemplate, compileTemplate, withQuery } from './request.js';
 
@@ -54,11 +53,6 @@ export interface RestAuthOptions {
   config: RestConfig;
   settle: RestAnswerReader;
   now: () => number;
-  /**
-   * Unused: form-encoded logins (every OAuth2 token request) go through the provider's transport
-   * as every other call does, metered and traced there. Accepted until no caller passes it.
-   */
-  sendForm?: FormSender | undefined;
 }
 
 export function createRestAuthorizer(options: RestAuthOptions): RestAuthorizer {

@@ -15,7 +15,6 @@ import {
   restConfigSchema,
 } from './config.js';
 import { createRestAnswerReader, RestSessionDropped } from './errors.js';
-import { createFormSender } from './form-call.js';
 import { compileRestMapping, type Redactor } from './normalize.js';
 
 /**
@@ -28,21 +27,7 @@ function createRestKindAdapter(options: KindAdapterOptions<RestConfig>): KindAda
   const settle = createRestAnswerReader(config);
   const mapping = compileRestMapping(config.mapping);
   const balances = createRestBalanceReader(config, settle, mapping);
-  // Form-encoded logins are sent through the shared dispatcher, which every adapter is built
-  // with (createProviderAdapter passes it), though a kind's options do not name it.
-  const { dispatcher } = options as Partial<AdapterOptions>;
-  const sendForm =
-    dispatcher === undefined
-      ? undefined
-      : createFormSender({
-          providerId: config.id,
-          baseUrl: config.baseUrl,
-          dispatcher,
-          timeoutMs: config.timeoutMs,
-          maxResponseBytes: config.maxResponseBytes,
-          log: options.log,
-        });
-  const auth = createRestAuthorizer({ config, settle, now, sendForm });
+  const auth = createRestAuthorizer({ config, settle, now });
   const secrets = Object.values(config.credentials).filter(
     (value): value is string => typeof value === 'string' && value !== '',
   );
