@@ -144,6 +144,11 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
     // replaces keeps its own for the reads still under way.
     const tokens = new TokenCacheByTenantAndProvider({ now }).slot(tenantId, config.id);
     const observer = instrumentation.provider(tenantId, config.id, config.kind);
+    const status = createProviderStatusTracker();
+    // With a cluster: one session, shared reads, rate-limit holds and one poller for all the
+    // instances.
+    const shared = options.cluster?.forProvider({ tenantId, config, status });
+    if (shared?.sessions !== undefined) tokens.share(shared.sessions);
     const adapter = createAdapter({
       tenantId,
       config,
@@ -151,12 +156,9 @@ export function createAppRuntime(options: CreateAppRuntimeOptions): AppRuntime {
       tokens,
       now,
       log: options.log?.child({ tenantId }),
-      observer,
+      // Its calls' 429s hold the cluster, also those the transport waits out.
+      observer: shared === undefined ? observer : shared.observe(observer),
     });
-    const status = createProviderStatusTracker();
-    // With a cluster: one session, shared reads and one poller for all the instances.
-    const shared = options.cluster?.forProvider({ tenantId, config, status });
-    if (shared?.sessions !== undefined) tokens.share(shared.sessions);
     const breaker = createProviderCircuitBreaker({
       providerId: config.id,
       ...config.circuitBreaker,

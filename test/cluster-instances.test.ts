@@ -258,6 +258,25 @@ describe('rate limits', () => {
     expect(sandbox.calls('pik').length).toBeGreaterThan(calls);
   });
 
+  it('a 429 that A waits out (Retry-After within retry.maxRetryAfterMs) holds B until then too', async () => {
+    const [a, b] = await startInstances(2);
+    // The shortest wait a provider can ask for: one second. A waits it out and tries again.
+    sandbox.setFault('pik', { type: 'rate-limit', retryAfterSeconds: 1, times: 1 });
+    const first = a?.query(PIK_QUERY);
+    await vi.waitFor(async () => expect(await raw.keys('balance-api:hold:*')).toHaveLength(1), {
+      interval: 2,
+    });
+    const [holdKey] = await raw.keys('balance-api:hold:*');
+    const until = Number(await raw.get(holdKey as string));
+    // B asks meanwhile: it waits, as A does, rather than call a provider that asked for quiet.
+    const [fromA, fromB] = await Promise.all([first, b?.query(PIK_QUERY)]);
+    expect(fromA?.errors).toBeUndefined();
+    expect(fromB?.errors).toBeUndefined();
+    const reads = balanceCalls(sandbox, 'pik');
+    expect(reads.map((call) => call.status)).toEqual([429, 200, 200]);
+    for (const call of reads.slice(1)) expect(call.at).toBeGreaterThanOrEqual(until);
+  });
+
   it('while the hold lasts, an instance with an earlier read answers it, marked stale', async () => {
     const [a, b] = await startInstances(2, { staleIfErrorMs: 600_000 });
     const fresh = pikAnswer((await a?.query(PIK_QUERY)) as GraphQLResult);

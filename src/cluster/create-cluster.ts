@@ -14,6 +14,7 @@ import {
   createProviderClusterLink,
   createSessionSharing,
   createSharedReadPath,
+  observeRateLimits,
   type ProviderClusterHooks,
   providerIdentity,
 } from './provider-hooks.js';
@@ -139,6 +140,10 @@ export function createCluster(config: ClusterConfig, options: CreateClusterOptio
           now,
           config: providerConfig,
         }),
+        observe: (inner) =>
+          observeRateLimits(inner, (seconds) => {
+            void shared.hold.holdUntil(now() + seconds * 1000);
+          }),
         link: createProviderClusterLink({
           ref: shared.ref,
           events,

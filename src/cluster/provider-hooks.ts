@@ -4,6 +4,8 @@ import type { PollingTurn, ProviderClusterLink } from '../provider-events.js';
 import type { SharedReadPath, SharedReadStart } from '../provider-reader.js';
 import type { ProviderStatusTracker } from '../provider-status.js';
 import { UpstreamError } from '../upstream/errors.js';
+import { readRetryAfterSeconds } from '../upstream/http-errors.js';
+import type { ProviderObserver, UpstreamReadWatch } from '../upstream/observer.js';
 import type { SessionSharing } from '../upstream/token-cache.js';
 import type { ClusterProviderRef, ProviderIdentity } from './keys.js';
 import type { LeaseKeeper } from './polling-lease.js';
@@ -26,6 +28,11 @@ export interface ProviderClusterHooks {
   reads: SharedReadPath;
   /** For the live hub. */
   link: ProviderClusterLink;
+  /**
+   * The provider's observer for its transport: `inner` (metrics, traces; may be none) told of
+   * everything, and the cluster of every 429 with Retry-After, one the transport waits out too.
+   */
+  observe(inner: ProviderObserver | undefined): ProviderObserver;
 }
 
 /** A login lock outlives the read that took it by this much at most (ms). */
@@ -262,6 +269,43 @@ export function heldError(providerId: string, waitMs: number): UpstreamError {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** What an upstream read is watched by when only the cluster watches its calls. */
+const UNWATCHED_READ: UpstreamReadWatch = {
+  scope: { hold: () => {}, counted: () => {} },
+  callsDone: () => {},
+  ended: () => {},
+};
+
+/**
+ * `inner` with every answer of HTTP 429 that says when (`Retry-After`) told to `onRetryAfter`,
+ * as the transport receives it: also the 429 it then waits out and tries again, which the read's
+ * outcome never shows.
+ */
+export function observeRateLimits(
+  inner: ProviderObserver | undefined,
+  onRetryAfter: (seconds: number) => void,
+): ProviderObserver {
+  return {
+    call(info, headers, scope) {
+      const watch = inner?.call(info, headers, scope);
+      return {
+        answered(response) {
+          if (response.status === 429) {
+            const seconds = readRetryAfterSeconds(response.headers);
+            if (seconds !== undefined && seconds > 0) onRetryAfter(seconds);
+          }
+          watch?.answered(response);
+        },
+        failed: (error) => watch?.failed(error),
+        superseded: () => watch?.superseded(),
+      };
+    },
+    cached: () => inner?.cached(),
+    joined: (read, poll) => inner?.joined(read, poll),
+    upstream: (poll) => inner?.upstream(poll) ?? UNWATCHED_READ,
+  };
 }
 
 /** The live hub's side: the polling lease, and the other instances' reads told to the status. */
