@@ -30,6 +30,9 @@
  *
  * `--subscribers N`: the live-balances mode instead (bench/subscribers.ts): N SSE subscribers of
  * one provider; options --poll-ms 1000 --changes 20 --soak-seconds 60 --latency 5.
+ *
+ * `--cluster N`: the cluster mode instead (bench/cluster.ts): N instances on one Redis, the
+ * dashboard at the last --concurrency (50) spread over them, cacheTtlMs 1000.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { merchantAsRest, pikAsRest, prepaidAsRest, walletAsRest } from '../test/rest-examples.js';
+import { runCluster } from './cluster.js';
 import { runSubscribers } from './subscribers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -56,6 +60,8 @@ const { values } = parseArgs({
     'plain-node': { type: 'boolean', default: false },
     /** The live-balances mode: this many SSE subscribers of one provider. */
     subscribers: { type: 'string' },
+    /** The cluster mode (bench/cluster.ts): this many instances sharing one Redis. */
+    cluster: { type: 'string' },
     /**
      * Two balance-api servers side by side instead of the baseline set (coalescing off in both):
      * `rest` (the providers the rest kind can express, configured as rest, against their
@@ -629,7 +635,17 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   writeFileSync(markdownPath, markdown);
 }
 
-if (values.subscribers === undefined) {
+if (values.cluster !== undefined) {
+  await runCluster({
+    instances: Number(values.cluster),
+    seconds,
+    rounds,
+    warmupSeconds,
+    latencyMs: Number(values.latency.split(',')[0]),
+    concurrency: concurrencies.at(-1) ?? 50,
+    cacheTtlMs: 1000,
+  });
+} else if (values.subscribers === undefined) {
   await main();
 } else {
   await runSubscribers({
