@@ -440,6 +440,38 @@ describe('two tenants on one Redis', () => {
 });
 
 describe('Redis trouble', () => {
+  it('Redis that stops answering (a hung server): queries complete without an error; answering again: rejoined', async () => {
+    const [a, b] = await startInstances(2, { cacheTtlMs: 1000, staleIfErrorMs: 60_000 });
+    expect((await a?.query(DASHBOARD_QUERY))?.errors).toBeUndefined();
+    redis.pause();
+    try {
+      sandbox.clock.advance(1000);
+      // Each instance waits for Redis once, up to cluster.redis.timeoutMs, then goes on alone.
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, index) => (index % 2 === 0 ? a : b)?.query(DASHBOARD_QUERY)),
+      );
+      for (const result of results) {
+        expect(result?.errors).toBeUndefined();
+        expect(result?.data?.totals).toMatchObject({ complete: true });
+      }
+      for (const instance of [a, b]) {
+        const { samples } = await scrape(instance?.origin as string);
+        expect(sampleValue(samples, 'balance_api_cluster_redis_up')).toBe(0);
+      }
+    } finally {
+      redis.resume();
+    }
+    for (const instance of [a, b]) {
+      await vi.waitFor(
+        async () => {
+          const { samples } = await scrape(instance?.origin as string);
+          expect(sampleValue(samples, 'balance_api_cluster_redis_up')).toBe(1);
+        },
+        { timeout: 5000, interval: 20 },
+      );
+    }
+  });
+
   it('Redis stopped mid-load: every query completes without an error; restarted: rejoined', async () => {
     const three = await startInstances(3, { cacheTtlMs: 1000 });
     const before = await Promise.all(three.map((instance) => scrape(instance.origin)));

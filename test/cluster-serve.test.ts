@@ -186,6 +186,41 @@ describe('three balance-api serve processes on one Redis', () => {
   });
 });
 
+describe('balance-api serve with Redis down at start', () => {
+  it('starts and serves alone, then joins the cluster once Redis answers', async () => {
+    const redis = await startTestRedis();
+    const sandbox = await startSandbox();
+    await redis.stop();
+    const dir = mkdtempSync(join(tmpdir(), 'balance-cluster-late-redis-'));
+    const configPath = join(dir, 'balance-api.json');
+    const tokenKey = newTokenKey();
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        providers: demoConfigDocument((kind) => `${sandbox.origin}/${kind}`, ['pik']).providers,
+        cluster: clusterSection({ redisUrl: redis.url, tokenKey }),
+      }),
+    );
+    const instance = await serveInstance(configPath, { [TOKEN_KEY_ENV]: tokenKey });
+    try {
+      expect(instance.command.stdout()).toContain('Redis cannot be reached');
+      const result = await query(instance, DASHBOARD_QUERY);
+      expect(result.errors).toBeUndefined();
+      expect(await redisUp(instance)).toBe(0);
+      await redis.restart();
+      await vi.waitFor(async () => expect(await redisUp(instance)).toBe(1), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      expect(instance.command.stdout()).toContain('this instance rejoins the cluster');
+    } finally {
+      await instance.command.stop();
+      await redis.close();
+      await sandbox.close();
+    }
+  });
+});
+
 /** The modules `balance-api serve` loads (ES and CommonJS), the process scraped once. */
 async function modulesLoadedByServe(
   document: Record<string, unknown>,
