@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createCallerAuthenticator, createReloadableAuthenticator } from '../src/caller-auth.js';
+import { parseConfig } from '../src/config/load.js';
+import { createConfigReloader } from '../src/reload.js';
 import { createDemoSandboxData, DEMO_CREDENTIALS } from '../src/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
 import {
@@ -13,11 +16,14 @@ import {
 } from './helpers/app.js';
 import {
   type ClusterInstance,
+  clusterSection,
   newTokenKey,
   rawRedis,
   redisContents,
   startClusterInstance,
+  TOKEN_KEY_ENV,
 } from './helpers/cluster.js';
+import { captureLogs } from './helpers/log-capture.js';
 import { sampleValue, scrape } from './helpers/metrics.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
@@ -25,6 +31,8 @@ import { startTestRedis, type TestRedis } from './helpers/redis.js';
  * Several balance-api instances, in-process on real ports, sharing one sandbox and one real
  * redis-server: CONTRACT.md "Running several instances (Redis)".
  */
+
+const SECOND_PIK = { appId: 'second-pik-app', appSecret: 'second-pik-secret' };
 
 let redis: TestRedis;
 let raw: Redis;
@@ -35,7 +43,15 @@ const tokenKey = newTokenKey();
 beforeAll(async () => {
   redis = await startTestRedis();
   raw = rawRedis(redis.url);
-  sandbox = await startSandbox({ data: createDemoSandboxData() });
+  const data = createDemoSandboxData();
+  const [demo] = data.pik.customers;
+  if (demo === undefined) throw new Error('demo data changed');
+  // Another account at the same provider, for a reload that changes the credentials.
+  data.pik.customers.push({
+    ...SECOND_PIK,
+    records: [{ ...(demo.records[0] as (typeof demo.records)[number]), balanceNo: 'SECOND-1' }],
+  });
+  sandbox = await startSandbox({ data });
 });
 
 beforeEach(async () => {
@@ -225,6 +241,56 @@ describe('reads', () => {
       state: 'DOWN',
       lastError: { code: 'UPSTREAM_UNAVAILABLE' },
     });
+  });
+});
+
+describe('a reload', () => {
+  it("gives a provider with other credentials nothing of the old configuration's session or reads", async () => {
+    const [a, b] = await startInstances(2, { cacheTtlMs: 60_000 });
+    if (a === undefined || b === undefined) throw new Error('not started');
+    const accountsOf = async (instance: ClusterInstance) =>
+      pikAnswer(await instance.query(PIK_QUERY))?.accounts?.map((account) => account.id);
+    expect(await accountsOf(a)).toContain('pik-main:PIK-USD-001');
+    expect(await accountsOf(b)).toContain('pik-main:PIK-USD-001');
+    expect(loginCalls(sandbox, 'pik')).toHaveLength(1);
+    expect(balanceCalls(sandbox, 'pik')).toHaveLength(1);
+
+    // A is reloaded (SIGHUP's path) with pik-main on the other account; B still runs the old one.
+    const document = {
+      providers: demoConfigDocument(
+        (kind) => `${sandbox.origin}/${kind}`,
+        BUILT_IN_KINDS,
+      ).providers.map((provider) => ({
+        ...provider,
+        cacheTtlMs: 60_000,
+        ...(provider.id === 'pik-main' ? { credentials: SECOND_PIK } : {}),
+      })),
+      cluster: clusterSection({ redisUrl: redis.url, tokenKey }),
+    };
+    const reloader = createConfigReloader({
+      config: a.config,
+      load: () =>
+        parseConfig(document, {
+          source: 'reloaded',
+          env: { [TOKEN_KEY_ENV]: tokenKey },
+          baseDir: process.cwd(),
+        }),
+      runtime: a.runtime,
+      hub: a.server.live.hub,
+      authenticator: createReloadableAuthenticator(
+        createCallerAuthenticator(undefined, new Set(['default'])),
+      ),
+      log: captureLogs().log,
+    });
+    expect(reloader.reload()).toBe('ok');
+    // Its own login and read: the old session and the old read are another configuration's.
+    expect(await accountsOf(a)).toEqual(['pik-main:SECOND-1']);
+    expect(loginCalls(sandbox, 'pik')).toHaveLength(2);
+    expect(balanceCalls(sandbox, 'pik')).toHaveLength(2);
+    // B goes on with the old configuration's session and read, untouched.
+    expect(await accountsOf(b)).toContain('pik-main:PIK-USD-001');
+    expect(loginCalls(sandbox, 'pik')).toHaveLength(2);
+    expect(balanceCalls(sandbox, 'pik')).toHaveLength(2);
   });
 });
 

@@ -229,10 +229,13 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
     }, delay);
   }
 
-  /** `first`: the read a new poller makes at once for its subscribers' SNAPSHOTs. */
-  function poll(first = false): void {
+  /**
+   * `interval`: a tick, which only the lease holder reads on in a cluster; `first`: the read a new
+   * poller makes at once for its subscribers' SNAPSHOTs; `now`: a read at once, whoever polls.
+   */
+  function poll(why: 'interval' | 'first' | 'now' = 'interval'): void {
     if (!running) return;
-    if (!first && turn !== undefined && !turn.polls()) {
+    if (why === 'interval' && turn !== undefined && !turn.polls()) {
       // Another instance polls for the cluster; its reads come through onRead.
       schedule(nextDelay());
       return;
@@ -241,7 +244,7 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
     polls += 1;
     const mine = polls;
     // A cluster's first read may be another instance's, from the shared window: no read event.
-    const shared = first && provider.cluster !== undefined;
+    const shared = why === 'first' && provider.cluster !== undefined;
     // The event comes through onRead, whoever else waits on the same read; the outcome is not ours.
     provider
       .read({ currencies: null, fresh: !shared })
@@ -361,7 +364,7 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
     listen();
     joinCluster();
     // The first subscriber should not wait a whole interval for its SNAPSHOTs.
-    poll(true);
+    poll('first');
   }
 
   function stop(): void {
@@ -414,7 +417,7 @@ function createPoller(initial: ProviderRuntime, options: PollerOptions): Poller 
       if (timer !== undefined) timers.clearTimeout(timer);
       timer = undefined;
       // Read through the new runtime at once: its subscribers learn soon whether it works.
-      poll();
+      poll('now');
     },
     remove() {
       const removed = provider;
