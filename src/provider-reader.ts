@@ -255,7 +255,8 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     const own = performance.now() + config.timeoutMs;
     const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
     return path.before(key, query.fresh === true, deadlineAt).then((start) => {
-      if (!('read' in start)) return settled(query, key, start);
+      // The time spent waiting for the cluster counts against the read's deadline.
+      if (!('read' in start)) return settled({ ...query, deadlineAt }, key, start);
       const { read: value } = start;
       if (config.cacheTtlMs > 0) remember(key, value);
       if (staleIfErrorMs > 0) keepForErrors(key, key === '*' ? null : key.split(','), value);

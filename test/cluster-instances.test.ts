@@ -221,6 +221,32 @@ describe('reads', () => {
     expect(balanceCalls(sandbox, 'merchant')).toHaveLength(1);
   });
 
+  it('an instance that dies while logging in and reading for the cluster keeps the others waiting a moment only', async () => {
+    const [a, b] = await startInstances(2, { cacheTtlMs: 60_000, timeoutMs: 2000 });
+    if (a === undefined || b === undefined) throw new Error('not started');
+    sandbox.setFault('pik', { type: 'hang', includeLogin: true });
+    // A takes the read's lock and the login's, and waits for the provider...
+    const dying = a.query(PIK_QUERY);
+    await vi.waitFor(
+      async () => {
+        expect(loginCalls(sandbox, 'pik').map((call) => call.fault)).toEqual(['hang']);
+        expect(await raw.keys('balance-api:read-lock:*')).toHaveLength(1);
+        expect(await raw.keys('balance-api:login-lock:*')).toHaveLength(1);
+      },
+      { interval: 2 },
+    );
+    // ...and is gone for the cluster: its locks are no longer renewed.
+    a.cluster.close();
+    sandbox.clearFaults();
+    // B, asking meanwhile, waits for A a moment (the locks' life, a second), then logs in and
+    // reads itself, well within its deadline (2 s), where it used to wait for A's deadline.
+    const result = await b.query(PIK_QUERY);
+    expect(result.errors).toBeUndefined();
+    expect(pikAnswer(result)?.accounts?.length).toBeGreaterThan(0);
+    expect(loginCalls(sandbox, 'pik').map((call) => call.status)).toEqual([0, 200]);
+    expect((await dying).errors?.[0]?.extensions?.code).toBe('UPSTREAM_TIMEOUT');
+  });
+
   it("stale-if-error across instances: B answers A's read, marked stale, when its own fails", async () => {
     const [a, b] = await startInstances(2, { staleIfErrorMs: 600_000 });
     const fresh = pikAnswer((await a?.query(PIK_QUERY)) as GraphQLResult);

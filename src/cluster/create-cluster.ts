@@ -128,7 +128,7 @@ export function createCluster(config: ClusterConfig, options: CreateClusterOptio
           ? createSessionSharing({
               sessions: shared.sessions,
               now,
-              lockTtlMs: providerConfig.timeoutMs + 1000,
+              maxWaitMs: providerConfig.timeoutMs,
             })
           : undefined,
         reads: createSharedReadPath({

@@ -35,8 +35,19 @@ export interface ProviderClusterHooks {
   observe(inner: ProviderObserver | undefined): ProviderObserver;
 }
 
-/** A login lock outlives the read that took it by this much at most (ms). */
-const LOCK_MARGIN_MS = 1000;
+/**
+ * How long a lock (a login's or a read's) lives unless its holder renews it (ms): it renews it
+ * every third of that while it logs in or reads, so an instance that dies meanwhile keeps the
+ * others waiting this long at most, and they still have their deadline to do it themselves.
+ */
+export const LOCK_TTL_MS = 1000;
+
+/** Extends KEYS[1] by ARGV[2] ms if its value is still ARGV[1]. */
+const EXTEND_IF_VALUE = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`);
 
 /**
  * The settings of a provider that decide whose account it reads and what it answers: everything
@@ -68,10 +79,10 @@ export function providerIdentity(config: ProviderConfig): ProviderIdentity {
 export function createSessionSharing(options: {
   sessions: SharedSessions;
   now: () => number;
-  /** How long a login may hold the lock: the provider's `timeoutMs` and a margin. */
-  lockTtlMs: number;
+  /** How long another instance's login is waited for at most: the provider's `timeoutMs`. */
+  maxWaitMs: number;
 }): SessionSharing {
-  const { sessions, now, lockTtlMs } = options;
+  const { sessions, now, maxWaitMs } = options;
   return {
     async obtain(login, usable, keep) {
       const { token, from } = await obtainSharedSession({
@@ -80,7 +91,8 @@ export function createSessionSharing(options: {
         usable: (shared) => usable(shared, shared.obtainedAt),
         keep,
         now,
-        lockTtlMs,
+        lockTtlMs: LOCK_TTL_MS,
+        maxWaitMs,
       });
       return {
         token: { value: token.value, expiresAt: token.expiresAt },
@@ -147,7 +159,8 @@ export interface SharedReadPathOptions {
  * `retry.maxRetryAfterMs` and the deadline (as the instance's own 429 would be), else refuses;
  * otherwise this instance takes the read's lock and reads, or, when another instance reads the
  * same currencies now, waits for its read (looking every few ms) rather than read too, and reads
- * itself if that read does not come (it failed) or the deadline nears. Polls (`fresh`) skip the
+ * itself if that read does not come (it failed, or its instance died: the lock lives
+ * LOCK_TTL_MS unless renewed) or the deadline nears. Polls (`fresh`) skip the
  * window and the lock. A successful read is shared for the longer window; a 429 with
  * `Retry-After` holds every instance. Any Redis trouble: this instance reads, alone.
  */
@@ -155,7 +168,7 @@ export function createSharedReadPath(options: SharedReadPathOptions): SharedRead
   const { link, codec, ref, reads, hold, now, config } = options;
   const waitPollMs = options.waitPollMs ?? 10;
   const windowMs = Math.max(config.cacheTtlMs, config.staleIfErrorMs);
-  const lockTtlMs = config.timeoutMs + LOCK_MARGIN_MS;
+  const lockTtlMs = LOCK_TTL_MS;
   const readKey = ref.key('read');
   const holdKey = ref.key('hold');
   const lockKeyOf = (shape: string) =>
@@ -224,11 +237,18 @@ export function createSharedReadPath(options: SharedReadPathOptions): SharedRead
           return { refuse: heldError(config.id, waitMs) };
         }
         if (what === 'lock') {
+          // Renewed while the read lasts: the others wait for a live reader only.
+          const renewal = setInterval(() => {
+            void link.run((redis) => EXTEND_IF_VALUE.run(redis, [lockKey], [holder, lockTtlMs]));
+          }, lockTtlMs / 3);
+          renewal.unref();
           return {
-            go: (ended) =>
+            go: (ended) => {
+              clearInterval(renewal);
               share(key, ended, () =>
                 link.run((redis) => DELETE_IF_VALUE.run(redis, [lockKey], [holder])),
-              ),
+              );
+            },
           };
         }
         if (what === 'busy' && performance.now() + waitPollMs < deadlineAt) {

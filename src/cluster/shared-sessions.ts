@@ -25,6 +25,8 @@ export interface SharedSessionToken extends SessionToken {
 export interface LoginLock {
   /** Frees the lock if this instance still holds it (compare-and-delete). */
   release(): Promise<RedisOutcome<boolean>>;
+  /** Keeps the lock `ttlMs` more if this instance still holds it. */
+  extend(ttlMs: number): Promise<RedisOutcome<boolean>>;
 }
 
 export interface SharedSessions {
@@ -47,6 +49,13 @@ export interface SharedSessionsOptions {
   /** The app's clock (token lifetimes); default Date.now. */
   now?: () => number;
 }
+
+/** Extends KEYS[1] by ARGV[2] ms if its value is still ARGV[1]. */
+const EXTEND_IF_VALUE = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`);
 
 /** Deletes KEYS[1] if its value starts with ARGV[1] and a ".". */
 const DELETE_IF_FINGERPRINT = luaScript(`
@@ -138,6 +147,15 @@ export function createSharedSessions(options: SharedSessionsOptions): SharedSess
         return {
           release: () =>
             link.run(async (r) => (await DELETE_IF_VALUE.run(r, [lockKey], [holder])) === 1),
+          extend: (more) =>
+            link.run(
+              async (r) =>
+                (await EXTEND_IF_VALUE.run(
+                  r,
+                  [lockKey],
+                  [holder, Math.max(1, Math.ceil(more))],
+                )) === 1,
+            ),
         };
       });
     },
@@ -154,7 +172,10 @@ export interface ObtainSessionOptions {
   keep?: (token: SessionToken) => boolean;
   /** The app's clock; default Date.now. */
   now?: () => number;
-  /** How long the login lock lasts at most: the provider's `timeoutMs` and a margin. */
+  /**
+   * How long the login lock lives unless renewed: the holder renews it every third of that while
+   * its login lasts, so a holder that dies keeps the others waiting this long at most.
+   */
   lockTtlMs: number;
   /** How long to wait for another instance's login before logging in here; default `lockTtlMs`. */
   maxWaitMs?: number;
@@ -200,6 +221,8 @@ export async function obtainSharedSession(options: ObtainSessionOptions): Promis
     if (!lock.ok) return loginHere(false);
     if (lock.value !== undefined) {
       const held = lock.value;
+      const renewal = setInterval(() => void held.extend(options.lockTtlMs), options.lockTtlMs / 3);
+      renewal.unref();
       try {
         // Another instance may have logged in between the read and the lock.
         const again = await sessions.read();
@@ -209,6 +232,7 @@ export async function obtainSharedSession(options: ObtainSessionOptions): Promis
         }
         return await loginHere(true);
       } finally {
+        clearInterval(renewal);
         await held.release();
       }
     }
