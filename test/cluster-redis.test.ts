@@ -1,7 +1,7 @@
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisLink, type RedisLink } from '../src/cluster/redis-link.js';
-import { registerRedisUpGauge } from '../src/cluster/redis-up-gauge.js';
+import { createMetrics } from '../src/metrics/registry.js';
 import { captureLogs } from './helpers/log-capture.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
@@ -47,6 +47,13 @@ function nextTransition(link: RedisLink): Promise<boolean> {
   });
 }
 
+/** An app's metrics registry watching the link, as the runtime registers it with a cluster. */
+function redisUpRegistry(link: RedisLink): Registry {
+  const metrics = createMetrics();
+  metrics.watchClusterRedis(() => link.isUp());
+  return metrics.registry;
+}
+
 async function scrape(registry: Registry): Promise<string> {
   return (await registry.getSingleMetricAsString('balance_api_cluster_redis_up')).trim();
 }
@@ -61,8 +68,7 @@ describe('the Redis link', () => {
       value: 'OK',
     });
     expect(await link.run((r) => r.get('balance-api-test:k'))).toEqual({ ok: true, value: 'v' });
-    const registry = new Registry();
-    registerRedisUpGauge(registry, link);
+    const registry = redisUpRegistry(link);
     expect(await scrape(registry)).toMatch(/^balance_api_cluster_redis_up 1$/m);
     expect(lines.map((line) => JSON.parse(line).msg)).toEqual([
       'cluster: connected to Redis; sessions, reads, events and rate limits are shared',
@@ -72,8 +78,7 @@ describe('the Redis link', () => {
   it('gives "not available" at the deadline when Redis stops answering, then at once, and rejoins', async () => {
     const { link, lines } = connect();
     await link.whenUp(5000);
-    const registry = new Registry();
-    registerRedisUpGauge(registry, link);
+    const registry = redisUpRegistry(link);
     lines.length = 0;
 
     redis.pause();
