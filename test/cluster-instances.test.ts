@@ -166,6 +166,25 @@ describe('sessions', () => {
     expect(loginCalls(sandbox, 'asset-accounts')).toHaveLength(1);
   });
 
+  it('a session due for renewal is renewed once for the cluster, however many instances ask', async () => {
+    const three = await startInstances(3);
+    await Promise.all(three.map((instance) => instance.query(PIK_QUERY)));
+    expect(loginCalls(sandbox, 'pik')).toHaveLength(1);
+    // The sandbox's tokens live 7200 s; a minute before the end they are renewed.
+    sandbox.clock.advance(7200_000 - 30_000);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        (three[index % 3] as ClusterInstance).query(PIK_QUERY),
+      ),
+    );
+    for (const result of results) expect(result.errors).toBeUndefined();
+    expect(loginCalls(sandbox, 'pik')).toHaveLength(2);
+    const tokens = three.map((instance) =>
+      instance.runtime.tokens.slot('default', 'pik-main').current(),
+    );
+    expect(new Set(tokens.map((token) => token?.value)).size).toBe(1);
+  });
+
   it('a session the provider revoked is renewed once for the cluster', async () => {
     const three = await startInstances(3);
     for (const instance of three) expect((await instance.query(PIK_QUERY)).errors).toBeUndefined();
