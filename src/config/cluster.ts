@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { z } from 'zod';
-import { type SecretReference, secretReference } from '../providers/provider-config.js';
-import { errorCode } from './messages.js';
-import type { ConfigSources } from './secrets.js';
+import { secretReference } from '../providers/provider-config.js';
+import { type ConfigSources, resolveSecret } from './secrets.js';
 
 /**
  * The `cluster` section: several instances sharing sessions, reads, events and rate-limit holds
@@ -79,9 +76,6 @@ export interface ClusterConfig {
   leaseMs: number;
 }
 
-/** What an environment variable's name looks like; only such a name is echoed. */
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-
 /**
  * The section with its secrets read and checked: the URL's scheme and the key's length. Problems
  * go to `problems`, one line each naming the field, never a value (the URL may hold a password).
@@ -94,12 +88,12 @@ export function resolveCluster(
 ): ClusterConfig | undefined {
   if (cluster === undefined) return undefined;
   const before = problems.length;
-  const url = resolveClusterSecret(cluster.redis.url, 'cluster.redis.url', sources, problems);
+  const url = resolveSecret(cluster.redis.url, 'cluster.redis.url', sources, problems);
   if (url !== undefined) {
     const problem = redisUrlProblem(url);
     if (problem !== undefined) problems.push(`cluster.redis.url: ${problem}`);
   }
-  const text = resolveClusterSecret(cluster.tokenKey, 'cluster.tokenKey', sources, problems);
+  const text = resolveSecret(cluster.tokenKey, 'cluster.tokenKey', sources, problems);
   const tokenKey = text === undefined ? undefined : decodeTokenKey(text);
   if (typeof tokenKey === 'string') problems.push(`cluster.tokenKey: ${tokenKey}`);
   if (problems.length > before || url === undefined || !(tokenKey instanceof Buffer)) {
@@ -140,42 +134,4 @@ export function decodeTokenKey(text: string): Buffer | string {
     return `${expected}, received base64 of ${bytes.length} bytes`;
   }
   return bytes;
-}
-
-/**
- * A secret reference of the section resolved, as the providers' credentials are: the value, an
- * environment variable, or a file (relative to the configuration's folder, one trailing newline
- * dropped).
- */
-function resolveClusterSecret(
-  reference: SecretReference,
-  where: string,
-  sources: ConfigSources,
-  problems: string[],
-): string | undefined {
-  if (typeof reference === 'string') return reference;
-  if ('env' in reference) {
-    const value = sources.env[reference.env];
-    if (value === undefined || value === '') {
-      problems.push(
-        ENV_NAME_PATTERN.test(reference.env)
-          ? `${where}: environment variable ${reference.env} is not set`
-          : `${where}: the environment variable named there is not set (and its name is not a valid variable name)`,
-      );
-      return undefined;
-    }
-    return value;
-  }
-  const path = resolve(sources.baseDir, reference.file);
-  try {
-    const value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-    if (value === '') {
-      problems.push(`${where}: file ${path} is empty`);
-      return undefined;
-    }
-    return value;
-  } catch (error) {
-    problems.push(`${where}: cannot read file ${path} (${errorCode(error)})`);
-    return undefined;
-  }
 }

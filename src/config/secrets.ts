@@ -37,7 +37,11 @@ export function resolveCredentials<C extends Record<string, SecretReference>>(
   return ok ? (resolved as ResolvedCredentials<C>) : undefined;
 }
 
-function resolveSecret(
+/**
+ * A secret reference resolved: the value, an environment variable, or a file (relative to the
+ * configuration's folder, one trailing newline dropped). A problem names `where`, never the value.
+ */
+export function resolveSecret(
   reference: SecretReference,
   where: string,
   sources: ConfigSources,
