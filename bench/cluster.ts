@@ -16,7 +16,7 @@
  * sessions stay per instance, so at most N), and the throughput ratio (target at least 0.9). A
  * benchmark: nothing is asserted. BENCHMARKS.md is not written here.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -24,8 +24,8 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startTestRedis } from '../test/helpers/redis.js';
+import { LAUNCHER_FLAGS, ROOT, type Running, startProcess } from './processes.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const TOKEN_KEY_ENV = 'BALANCE_API_TOKEN_KEY';
 
 export interface ClusterBenchOptions {
@@ -43,58 +43,9 @@ export interface ClusterBenchOptions {
   cacheTtlMs: number;
 }
 
-/** The flags `balance-api` starts Node with: its launcher line, as a user runs it. */
-const LAUNCHER_FLAGS = (
-  readFileSync(new URL('../bin/balance-api.js', import.meta.url), 'utf8')
-    .split('\n')[0]
-    ?.match(/^#!\/usr\/bin\/env -S node(.*)$/)?.[1] ?? ''
-)
-  .split(' ')
-  .filter((flag) => flag !== '');
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts a process and waits for the line that says where it listens. */
+/** Starts a process (balance-api with the launcher's flags) and waits for where it listens. */
 function start(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const flags = args[1] === 'sandbox' ? [] : LAUNCHER_FLAGS;
-  const child = spawn(process.execPath, [...flags, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(pattern);
-      if (match?.[1]) {
-        child.stdout?.off('data', onData);
-        // Keep draining, so a chatty child never blocks on a full pipe.
-        child.stdout?.resume();
-        resolve({
-          child,
-          url: match[1],
-          stop: () =>
-            new Promise((done) => {
-              if (child.exitCode !== null) return done();
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)),
-    );
-  });
+  return startProcess(args, pattern, { flags: args[1] === 'sandbox' ? [] : LAUNCHER_FLAGS, env });
 }
 
 type SandboxStats = Record<string, { reads: number; logins: number }>;

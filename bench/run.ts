@@ -34,7 +34,7 @@
  * `--cluster N`: the cluster mode instead (bench/cluster.ts): N instances on one Redis, the
  * dashboard at the last --concurrency (50) spread over them, cacheTtlMs 1000.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,9 +42,9 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { merchantAsRest, pikAsRest, prepaidAsRest, walletAsRest } from '../test/rest-examples.js';
 import { runCluster } from './cluster.js';
+import { LAUNCHER_FLAGS, ROOT, type Running, startProcess } from './processes.js';
 import { runSubscribers } from './subscribers.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
     latency: { type: 'string', default: '5,20' },
@@ -74,14 +74,7 @@ const { values } = parseArgs({
   },
 });
 const latencies = values.latency.split(',').map(Number);
-/** The flags `balance-api` starts Node with: its launcher line, `#!/usr/bin/env -S node ...`. */
-const launcherFlags = (
-  readFileSync(new URL('../bin/balance-api.js', import.meta.url), 'utf8')
-    .split('\n')[0]
-    ?.match(/^#!\/usr\/bin\/env -S node(.*)$/)?.[1] ?? ''
-)
-  .split(' ')
-  .filter((flag) => flag !== '');
+const launcherFlags = LAUNCHER_FLAGS;
 const nodeFlags = [
   ...(values['plain-node'] ? [] : launcherFlags),
   ...values['node-flags'].split(' ').filter((flag) => flag !== ''),
@@ -96,48 +89,10 @@ const DASHBOARD = readFileSync(
 );
 const GRAPHQL_BODY = JSON.stringify({ query: DASHBOARD });
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
 /** Starts a process and waits for the line that says where it listens. */
 function start(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Running> {
   const flags = args[0] === 'bin/balance-api.js' && args[1] === 'sandbox' ? [] : nodeFlags;
-  const child = spawn(process.execPath, [...flags, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(pattern);
-      if (match?.[1]) {
-        child.stdout?.off('data', onData);
-        // Keep draining, so a chatty child never blocks on a full pipe.
-        child.stdout?.resume();
-        resolve({
-          child,
-          url: match[1],
-          stop: () =>
-            new Promise((done) => {
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)),
-    );
-  });
+  return startProcess(args, pattern, { flags, env });
 }
 
 /** Samples a process's resident memory until stopped; returns the peak in MB. */

@@ -23,8 +23,7 @@ import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-
-const ROOT = new URL('..', import.meta.url).pathname;
+import { LAUNCHER_FLAGS, ROOT } from './processes.js';
 
 export interface SubscribersOptions {
   subscribers: number;
@@ -64,15 +63,6 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 120_000):
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
-
-/** The flags `balance-api` starts Node with: its launcher line, as a user runs it. */
-const LAUNCHER_FLAGS = (
-  readFileSync(new URL('../bin/balance-api.js', import.meta.url), 'utf8')
-    .split('\n')[0]
-    ?.match(/^#!\/usr\/bin\/env -S node(.*)$/)?.[1] ?? ''
-)
-  .split(' ')
-  .filter((flag) => flag !== '');
 
 interface Started {
   child: ChildProcess;
