@@ -21,7 +21,7 @@
  *
  * Options: --latency 5,20  --concurrency 1,10,50  --seconds 5  --rounds 3  --soak (2 minutes at 50, RSS over
  * time)  --node-flags=--max-semi-space-size=64 (added for balance-api and the baseline alike)
- * --plain-node (without the launcher's flags)
+ * --plain-node (without the launcher's flags)  --no-metrics (balance-api with metrics off)
  *
  * `--compare rest|metrics|tracing`: two balance-api servers instead of the baseline set, the
  * second against the first (ratios of throughput and of server CPU per request): the dashboard's
@@ -58,6 +58,8 @@ const { values } = parseArgs({
     'node-flags': { type: 'string', default: '' },
     /** Leave out the launcher line's flags: Node's defaults, for comparison. */
     'plain-node': { type: 'boolean', default: false },
+    /** balance-api with `server.metrics.enabled: false`, as before metrics existed. */
+    'no-metrics': { type: 'boolean', default: false },
     /** The live-balances mode: this many SSE subscribers of one provider. */
     subscribers: { type: 'string' },
     /** The cluster mode (bench/cluster.ts): this many instances sharing one Redis. */
@@ -378,8 +380,9 @@ async function main(): Promise<void> {
       ],
       /listening on (http:\/\/\S+)/,
     );
-    const plainConfig = writeConfig(sandbox.url, { coalesce: false });
-    const coalesceConfig = writeConfig(sandbox.url, { coalesce: true });
+    const metrics = values['no-metrics'] ? { metrics: false } : {};
+    const plainConfig = writeConfig(sandbox.url, { coalesce: false, ...metrics });
+    const coalesceConfig = writeConfig(sandbox.url, { coalesce: true, ...metrics });
     const providers = 5;
     const serve = (config: string) => [
       'bin/balance-api.js',
@@ -523,7 +526,8 @@ async function comparedServers(
 
 function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
   const flags = nodeFlags.length === 0 ? 'no Node flags' : `Node flags ${nodeFlags.join(' ')}`;
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${flags}`;
+  const metricsNote = values['no-metrics'] ? ', balance-api with metrics off' : '';
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${flags}${metricsNote}`;
   /** The median of the rounds' ratios, and their range when they differ. */
   const ratioOf = (row: Row, which: 'ratios' | 'cpuRatios' = 'ratios') => {
     const ratios = row[which] ?? [];
