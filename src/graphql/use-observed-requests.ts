@@ -1,5 +1,6 @@
 import { type DocumentNode, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { CounterCell } from '../metrics/cells.js';
 import { type BalanceMetrics, labelCache } from '../metrics/registry.js';
 import type { TraceSpan, Tracing } from '../tracing/types.js';
 
@@ -55,11 +56,32 @@ function operationOf(
 export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
   const { metrics, tracing } = options;
   const path = options.path ?? '/graphql';
-  const records = new WeakMap<Request, RequestRecord>();
+  // The record rides on the request under a symbol of this plugin's own: a WeakMap entry per
+  // request (an ephemeron, and an identity hash on the request) cost more than the metric.
+  const recordKey = Symbol('observed request');
+  type Observed = Request & { [recordKey]?: RequestRecord };
+  const records = {
+    get: (request: Request): RequestRecord | undefined => (request as Observed)[recordKey],
+    set: (request: Request, record: RequestRecord): void => {
+      (request as Observed)[recordKey] = record;
+    },
+  };
   // A series' cell is taken once per operation and status (at most 102 operations), then counted.
-  const requests = labelCache((operation: string, status: string) =>
-    metrics?.graphqlRequests.cell({ operation, status }),
-  );
+  // By operation, then by the status as a number: no label string is built per response.
+  const requestCells = new Map<string, Map<number, CounterCell | undefined>>();
+  const requests = (operation: string, status: number) => {
+    let byStatus = requestCells.get(operation);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      requestCells.set(operation, byStatus);
+    }
+    let cell = byStatus.get(status);
+    if (cell === undefined) {
+      cell = metrics?.graphqlRequests.cell({ operation, status: String(status) });
+      byStatus.set(status, cell);
+    }
+    return cell;
+  };
   const durations = labelCache((operation: string) => metrics?.graphqlDuration.cell({ operation }));
   const isGraphql = (request: Request) => pathOf(request.url) === path;
 
@@ -114,7 +136,7 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
       // GraphiQL's page is not a GraphQL request; a refusal before the parameters were read is.
       if (metrics === undefined || (!record.graphql && status < 400)) return;
       const operation = metrics.operationLabel(record.operation);
-      const counted = requests(operation, String(status));
+      const counted = requests(operation, status);
       if (counted !== undefined) counted.value += 1;
       durations(operation)?.observe((performance.now() - record.started) / 1000);
     },
