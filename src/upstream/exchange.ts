@@ -92,6 +92,8 @@ export function exchange(
             status: status as number,
             headers,
             text: Buffer.concat(chunks, size).toString('utf8'),
+            // Present on every answer, so observed and unobserved ones share one shape.
+            judged: undefined,
           });
         },
         onResponseError(_controller, error) {

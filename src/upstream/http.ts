@@ -104,6 +104,11 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /**
+   * The call waiting for the kind's error table to judge this answer, where an observer watches
+   * it (metrics, traces); undefined otherwise. Set by the transport only (see observer.ts).
+   */
+  judged?: unknown;
 }
 
 export interface UpstreamHttpOptions {
