@@ -187,6 +187,20 @@ describe('currency arguments', () => {
     );
   });
 
+  it('judges the variables of every request, however often the same document came before', async () => {
+    const query =
+      'query Again($c: [String!]) { provider(id: "pik-main") { balances(currencies: $c) { total } } }';
+    const good = await post(query, { c: ['usd'] });
+    expect(good.status).toBe(200);
+    expect(good.body.errors).toBeUndefined();
+    await expectRefused(post(query, { c: ['..'] }), [
+      refusal('Provider.balances', 0, 'received ".."'),
+    ]);
+    const again = await post(query, { c: ['eur'] });
+    expect(again.status).toBe(200);
+    expect(again.body.errors).toBeUndefined();
+  });
+
   it("refuses a nested code from a variable's default value", async () => {
     await expectRefused(
       post(

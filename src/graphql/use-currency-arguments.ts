@@ -1,13 +1,16 @@
 import {
   type ASTNode,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   GraphQLError,
+  type GraphQLField,
   type GraphQLSchema,
   getArgumentValues,
   getOperationAST,
   getVariableValues,
   Kind,
+  type OperationDefinitionNode,
   TypeInfo,
   visit,
   visitWithTypeInfo,
@@ -33,17 +36,66 @@ export function currencyArgumentErrors(
 ): GraphQLError[] {
   const operation = getOperationAST(document, operationName);
   if (!operation) return [];
+  const fields = currencyFieldsOf(schema, document, operation);
+  // Most operations (the dashboard's among them) have no such argument: nothing to coerce.
+  if (fields.length === 0) return [];
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, {
     maxErrors: 1,
   });
   if (coerced.errors !== undefined) return [];
+  const errors: GraphQLError[] = [];
+  for (const { field, definition, parent } of fields) {
+    let currencies: unknown;
+    try {
+      currencies = getArgumentValues(definition, field, coerced.coerced)[CURRENCIES];
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(currencies)) continue;
+    const problem = currencyListProblem(currencies);
+    if (problem === undefined) continue;
+    errors.push(
+      new GraphQLError(`${parent}.${definition.name}(${CURRENCIES}:) ${problem}`, {
+        nodes: field.arguments?.find((argument) => argument.name.value === CURRENCIES),
+        extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+      }),
+    );
+  }
+  return errors;
+}
+
+/** A field of an operation that takes currency codes, with its definition and parent type. */
+interface CurrencyField {
+  field: FieldNode;
+  definition: GraphQLField<unknown, unknown>;
+  parent: string;
+}
+
+/**
+ * The fields of each operation, found once per parsed document (Yoga's parse cache hands back the
+ * same document for the same text): a walk with type information costs more than the check.
+ */
+const currencyFieldsByDocument = new WeakMap<
+  DocumentNode,
+  Map<OperationDefinitionNode, CurrencyField[]>
+>();
+
+/** The `currencies` fields in the operation and every fragment it spreads, aliased or not. */
+function currencyFieldsOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+): CurrencyField[] {
+  let byOperation = currencyFieldsByDocument.get(document);
+  const known = byOperation?.get(operation);
+  if (known !== undefined) return known;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) {
       fragments.set(definition.name.value, definition);
     }
   }
-  const errors: GraphQLError[] = [];
+  const fields: CurrencyField[] = [];
   // Each fragment once, however often it is spread; a fresh TypeInfo starts at its type condition.
   const pending: ASTNode[] = [operation];
   const reached = new Set<string>();
@@ -63,26 +115,17 @@ export function currencyArgumentErrors(
           const parent = typeInfo.getParentType();
           if (!definition || !parent) return;
           if (!definition.args.some((argument) => argument.name === CURRENCIES)) return;
-          let currencies: unknown;
-          try {
-            currencies = getArgumentValues(definition, field, coerced.coerced)[CURRENCIES];
-          } catch {
-            return;
-          }
-          if (!Array.isArray(currencies)) return;
-          const problem = currencyListProblem(currencies);
-          if (problem === undefined) return;
-          errors.push(
-            new GraphQLError(`${parent.name}.${definition.name}(${CURRENCIES}:) ${problem}`, {
-              nodes: field.arguments?.find((argument) => argument.name.value === CURRENCIES),
-              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-            }),
-          );
+          fields.push({ field, definition, parent: parent.name });
         },
       }),
     );
   }
-  return errors;
+  if (byOperation === undefined) {
+    byOperation = new Map();
+    currencyFieldsByDocument.set(document, byOperation);
+  }
+  byOperation.set(operation, fields);
+  return fields;
 }
 
 /**
