@@ -411,7 +411,10 @@ describe('OAuth2 client credentials, against the sandbox (Ledgerly)', () => {
 
 describe('a token endpoint that never answers', () => {
   it('is UPSTREAM_TIMEOUT at the provider timeout, whether the read has a deadline or not', async () => {
-    const silent = createServer(() => {});
+    // The read's own stop, once it has one: fired when the token request has arrived, as its
+    // deadline would fire while the endpoint keeps silent (no wait on the real clock).
+    let stopOnArrival: ReadStop | undefined;
+    const silent = createServer(() => stopOnArrival?.abort(deadlineReached()));
     const closed = new Promise<void>((resolve) => silent.on('close', resolve));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as AddressInfo;
@@ -433,12 +436,11 @@ describe('a token endpoint that never answers', () => {
     };
     expect(await mappedFailure(adapter.fetchAccounts({ currencies: null }))).toEqual(expected);
     const stop = new ReadStop();
+    stopOnArrival = stop;
     const deadlineAt = performance.now() + 150;
-    const timer = setTimeout(() => stop.abort(deadlineReached()), 150);
     expect(
       await mappedFailure(adapter.fetchAccounts({ currencies: null, deadlineAt, signal: stop })),
     ).toEqual(expected);
-    clearTimeout(timer);
     silent.closeAllConnections();
     silent.close();
     await closed;
