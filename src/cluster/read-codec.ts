@@ -2,10 +2,11 @@ import { isLosslessNumber, stringify as stringifyLossless } from 'lossless-json'
 import { Amount } from '../money.js';
 import type { ProviderReadEvent } from '../provider-events.js';
 import type { ProviderRead } from '../provider-reader.js';
-import type {
-  BalanceComponentKind,
-  NormalizedAccount,
-  NormalizedBalance,
+import {
+  BALANCE_COMPONENT_KINDS,
+  type BalanceComponentKind,
+  type NormalizedAccount,
+  type NormalizedBalance,
 } from '../providers/adapter.js';
 import { UpstreamError, type UpstreamErrorCode } from '../upstream/errors.js';
 import { isRecord, parseLosslessJson } from '../upstream/json.js';
@@ -126,15 +127,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<UpstreamErrorCode>([
   'UPSTREAM_BAD_RESPONSE',
 ]);
 
-const COMPONENT_KINDS: ReadonlySet<string> = new Set<BalanceComponentKind>([
-  'PENDING',
-  'RESERVED',
-  'FROZEN',
-  'HOLD',
-  'LOCKED',
-  'GIFT',
-  'REFERRAL',
-]);
+const COMPONENT_KINDS: ReadonlySet<string> = new Set(BALANCE_COMPONENT_KINDS);
 
 function readFields(read: ProviderRead): Record<string, unknown> {
   return {

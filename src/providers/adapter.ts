@@ -9,14 +9,17 @@ import type { ProviderKind } from './kinds.js';
 import type { CommonProviderConfig } from './provider-config.js';
 
 /** The component kinds of CONTRACT.md's BalanceComponentKind. */
-export type BalanceComponentKind =
-  | 'PENDING'
-  | 'RESERVED'
-  | 'FROZEN'
-  | 'HOLD'
-  | 'LOCKED'
-  | 'GIFT'
-  | 'REFERRAL';
+export const BALANCE_COMPONENT_KINDS = [
+  'PENDING',
+  'RESERVED',
+  'FROZEN',
+  'HOLD',
+  'LOCKED',
+  'GIFT',
+  'REFERRAL',
+] as const;
+
+export type BalanceComponentKind = (typeof BALANCE_COMPONENT_KINDS)[number];
 
 export interface NormalizedBalance {
   currency: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BalanceComponentKind } from '../adapter.js';
+import { BALANCE_COMPONENT_KINDS, type BalanceComponentKind } from '../adapter.js';
 import {
   commonProviderFields,
   type ResolvedProviderConfig,
@@ -18,15 +18,7 @@ import { parseTemplate, type TemplateScope } from './template.js';
  */
 
 /** The component kinds a mapping may name (CONTRACT.md's BalanceComponentKind). */
-const REST_COMPONENT_KINDS = [
-  'PENDING',
-  'RESERVED',
-  'FROZEN',
-  'HOLD',
-  'LOCKED',
-  'GIFT',
-  'REFERRAL',
-] as const satisfies readonly BalanceComponentKind[];
+const REST_COMPONENT_KINDS = BALANCE_COMPONENT_KINDS;
 
 /** What an error row may say an answer means. */
 const REST_ERROR_MEANINGS = [
