@@ -4,10 +4,11 @@ import {
   PROVIDER_KINDS,
   type ProviderKind,
 } from '../src/providers/kinds.js';
-import { createDemoConfigDocument, createDemoSandboxData } from '../src/sandbox/demo.js';
+import { createDemoConfigDocument } from '../src/sandbox/demo.js';
 import { parseSandboxFault, type SandboxFault } from '../src/sandbox/faults.js';
 import { isLoginCall } from '../src/sandbox/kinds.js';
 import { type GraphQLResult, loginCalls, startTestApp, type TestApp } from './helpers/app.js';
+import { canaryCredentials, canarySandboxData } from './helpers/canaries.js';
 import { captureLogs } from './helpers/log-capture.js';
 
 /**
@@ -19,34 +20,12 @@ import { captureLogs } from './helpers/log-capture.js';
  */
 const CANARY = 'canary5h';
 const CREDENTIALS: Record<string, Record<string, string>> = {
-  'pik-main': { appId: `${CANARY}-pik-app`, appSecret: `${CANARY}-pik-secret` },
-  ops: {
-    username: `${CANARY}-ops`,
-    password: `${CANARY}-ops-password`,
-    // Base32, as a TOTP seed must be; itself a canary.
-    otpSecret: 'CANARYQQCANARYQQCANARYQQCANARYQQ',
-  },
-  acquirer: { clientId: `${CANARY}-merchant`, clientSecret: `${CANARY}-merchant-secret` },
+  ...canaryCredentials(CANARY),
   // The wallet logs in, so that the token answers meet it too.
   treasury: { email: `${CANARY}@treasury.example`, password: `${CANARY}-wallet-password` },
-  sms: { devKey: `${CANARY}-sms`, devSecret: `${CANARY}-sms-secret` },
-  voice: { devKey: `${CANARY}-voice`, devSecret: `${CANARY}-voice-secret` },
-  ledgerly: { clientId: `${CANARY}-ledgerly`, clientSecret: `${CANARY}-ledgerly-secret` },
 };
 
-function canaryData() {
-  const data = createDemoSandboxData();
-  Object.assign(data.pik.customers[0] ?? {}, CREDENTIALS['pik-main']);
-  Object.assign(data['asset-accounts'].customers[0] ?? {}, CREDENTIALS.ops);
-  Object.assign(data.merchant.merchants[0] ?? {}, CREDENTIALS.acquirer);
-  Object.assign(data.wallet.wallets[0] ?? {}, CREDENTIALS.treasury, {
-    apiKey: `${CANARY}-wallet-api-key`,
-  });
-  Object.assign(data.prepaid.merchants[0] ?? {}, CREDENTIALS.sms);
-  Object.assign(data.prepaid.merchants[1] ?? {}, CREDENTIALS.voice);
-  Object.assign(data.rest.clients[0] ?? {}, CREDENTIALS.ledgerly);
-  return data;
-}
+const canaryData = () => canarySandboxData(CREDENTIALS, { apiKey: `${CANARY}-wallet-api-key` });
 
 /** Every kind, and the ids of its providers in the demo tenant. */
 const KINDS = PROVIDER_KINDS;

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCallerAuthenticator } from '../src/caller-auth.js';
 import { parseConfig } from '../src/config/load.js';
 import { createInstrumentation } from '../src/observe.js';
-import { createDemoSandboxData } from '../src/sandbox/demo.js';
 import type { SandboxFault } from '../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
 import { type BalanceServer, startBalanceServer } from '../src/server.js';
@@ -16,6 +15,7 @@ import {
   startTestApp,
   type TestApp,
 } from './helpers/app.js';
+import { canaryCredentials, canarySandboxData } from './helpers/canaries.js';
 import { type LiveApp, startLiveApp, subscribeSse } from './helpers/live.js';
 import {
   type MetricSample,
@@ -64,29 +64,9 @@ const labelNames = (sample: MetricSample) =>
     .sort();
 
 const CANARY = 'canary4q';
-const CREDENTIALS: Record<string, Record<string, string>> = {
-  'pik-main': { appId: `${CANARY}-pik-app`, appSecret: `${CANARY}-pik-secret` },
-  ops: {
-    username: `${CANARY}-ops`,
-    password: `${CANARY}-ops-password`,
-    otpSecret: 'CANARYQQCANARYQQCANARYQQCANARYQQ',
-  },
-  acquirer: { clientId: `${CANARY}-merchant`, clientSecret: `${CANARY}-merchant-secret` },
-  treasury: { apiKey: `${CANARY}-wallet-api-key` },
-  sms: { devKey: `${CANARY}-sms`, devSecret: `${CANARY}-sms-secret` },
-  voice: { devKey: `${CANARY}-voice`, devSecret: `${CANARY}-voice-secret` },
-};
+const CREDENTIALS: Record<string, Record<string, string>> = canaryCredentials(CANARY);
 
-function canaryData() {
-  const data = createDemoSandboxData();
-  Object.assign(data.pik.customers[0] ?? {}, CREDENTIALS['pik-main']);
-  Object.assign(data['asset-accounts'].customers[0] ?? {}, CREDENTIALS.ops);
-  Object.assign(data.merchant.merchants[0] ?? {}, CREDENTIALS.acquirer);
-  Object.assign(data.wallet.wallets[0] ?? {}, CREDENTIALS.treasury);
-  Object.assign(data.prepaid.merchants[0] ?? {}, CREDENTIALS.sms);
-  Object.assign(data.prepaid.merchants[1] ?? {}, CREDENTIALS.voice);
-  return data;
-}
+const canaryData = () => canarySandboxData(CREDENTIALS);
 
 /** The demo providers with canary credentials and `extra` settings, and `server` as given. */
 function canaryConfig(extra: Record<string, unknown> = {}, server: Record<string, unknown> = {}) {

@@ -8,11 +8,11 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { ledgerlyRestProvider } from '../src/providers/rest/demo.js';
-import { createDemoSandboxData } from '../src/sandbox/demo.js';
 import { setProcessTracing } from '../src/tracing/active.js';
 import { startTracing } from '../src/tracing/start.js';
 import type { Tracing } from '../src/tracing/types.js';
 import { DASHBOARD_QUERY, demoConfigDocument } from './helpers/app.js';
+import { canaryCredentials, canarySandboxData } from './helpers/canaries.js';
 import { type LiveApp, startLiveApp, subscribeSse } from './helpers/live.js';
 
 /**
@@ -36,31 +36,9 @@ afterAll(async () => {
 beforeEach(() => exporter.reset());
 
 const CANARY = 'canary2t';
-const CREDENTIALS: Record<string, Record<string, string>> = {
-  'pik-main': { appId: `${CANARY}-pik-app`, appSecret: `${CANARY}-pik-secret` },
-  ops: {
-    username: `${CANARY}-ops`,
-    password: `${CANARY}-ops-password`,
-    otpSecret: 'CANARYQQCANARYQQCANARYQQCANARYQQ',
-  },
-  acquirer: { clientId: `${CANARY}-merchant`, clientSecret: `${CANARY}-merchant-secret` },
-  treasury: { apiKey: `${CANARY}-wallet-api-key` },
-  sms: { devKey: `${CANARY}-sms`, devSecret: `${CANARY}-sms-secret` },
-  voice: { devKey: `${CANARY}-voice`, devSecret: `${CANARY}-voice-secret` },
-  ledgerly: { clientId: `${CANARY}-ledgerly`, clientSecret: `${CANARY}-ledgerly-secret` },
-};
+const CREDENTIALS: Record<string, Record<string, string>> = canaryCredentials(CANARY);
 
-function canaryData() {
-  const data = createDemoSandboxData();
-  Object.assign(data.pik.customers[0] ?? {}, CREDENTIALS['pik-main']);
-  Object.assign(data['asset-accounts'].customers[0] ?? {}, CREDENTIALS.ops);
-  Object.assign(data.merchant.merchants[0] ?? {}, CREDENTIALS.acquirer);
-  Object.assign(data.wallet.wallets[0] ?? {}, CREDENTIALS.treasury);
-  Object.assign(data.prepaid.merchants[0] ?? {}, CREDENTIALS.sms);
-  Object.assign(data.prepaid.merchants[1] ?? {}, CREDENTIALS.voice);
-  Object.assign(data.rest.clients[0] ?? {}, CREDENTIALS.ledgerly);
-  return data;
-}
+const canaryData = () => canarySandboxData(CREDENTIALS);
 
 /**
  * Every kind's demo provider with canary credentials, and a rest provider whose API key goes in
