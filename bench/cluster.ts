@@ -24,7 +24,15 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startTestRedis } from '../test/helpers/redis.js';
-import { LAUNCHER_FLAGS, ROOT, type Running, startProcess } from './processes.js';
+import {
+  buildDist,
+  LAUNCHER_FLAGS,
+  ROOT,
+  type Running,
+  sandboxStats,
+  startProcess,
+  startSandboxProcess,
+} from './processes.js';
 
 const TOKEN_KEY_ENV = 'BALANCE_API_TOKEN_KEY';
 
@@ -46,15 +54,6 @@ export interface ClusterBenchOptions {
 /** Starts a process (balance-api with the launcher's flags) and waits for where it listens. */
 function start(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Running> {
   return startProcess(args, pattern, { flags: args[1] === 'sandbox' ? [] : LAUNCHER_FLAGS, env });
-}
-
-type SandboxStats = Record<string, { reads: number; logins: number }>;
-
-async function sandboxStats(sandboxUrl: string, reset = false): Promise<SandboxStats> {
-  const response = await fetch(`${sandboxUrl}/_sandbox/stats`, {
-    method: reset ? 'DELETE' : 'GET',
-  });
-  return ((await response.json()) as { stats: SandboxStats }).stats;
 }
 
 const BODY = JSON.stringify({
@@ -133,22 +132,8 @@ const SERVE = (config: string) => [
 const LISTENING = /GraphiQL at (http:\/\/\S+\/graphql)/;
 
 export async function runCluster(options: ClusterBenchOptions): Promise<void> {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  const sandbox = await start(
-    [
-      'bin/balance-api.js',
-      'sandbox',
-      '--port',
-      '0',
-      '--latency-ms',
-      String(options.latencyMs),
-      '--no-record',
-    ],
-    /listening on (http:\/\/\S+)/,
-  );
+  buildDist();
+  const sandbox = await startSandboxProcess(options.latencyMs);
   const redis = await startTestRedis();
   const raw = new Redis(redis.url);
   const env = { [TOKEN_KEY_ENV]: randomBytes(32).toString('base64') };

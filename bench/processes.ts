@@ -3,7 +3,7 @@
  * their own: the launcher line's Node flags, and a start that waits for the line saying where the
  * process listens.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
@@ -67,4 +67,38 @@ export function startProcess(
       reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)),
     );
   });
+}
+
+/** Builds dist/ (what `balance-api` runs) from the working tree. */
+export function buildDist(): void {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+}
+
+/** The sandbox in a process of its own, answering after `latencyMs`, keeping no calls. */
+export function startSandboxProcess(latencyMs: number): Promise<Running> {
+  return startProcess(
+    [
+      'bin/balance-api.js',
+      'sandbox',
+      '--port',
+      '0',
+      '--latency-ms',
+      String(latencyMs),
+      '--no-record',
+    ],
+    /listening on (http:\/\/\S+)/,
+  );
+}
+
+/** Reads (and logins) per kind the sandbox counted; `reset` also starts the count again. */
+export type SandboxStats = Record<string, { reads: number; logins: number }>;
+
+export async function sandboxStats(sandboxUrl: string, reset = false): Promise<SandboxStats> {
+  const response = await fetch(`${sandboxUrl}/_sandbox/stats`, {
+    method: reset ? 'DELETE' : 'GET',
+  });
+  return ((await response.json()) as { stats: SandboxStats }).stats;
 }

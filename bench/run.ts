@@ -42,7 +42,15 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { merchantAsRest, pikAsRest, prepaidAsRest, walletAsRest } from '../test/rest-examples.js';
 import { runCluster } from './cluster.js';
-import { LAUNCHER_FLAGS, ROOT, type Running, startProcess } from './processes.js';
+import {
+  buildDist,
+  LAUNCHER_FLAGS,
+  ROOT,
+  type Running,
+  sandboxStats,
+  startProcess,
+  startSandboxProcess,
+} from './processes.js';
 import { runSubscribers } from './subscribers.js';
 
 const { values } = parseArgs({
@@ -129,14 +137,6 @@ function cpuMsOf(pid: number): number {
   } catch {
     return Number.NaN;
   }
-}
-
-async function sandboxStats(sandboxUrl: string, reset = false) {
-  const response = await fetch(`${sandboxUrl}/_sandbox/stats`, {
-    method: reset ? 'DELETE' : 'GET',
-  });
-  return ((await response.json()) as { stats: Record<string, { reads: number; logins: number }> })
-    .stats;
 }
 
 function load(url: string, connections: number, duration: number, body: string) {
@@ -361,25 +361,11 @@ async function checkSameAnswer(balanceUrl: string, baselineUrl: string): Promise
 }
 
 async function main(): Promise<void> {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  buildDist();
   const rows: Row[] = [];
   const soak: { seconds: number; rssMb: number }[] = [];
   for (const latencyMs of values.soak ? [5] : latencies) {
-    const sandbox = await start(
-      [
-        'bin/balance-api.js',
-        'sandbox',
-        '--port',
-        '0',
-        '--latency-ms',
-        String(latencyMs),
-        '--no-record',
-      ],
-      /listening on (http:\/\/\S+)/,
-    );
+    const sandbox = await startSandboxProcess(latencyMs);
     const metrics = values['no-metrics'] ? { metrics: false } : {};
     const plainConfig = writeConfig(sandbox.url, { coalesce: false, ...metrics });
     const coalesceConfig = writeConfig(sandbox.url, { coalesce: true, ...metrics });

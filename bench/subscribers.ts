@@ -17,13 +17,13 @@
  * soak of `--soak-seconds` (default 60) of changes, to show no growth. A benchmark: nothing is
  * asserted. BENCHMARKS.md is not written: its table is the README's to update.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { LAUNCHER_FLAGS, ROOT } from './processes.js';
+import { buildDist, LAUNCHER_FLAGS, ROOT } from './processes.js';
 
 export interface SubscribersOptions {
   subscribers: number;
@@ -180,10 +180,7 @@ function subscribe(url: URL, body: string): Promise<Client> {
 }
 
 export async function runSubscribers(options: SubscribersOptions): Promise<void> {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  buildDist();
   const { startSandbox } = (await import(
     new URL('../dist/sandbox/index.js', import.meta.url).href
   )) as typeof import('../src/sandbox/index.js');
