@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
+import type { Timers } from './timers.js';
 
 /**
  * Runs `close` once on SIGINT or SIGTERM, then exits 0 (1 if it failed). A second signal while it
@@ -23,10 +24,7 @@ export function onShutdown(close: (signal: NodeJS.Signals) => Promise<void>): vo
 }
 
 /** The timers a drain uses; tests pass timers they fire by hand. */
-export interface DrainTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type DrainTimers = Timers;
 
 const REAL_TIMERS: DrainTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),

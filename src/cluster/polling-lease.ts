@@ -1,3 +1,4 @@
+import { BACKGROUND_TIMERS, type Timers } from '../timers.js';
 import type { ClusterProviderRef } from './keys.js';
 import { DELETE_IF_VALUE, luaScript, type RedisLink, type RedisOutcome } from './redis-link.js';
 
@@ -42,19 +43,7 @@ export function createPollingLease(link: RedisLink, ref: ClusterProviderRef): Po
 }
 
 /** The timers the keeper runs on (the live hub's); tests pass timers they fire themselves. */
-export interface LeaseTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const REAL_TIMERS: LeaseTimers = {
-  setTimeout: (callback, ms) => {
-    const timer = setTimeout(callback, ms);
-    timer.unref();
-    return timer;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type LeaseTimers = Timers;
 
 export interface LeaseKeeperOptions {
   lease: PollingLease;
@@ -88,7 +77,7 @@ export interface LeaseKeeper {
 
 export function startLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
   const { lease, link, leaseMs } = options;
-  const timers = options.timers ?? REAL_TIMERS;
+  const timers = options.timers ?? BACKGROUND_TIMERS;
   const ttlMs = Math.max(1, Math.floor(leaseMs / 2));
   const everyMs = Math.max(1, Math.floor(leaseMs / 6));
   let holding = false;

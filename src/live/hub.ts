@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/load.js';
 import { foldCurrency } from '../currency.js';
 import type { PollingTurn, ProviderReadEvent } from '../provider-events.js';
 import type { ProviderRuntime } from '../tenants.js';
+import { BACKGROUND_TIMERS, type Timers } from '../timers.js';
 import { applyRead, type BalanceEventKind, type SeenBalance, seenBalances } from './diff.js';
 
 /** One event of `Subscription.balanceEvents`, before GraphQL shapes it. */
@@ -17,20 +18,7 @@ export interface LiveBalanceEvent {
 }
 
 /** The timers the pollers run on; tests pass timers they fire by moving a clock. */
-export interface LiveTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const REAL_TIMERS: LiveTimers = {
-  setTimeout: (callback, ms) => {
-    const timer = setTimeout(callback, ms);
-    // A poll never keeps the process alive by itself.
-    timer.unref();
-    return timer;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type LiveTimers = Timers;
 
 /** Default `pollIntervalMs` of a provider (CONTRACT.md). */
 export const DEFAULT_POLL_INTERVAL_MS = 30_000;
@@ -108,7 +96,7 @@ export interface LiveHub {
 }
 
 export function createLiveHub(options: LiveHubOptions = {}): LiveHub {
-  const timers = options.timers ?? REAL_TIMERS;
+  const timers = options.timers ?? BACKGROUND_TIMERS;
   const random = options.random ?? Math.random;
   const intervalOf =
     options.pollIntervalOf ?? ((provider) => provider.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
