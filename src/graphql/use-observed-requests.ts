@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { CounterCell } from '../metrics/cells.js';
 import { type BalanceMetrics, labelCache } from '../metrics/registry.js';
 import type { TraceSpan, Tracing } from '../tracing/types.js';
+import { loggableOperationName } from './use-request-log.js';
 
 /**
  * The GraphQL requests' metrics (`balance_api_graphql_requests_total{operation,status}` and
@@ -36,9 +37,6 @@ function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
-/** A GraphQL name of sensible length: anything else a client sends is not a label. */
-const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
-
 /** The name and type of the operation a document runs, when it names one. */
 function operationOf(
   document: DocumentNode,
@@ -48,7 +46,7 @@ function operationOf(
   if (operation === null || operation === undefined) return undefined;
   const name = operation.name?.value;
   return {
-    name: name !== undefined && OPERATION_NAME.test(name) ? name : undefined,
+    name: loggableOperationName(name),
     type: operation.operation,
   };
 }
@@ -102,7 +100,8 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
       if (record === undefined) return;
       record.graphql = true;
       const name = params.operationName;
-      if (name != null && OPERATION_NAME.test(name)) record.operation = name;
+      const named = loggableOperationName(name);
+      if (named !== undefined) record.operation = named;
     },
     onParse({ context }) {
       const { request, params } = context as {

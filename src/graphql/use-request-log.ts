@@ -8,7 +8,14 @@ interface RequestRecord {
   errorCodes: string[];
 }
 
-/** A GraphQL name of sensible length: the only operation names written to the log. */
+/**
+ * The operation name a client sent, when it is a GraphQL name of sensible length: the only names
+ * written to a log line or used as a metric label; undefined otherwise.
+ */
+export function loggableOperationName(name: unknown): string | undefined {
+  return typeof name === 'string' && OPERATION_NAME.test(name) ? name : undefined;
+}
+
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
 
 /**
@@ -31,7 +38,7 @@ export function useRequestLog(log: Logger): Plugin {
       // Logged only when it is a GraphQL name: otherwise it is client text of any length.
       const name = params.operationName;
       if (record !== undefined) {
-        record.operationName = name != null && OPERATION_NAME.test(name) ? name : undefined;
+        record.operationName = loggableOperationName(name);
       }
     },
     onExecute({ args }) {

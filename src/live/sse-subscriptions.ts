@@ -13,6 +13,7 @@ import { createBalanceLoader } from '../balance-loader.js';
 import type { RequestContext } from '../context.js';
 import { currencyArgumentErrors } from '../graphql/use-currency-arguments.js';
 import { oversizedListInVariables } from '../graphql/use-list-limits.js';
+import { loggableOperationName } from '../graphql/use-request-log.js';
 import type { Logger } from '../logger.js';
 import type { BalanceMetrics } from '../metrics/registry.js';
 import type { AppRuntime, TenantRuntime } from '../tenants.js';
@@ -231,8 +232,7 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
   function logStarted(started: number, operationName: unknown, named: string | undefined): void {
     const { metrics } = options;
     if (metrics !== undefined) {
-      const name =
-        named !== undefined && /^[_A-Za-z][_0-9A-Za-z]{0,127}$/.test(named) ? named : undefined;
+      const name = loggableOperationName(named);
       const operation = metrics.operationLabel(name);
       const counted = metrics.graphqlRequests.cell({ operation, status: '200' });
       counted.value += 1;
@@ -245,10 +245,7 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
         path: '/graphql',
         status: 200,
         tenantId: null,
-        operationName:
-          typeof operationName === 'string' && /^[_A-Za-z][_0-9A-Za-z]{0,127}$/.test(operationName)
-            ? operationName
-            : null,
+        operationName: loggableOperationName(operationName) ?? null,
         errors: [],
         durationMs: Math.round((performance.now() - started) * 10) / 10,
       },
