@@ -4,6 +4,7 @@ import { Amount } from './money.js';
 import type { ProviderRead } from './provider-reader.js';
 import type { NormalizedBalance } from './providers/adapter.js';
 import type { ProviderRuntime, TenantRuntime } from './tenants.js';
+import type { TraceSpan } from './tracing/types.js';
 
 /** What a resolver needs of one provider: every currency (`null`) or some, in any case. */
 export interface BalanceNeed {
@@ -25,7 +26,12 @@ export type BalanceLoader = DataLoader<BalanceNeed, ProviderSnapshot, string>;
  * if any field needs all, else just those, where the kind can narrow a read. The codes were
  * checked before the request ran (useCurrencyArguments), so none is judged here.
  */
-export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number): BalanceLoader {
+export function createBalanceLoader(
+  tenant: TenantRuntime,
+  deadlineAt?: number,
+  /** The request's span, the parent of its reads' spans (when tracing is on). */
+  traceParent?: TraceSpan,
+): BalanceLoader {
   // Reads already made or under way in this request, with what each covers (known when it
   // starts), so a late need that an earlier read covers costs nothing, and waits for nothing else.
   const reads = new Map<string, RequestRead[]>();
@@ -39,7 +45,7 @@ export function createBalanceLoader(tenant: TenantRuntime, deadlineAt?: number):
       provider === undefined
         ? Promise.reject(new Error(`unknown provider "${providerId}"`))
         : provider
-            .read({ currencies: coverage === null ? null : [...coverage], deadlineAt })
+            .read({ currencies: coverage === null ? null : [...coverage], deadlineAt, traceParent })
             .then((read) => ({ provider, ...read }));
     // Handled by the slots below; this keeps an early rejection from going unobserved.
     snapshot.catch(() => {});

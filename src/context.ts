@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { type BalanceLoader, createBalanceLoader } from './balance-loader.js';
 import type { AppRuntime, TenantRuntime } from './tenants.js';
+import type { TraceSpan } from './tracing/types.js';
 
 /** Per-request state: whose balances, and the loaders that make each upstream read once. */
 export interface RequestContext {
@@ -16,6 +17,8 @@ export function createRequestContext(
   tenantId: string,
   /** The request's whole budget: the configuration's `server.requestTimeoutMs`. */
   requestTimeoutMs: number,
+  /** The request's span, when tracing is on. */
+  traceParent?: TraceSpan,
 ): RequestContext {
   const tenant = runtime.tenants.get(tenantId);
   if (tenant === undefined) {
@@ -25,5 +28,9 @@ export function createRequestContext(
     });
   }
   const deadlineAt = performance.now() + requestTimeoutMs;
-  return { tenant, deadlineAt, loaders: { balances: createBalanceLoader(tenant, deadlineAt) } };
+  return {
+    tenant,
+    deadlineAt,
+    loaders: { balances: createBalanceLoader(tenant, deadlineAt, traceParent) },
+  };
 }

@@ -104,6 +104,8 @@ interface ProviderObserverOptions {
 }
 
 const READ_SPAN = 'provider read';
+/** The call shapes one provider keeps (its routes, by method and host). */
+const MAX_CALL_SHAPES = 32;
 
 /** The contract code of a failure; anything else is a defect, as the client sees it. */
 function codeOf(error: unknown): string {
@@ -198,7 +200,6 @@ class ObservedCall implements CallWatch, HeldCall {
   answered(response: UpstreamResponse): void {
     this.end();
     this.status = response.status;
-    this.span?.setAttributes({ 'http.response.status_code': response.status });
     // Judged where the kind's error table reads the answer; what no table refuses is ok once the
     // read ends (or, outside a read, once the code that asked has run on).
     holdForJudgment(response, this);
@@ -224,7 +225,10 @@ class ObservedCall implements CallWatch, HeldCall {
     if (error !== undefined) this.scope?.counted(error);
     const { span } = this;
     if (span === undefined) return;
-    span.setAttributes({ outcome });
+    const { status } = this;
+    span.setAttributes(
+      status === undefined ? { outcome } : { 'http.response.status_code': status, outcome },
+    );
     if (outcome !== 'ok') span.fail(outcome);
     span.end(this.endedAt);
   }
@@ -240,9 +244,9 @@ class ObservedRead implements UpstreamReadWatch, ReadScope {
 
   constructor(
     private readonly observed: Observed,
-    poll: boolean,
+    parent: TraceSpan | undefined,
   ) {
-    this.span = observed.tracing?.internalSpan(READ_SPAN, observed.identity, poll);
+    this.span = observed.tracing?.internalSpan(READ_SPAN, observed.identity, parent);
   }
 
   get scope(): ReadScope {
@@ -308,10 +312,43 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
   };
   const { cells, identity } = observed;
 
+  /**
+   * A call's span name and the attributes every try of it shares, worked out once per method,
+   * path template and host (a few per provider; past the bound, afresh each time). The HTTP
+   * client conventions, from the URL's origin and the path template only: the query may hold a
+   * credential, and headers and bodies never go into a span. The provider is named; its tenant
+   * and kind are on the read span above.
+   */
+  const callShapes = new Map<string, { name: string; attributes: SpanAttributes }>();
+  function callShape(info: UpstreamCallInfo): { name: string; attributes: SpanAttributes } {
+    const { url, method, template } = info;
+    const key = `${method} ${template} ${url.host}`;
+    let shape = callShapes.get(key);
+    if (shape !== undefined) return shape;
+    shape = {
+      name: `${method} ${template}`,
+      attributes: {
+        provider: providerId,
+        route: info.route,
+        'http.request.method': method,
+        'server.address': url.hostname,
+        'server.port': url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+        'url.scheme': url.protocol.slice(0, -1),
+        'url.template': template,
+      },
+    };
+    if (callShapes.size < MAX_CALL_SHAPES) callShapes.set(key, shape);
+    return shape;
+  }
+
   /** A read span that is over at once (the freshness window), or when `read` settles. */
-  function readSpan(source: 'cache' | 'coalesced', poll: boolean, read?: Promise<unknown>): void {
+  function readSpan(
+    source: 'cache' | 'coalesced',
+    parent: TraceSpan | undefined,
+    read?: Promise<unknown>,
+  ): void {
     if (tracing === undefined) return;
-    const span = tracing.internalSpan(READ_SPAN, { ...identity, source }, poll);
+    const span = tracing.internalSpan(READ_SPAN, { ...identity, source }, parent);
     if (read === undefined) {
       span.setAttributes({ outcome: 'ok' });
       span.end();
@@ -334,35 +371,28 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
   return {
     call(info: UpstreamCallInfo, headers: Record<string, string>, scope?: ReadScope): CallWatch {
       const read = scope as ObservedRead | undefined;
-      const { url, route } = info;
-      // The HTTP client conventions, from the URL's origin and the path template only: the
-      // query may hold a credential, and headers and bodies never go into a span.
-      const span = tracing?.clientSpan(
-        `${info.method} ${info.template}`,
-        {
-          ...identity,
-          route,
-          'http.request.method': info.method,
-          'server.address': url.hostname,
-          'server.port':
-            url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
-          'url.scheme': url.protocol.slice(0, -1),
-          'url.template': info.template,
-          ...(info.attempt > 1 ? { 'http.request.resend_count': info.attempt - 1 } : {}),
-        },
-        read?.span,
-        headers,
-      );
-      return new ObservedCall(observed, route, read, span);
+      let span: TraceSpan | undefined;
+      if (tracing !== undefined) {
+        const shape = callShape(info);
+        span = tracing.clientSpan(
+          shape.name,
+          info.attempt > 1
+            ? { ...shape.attributes, 'http.request.resend_count': info.attempt - 1 }
+            : shape.attributes,
+          read?.span,
+          headers,
+        );
+      }
+      return new ObservedCall(observed, info.route, read, span);
     },
-    cached() {
+    cached(parent) {
       cells?.countRead('cache');
-      readSpan('cache', false);
+      readSpan('cache', parent);
     },
-    joined(read, poll) {
+    joined(read, parent) {
       cells?.countRead('coalesced');
-      readSpan('coalesced', poll, read);
+      readSpan('coalesced', parent, read);
     },
-    upstream: (poll) => new ObservedRead(observed, poll),
+    upstream: (parent) => new ObservedRead(observed, parent),
   };
 }

@@ -3,6 +3,7 @@ import type { ProviderConfig } from './config/providers.js';
 import { foldCurrencies } from './currency.js';
 import { createProviderStatusTracker, type ProviderStatusTracker } from './provider-status.js';
 import type { BalanceQuery, NormalizedAccount, ProviderAdapter } from './providers/adapter.js';
+import type { TraceSpan } from './tracing/types.js';
 import type { ProviderCircuitBreaker } from './upstream/circuit-breaker.js';
 import { deadlineReached, ReadStop } from './upstream/deadline.js';
 import { isUpstreamError, type UpstreamError } from './upstream/errors.js';
@@ -31,6 +32,8 @@ export interface ReaderQuery extends BalanceQuery {
    * under way. A subscription poll reads this way. Default false.
    */
   fresh?: boolean | undefined;
+  /** The span of the request that asks, the parent of the read's span; none for a poll. */
+  traceParent?: TraceSpan | undefined;
 }
 
 /**
@@ -200,8 +203,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     start?: Exclude<SharedReadStart, { read: ProviderRead }>,
   ): Promise<ProviderRead> {
     const currencies = key === '*' ? null : key.split(',');
-    // A subscription poll (a fresh read) is a trace of its own.
-    const watch = observer?.upstream(query.fresh === true);
+    const watch = observer?.upstream(query.traceParent);
     const go = start !== undefined && 'go' in start ? start.go : undefined;
     // The cluster's rate-limit hold answers as this instance's own 429 would.
     const upstream =
@@ -260,7 +262,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       const { read: value } = start;
       if (config.cacheTtlMs > 0) remember(key, value);
       if (staleIfErrorMs > 0) keepForErrors(key, key === '*' ? null : key.split(','), value);
-      observer?.cached();
+      observer?.cached(query.traceParent);
       return value;
     });
   }
@@ -272,7 +274,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       const cached = query.fresh === true ? undefined : recent.get(candidate);
       if (cached !== undefined) {
         if (cached.until > at) {
-          observer?.cached();
+          observer?.cached(query.traceParent);
           return Promise.resolve(cached.read);
         }
         recent.delete(candidate);
@@ -280,7 +282,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       if (config.coalesceReads) {
         const joined = inFlight.get(candidate);
         if (joined !== undefined) {
-          observer?.joined(joined, query.fresh === true);
+          observer?.joined(joined, query.traceParent);
           return joined;
         }
       }

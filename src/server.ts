@@ -28,7 +28,7 @@ import {
 import { useCurrencyArguments } from './graphql/use-currency-arguments.js';
 import { useFederationSdl } from './graphql/use-federation-sdl.js';
 import { useKnownOperationTypes } from './graphql/use-known-operation-types.js';
-import { useObservedRequests } from './graphql/use-observed-requests.js';
+import { requestSpanOf, useObservedRequests } from './graphql/use-observed-requests.js';
 import { useQueryLimits } from './graphql/use-query-limits.js';
 import { useRejectedQueryStatus } from './graphql/use-rejected-query-status.js';
 import { useRequestLog } from './graphql/use-request-log.js';
@@ -151,7 +151,12 @@ export function createBalanceYoga(options: CreateYogaOptions): BalanceYoga {
           },
         });
       }
-      const context = createRequestContext(options.runtime, tenantId, server.requestTimeoutMs);
+      const context = createRequestContext(
+        options.runtime,
+        tenantId,
+        server.requestTimeoutMs,
+        requestSpanOf(request),
+      );
       const { live } = options;
       // Subscriptions run over SSE or the WebSocket transport; any other request gets a message
       // saying so instead of a stream it cannot read.

@@ -164,6 +164,9 @@ describe('the spans of one query', () => {
         `${call.attributes['http.request.method']} ${call.attributes['url.template']}`,
       );
       expect(call.attributes).not.toHaveProperty('url.full');
+      // The tenant and the kind are on the read above it, once.
+      expect(call.attributes).not.toHaveProperty('tenant');
+      expect(call.attributes).not.toHaveProperty('kind');
     }
     const routes = (provider: string) =>
       calls
@@ -189,6 +192,30 @@ describe('the spans of one query', () => {
     expect(sent.sort()).toEqual(
       calls.map((call) => `00-${caller.traceId}-${idOf(call)}-01`).sort(),
     );
+  });
+
+  it('keeps the reads of concurrent requests each under its own request, with no context carried across awaits', async () => {
+    const callers = [callerContext(), callerContext(), callerContext()];
+    const answers = await Promise.all(
+      callers.map((caller) => post(app.url, DASHBOARD_QUERY, { traceparent: caller.traceparent })),
+    );
+    for (const answer of answers) expect(answer.status).toBe(200);
+    const spans = exporter.getFinishedSpans();
+    const byId = new Map(spans.map((span) => [idOf(span), span]));
+    for (const caller of callers) {
+      const trace = spans.filter((span) => traceOf(span) === caller.traceId);
+      const [operation, ...others] = trace.filter((span) => span.kind === SpanKind.SERVER);
+      expect(others).toEqual([]);
+      const reads = readSpans(trace);
+      // Each request reads each of its eight providers itself (coalescing is off): its own spans.
+      expect(reads).toHaveLength(8);
+      for (const read of reads) expect(parentOf(read)).toBe(idOf(operation as ReadableSpan));
+      for (const call of clientSpans(trace)) {
+        expect(byId.get(parentOf(call) as string)?.name, call.name).toBe('provider read');
+      }
+    }
+    // Every span belongs to one of the three traces: none was left without its parent.
+    expect(new Set(spans.map(traceOf))).toEqual(new Set(callers.map((caller) => caller.traceId)));
   });
 
   it('marks a failed read and its calls with the contract code, retries counted', async () => {

@@ -322,9 +322,9 @@ export function observeRateLimits(
         superseded: () => watch?.superseded(),
       };
     },
-    cached: () => inner?.cached(),
-    joined: (read, poll) => inner?.joined(read, poll),
-    upstream: (poll) => inner?.upstream(poll) ?? UNWATCHED_READ,
+    cached: (parent) => inner?.cached(parent),
+    joined: (read, parent) => inner?.joined(read, parent),
+    upstream: (parent) => inner?.upstream(parent) ?? UNWATCHED_READ,
   };
 }
 

@@ -51,19 +51,27 @@ function operationOf(
   };
 }
 
+/**
+ * The record rides on the request under a symbol of this module's own: a WeakMap entry per
+ * request (an ephemeron, and an identity hash on the request) cost more than the metric.
+ */
+const RECORD = Symbol('observed request');
+type Observed = Request & { [RECORD]?: RequestRecord };
+const records = {
+  get: (request: Request): RequestRecord | undefined => (request as Observed)[RECORD],
+  set: (request: Request, record: RequestRecord): void => {
+    (request as Observed)[RECORD] = record;
+  },
+};
+
+/** The request's server span, when tracing is on: the parent its provider reads name. */
+export function requestSpanOf(request: Request): TraceSpan | undefined {
+  return records.get(request)?.span;
+}
+
 export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
   const { metrics, tracing } = options;
   const path = options.path ?? '/graphql';
-  // The record rides on the request under a symbol of this plugin's own: a WeakMap entry per
-  // request (an ephemeron, and an identity hash on the request) cost more than the metric.
-  const recordKey = Symbol('observed request');
-  type Observed = Request & { [recordKey]?: RequestRecord };
-  const records = {
-    get: (request: Request): RequestRecord | undefined => (request as Observed)[recordKey],
-    set: (request: Request, record: RequestRecord): void => {
-      (request as Observed)[recordKey] = record;
-    },
-  };
   // A series' cell is taken once per operation and status (at most 102 operations), then counted.
   // By operation, then by the status as a number: no label string is built per response.
   const requestCells = new Map<string, Map<number, CounterCell | undefined>>();

@@ -1,5 +1,6 @@
 import {
-  context,
+  type Context,
+  type ContextManager,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -41,6 +42,54 @@ const HEADERS: TextMapGetter<HeaderReader> = {
   keys: () => [],
 };
 
+/** The context of a span's children: under `parent`, or a trace of their own. */
+function contextOf(parent: TraceSpan | undefined): Context {
+  return parent instanceof OtelSpan ? trace.setSpan(ROOT_CONTEXT, parent.span) : ROOT_CONTEXT;
+}
+
+/**
+ * The context manager the SDK is given: a context is active only while `with` runs its function,
+ * synchronously. The application hands every span its parent, so nothing needs a context to
+ * follow it across awaits; OpenTelemetry's default (AsyncLocalStorage) would pay for that on every
+ * promise of every request, and the SDK's own uses (its exporter suppressing tracing of its calls)
+ * are synchronous.
+ */
+export class SynchronousContextManager implements ContextManager {
+  private current: Context = ROOT_CONTEXT;
+
+  active(): Context {
+    return this.current;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    context: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    const before = this.current;
+    this.current = context;
+    try {
+      return fn.call(thisArg, ...args);
+    } finally {
+      this.current = before;
+    }
+  }
+
+  bind<T>(_context: Context, target: T): T {
+    return target;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  disable(): this {
+    this.current = ROOT_CONTEXT;
+    return this;
+  }
+}
+
 /** The longest a flush waits for the exporter: an unreachable collector must not hold the exit. */
 const FLUSH_WAIT_MS = 5000;
 
@@ -48,19 +97,18 @@ export function createOtelTracing(tracer: Tracer, shutdown: () => Promise<void>)
   return {
     serverSpan(name, headers, attributes, run) {
       const parent = propagation.extract(ROOT_CONTEXT, headers, HEADERS);
-      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
-      return context.with(trace.setSpan(parent, span), () => run(new OtelSpan(span)));
+      return run(
+        new OtelSpan(tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent)),
+      );
     },
-    internalSpan(name, attributes, root) {
-      return new OtelSpan(tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, root }));
+    internalSpan(name, attributes, parent) {
+      return new OtelSpan(
+        tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, contextOf(parent)),
+      );
     },
     clientSpan(name, attributes, parent, headers) {
-      const parentContext =
-        parent instanceof OtelSpan
-          ? trace.setSpan(context.active(), parent.span)
-          : context.active();
-      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parentContext);
-      propagation.inject(trace.setSpan(parentContext, span), headers);
+      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, contextOf(parent));
+      propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
       return new OtelSpan(span);
     },
     async flush() {

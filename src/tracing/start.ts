@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { core, NodeSDK } from '@opentelemetry/sdk-node';
-import { createOtelTracing } from './otel.js';
+import { createOtelTracing, SynchronousContextManager } from './otel.js';
 import type { Tracing } from './types.js';
 
 /**
@@ -31,6 +31,8 @@ export function startTracing(options: StartTracingOptions = {}): Tracing {
     ...(named ? {} : { serviceName: 'balance-api' }),
     // Spans of our own making only: no automatic instrumentation of every module.
     instrumentations: [],
+    // Each span is handed its parent: no AsyncLocalStorage (see SynchronousContextManager).
+    contextManager: new SynchronousContextManager(),
     // Traces only: no metrics or logs are exported over OTLP (metrics are at GET /metrics).
     metricReaders: [],
     logRecordProcessors: [],

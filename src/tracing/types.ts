@@ -22,8 +22,9 @@ export interface HeaderReader {
 
 export interface Tracing {
   /**
-   * A server span for one incoming request, continuing the trace its `traceparent` names, and
-   * `run` inside it: spans started while it runs are its children.
+   * A server span for one incoming request, continuing the trace its `traceparent` names, handed
+   * to `run`. Spans under it name it as their parent: no context rides along asynchronously (an
+   * AsyncLocalStorage would tax every promise of every request).
    */
   serverSpan<T>(
     name: string,
@@ -31,11 +32,11 @@ export interface Tracing {
     attributes: SpanAttributes,
     run: (span: TraceSpan) => T,
   ): T;
-  /** A span under the span active now; `root`: a trace of its own instead. */
-  internalSpan(name: string, attributes: SpanAttributes, root: boolean): TraceSpan;
+  /** A span under `parent`; without one, a trace of its own. */
+  internalSpan(name: string, attributes: SpanAttributes, parent: TraceSpan | undefined): TraceSpan;
   /**
-   * A client span under `parent` (else the span active now), its context written into `headers`
-   * (`traceparent`) so the call carries the trace.
+   * A client span under `parent` (without one, a trace of its own), its context written into
+   * `headers` (`traceparent`) so the call carries the trace.
    */
   clientSpan(
     name: string,

@@ -1,3 +1,4 @@
+import type { TraceSpan } from '../tracing/types.js';
 import { UpstreamError, type UpstreamErrorCode } from './errors.js';
 import type { UpstreamResponse } from './http.js';
 
@@ -60,12 +61,15 @@ export interface ProviderObserver {
    * `scope` is the read the call belongs to, when it belongs to one.
    */
   call(info: UpstreamCallInfo, headers: Record<string, string>, scope?: ReadScope): CallWatch;
-  /** A read answered from the freshness window. */
-  cached(): void;
-  /** A read joined one under way; `read` settles with it. `poll`: a trace of its own. */
-  joined(read: Promise<unknown>, poll: boolean): void;
-  /** An upstream read starts; a subscription poll (`poll`) is a trace of its own. */
-  upstream(poll: boolean): UpstreamReadWatch;
+  /**
+   * A read answered from the freshness window. `parent`, here and below: the span of the request
+   * that asked; without one (a subscription poll), the read is a trace of its own.
+   */
+  cached(parent: TraceSpan | undefined): void;
+  /** A read joined one under way; `read` settles with it. */
+  joined(read: Promise<unknown>, parent: TraceSpan | undefined): void;
+  /** An upstream read starts. */
+  upstream(parent: TraceSpan | undefined): UpstreamReadWatch;
 }
 
 /** One upstream read under way. */
