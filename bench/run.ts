@@ -15,7 +15,8 @@
  * provider, the server's peak RSS, and the ratio to the baseline; writes bench/results/latest.json
  * and the table in BENCHMARKS.md. A benchmark, not a test: nothing here asserts a time.
  *
- * Each figure is the median of --rounds rounds; a round measures the baseline and both
+ * Each figure is the median of --rounds rounds (times --restarts, each starting the servers
+ * afresh: a server process keeps its own speed, a few percent either way, for its life); a round measures the baseline and both
  * balance-api servers one after the other, so a machine that speeds up or slows down during the
  * run moves them together, and the ratio is taken within each round.
  *
@@ -23,10 +24,15 @@
  * time)  --node-flags=--max-semi-space-size=64 (added for balance-api and the baseline alike)
  * --plain-node (without the launcher's flags)  --no-metrics (balance-api with metrics off)
  *
- * `--compare rest|metrics|tracing`: two balance-api servers instead of the baseline set, the
- * second against the first (ratios of throughput and of server CPU per request): the dashboard's
- * providers on their built-in kinds against the same providers configured as `rest`; metrics off
- * against on; tracing off against every span exported over OTLP (http/protobuf) to a sink.
+ * `--compare rest|metrics|tracing|ref:<git ref>`: two balance-api servers instead of the baseline
+ * set, the second against the first (ratios of throughput and of server CPU per request): the
+ * dashboard's providers on their built-in kinds against the same providers configured as `rest`;
+ * metrics off against on; tracing off against every span exported over OTLP (http/protobuf) to a
+ * sink; the code of an earlier commit (built in a git worktree of its own) against this tree, both
+ * with metrics off when that commit has none, to tell a regression from noise.
+ *
+ * The servers of a round run one after the other, in the opposite order each round, so that
+ * neither always follows the other's load.
  *
  * `--subscribers N`: the live-balances mode instead (bench/subscribers.ts): N SSE subscribers of
  * one provider; options --poll-ms 1000 --changes 20 --soak-seconds 60 --latency 5.
@@ -35,7 +41,7 @@
  * dashboard at the last --concurrency (50) spread over them, cacheTtlMs 1000.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,6 +65,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,10,50' },
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
+    /** Start the servers afresh this many times, each for --rounds rounds (default once). */
+    restarts: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '2' },
     soak: { type: 'boolean', default: false },
     'soak-seconds': { type: 'string', default: '120' },
@@ -92,6 +100,7 @@ const nodeFlags = [
 const concurrencies = values.concurrency.split(',').map(Number);
 const seconds = Number(values.seconds);
 const rounds = Math.max(1, Number(values.rounds));
+const restarts = Math.max(1, Number(values.restarts));
 const warmupSeconds = Number(values.warmup);
 const DASHBOARD = readFileSync(
   new URL('../schema/operations/dashboard.graphql', import.meta.url),
@@ -411,35 +420,41 @@ async function main(): Promise<void> {
       );
       await server.stop();
     } else {
-      const running: Running[] = [];
-      for (const server of servers)
-        running.push(await start(server.args, server.pattern, server.env));
-      await checkSameAnswer(running[1]?.url as string, running[0]?.url as string);
       for (const concurrency of concurrencies) {
         const measured: Row[][] = servers.map(() => []);
-        for (let round = 0; round < rounds; round += 1) {
-          for (const [index, server] of servers.entries()) {
-            const target = running[index] as Running;
-            const row = await measure(
-              server.name,
-              target.url,
-              target.child.pid as number,
-              sandbox.url,
-              latencyMs,
-              concurrency,
-              providers,
-              round === 0,
-            );
-            measured[index]?.push(row);
-            console.log(JSON.stringify({ round, ...row }));
+        // A server process keeps its own speed for its life (its JIT's choices, its heap's
+        // layout), a few percent either way: each restart starts every server afresh.
+        for (let restart = 0; restart < restarts; restart += 1) {
+          const running: Running[] = [];
+          for (const server of servers)
+            running.push(await start(server.args, server.pattern, server.env));
+          await checkSameAnswer(running[1]?.url as string, running[0]?.url as string);
+          for (let round = 0; round < rounds; round += 1) {
+            const order = [...servers.entries()];
+            if (round % 2 === 1) order.reverse();
+            for (const [index, server] of order) {
+              const target = running[index] as Running;
+              const row = await measure(
+                server.name,
+                target.url,
+                target.child.pid as number,
+                sandbox.url,
+                latencyMs,
+                concurrency,
+                providers,
+                round === 0,
+              );
+              measured[index]?.push(row);
+              console.log(JSON.stringify({ restart, round, ...row }));
+            }
           }
+          for (const server of running) await server.stop();
         }
         const baselineRounds = measured[0] ?? [];
         for (const [index, serverRounds] of measured.entries()) {
           rows.push({ ...summarize(serverRounds, baselineRounds), reference: index === 0 });
         }
       }
-      for (const server of running) await server.stop();
     }
     await sandbox.stop();
     for (const server of servers) await server.cleanup?.();
@@ -505,9 +520,52 @@ async function comparedServers(
         },
       ];
     }
-    default:
-      throw new Error(`--compare ${compare}: expected rest, metrics or tracing`);
+    default: {
+      const ref = compare.match(/^ref:(.+)$/)?.[1];
+      if (ref === undefined)
+        throw new Error(`--compare ${compare}: expected rest, metrics, tracing or ref:<git ref>`);
+      const earlier = buildAt(ref);
+      // The earlier code may not know server.metrics; when it has no metrics, this tree runs
+      // without them too, so that the two do the same work.
+      const metrics = existsSync(join(earlier.root, 'src/metrics')) ? {} : { metrics: false };
+      return [
+        {
+          name: ref,
+          args: [
+            join(earlier.root, 'bin/balance-api.js'),
+            ...serve(writeConfig(sandboxUrl, { coalesce: false })).slice(1),
+          ],
+          pattern,
+          cleanup: async () => earlier.remove(),
+        },
+        {
+          name: 'this tree',
+          args: serve(writeConfig(sandboxUrl, { coalesce: false, ...metrics })),
+          pattern,
+        },
+      ];
+    }
   }
+}
+
+/**
+ * The code at `ref`, checked out in a git worktree of its own (sharing this tree's node_modules)
+ * and built; `remove` deletes the worktree.
+ */
+function buildAt(ref: string): { root: string; remove(): void } {
+  const root = mkdtempSync(join(tmpdir(), 'balance-bench-ref-'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, stdio: 'pipe' });
+  git('worktree', 'add', '--force', '--detach', root, ref);
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  return { root, remove: () => git('worktree', 'remove', '--force', root) };
 }
 
 function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
@@ -561,7 +619,7 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
     ? 'soak'
     : values.compare === undefined
       ? 'latest'
-      : `compare-${values.compare}`;
+      : `compare-${values.compare.replace(/:.*$/, '')}`;
   const file = new URL(`results/${name}.json`, import.meta.url);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   const markdownPath = new URL('../BENCHMARKS.md', import.meta.url);
@@ -570,10 +628,10 @@ function report(rows: Row[], soak: { seconds: number; rssMb: number }[]): void {
     ? 'soak'
     : values.compare === undefined
       ? 'table'
-      : `compare-${values.compare}`;
+      : `compare-${values.compare.replace(/:.*$/, '')}`;
   const begin = `<!-- bench:${section}:begin -->`;
   const end = `<!-- bench:${section}:end -->`;
-  const body = `${begin}\nMeasured ${results.date.slice(0, 10)} on ${machine}, ${values.soak ? `${values['soak-seconds']} s at concurrency 50, 5 ms latency` : `the median of ${rounds} interleaved rounds of ${seconds} s per row, after a ${warmupSeconds} s warm-up`}.\n\n${(values.soak ? soakLines : lines).join('\n')}\n${end}`;
+  const body = `${begin}\nMeasured ${results.date.slice(0, 10)} on ${machine}, ${values.soak ? `${values['soak-seconds']} s at concurrency 50, 5 ms latency` : `the median of ${rounds * restarts} interleaved rounds of ${seconds} s per row${restarts > 1 ? ` (${restarts} server starts of ${rounds} rounds)` : ''}, after a ${warmupSeconds} s warm-up${restarts > 1 ? ' per start' : ''}`}.\n\n${(values.soak ? soakLines : lines).join('\n')}\n${end}`;
   markdown = markdown.includes(begin)
     ? markdown.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), body)
     : `${markdown.trimEnd()}\n\n${body}\n`;
