@@ -153,10 +153,13 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
       // The read's deadline is owned here: every call of the read (login, pages, retries) goes
       // through the provider's transport bounded by it and stopped by its signal. The breaker
       // judges the provider by its answers, not by time spent waiting here.
-      const bounded =
-        watch === undefined
-          ? { ...query, signal: stop }
-          : { ...query, signal: stop, scope: watch.scope };
+      // A literal: on Node 20 a spread with fields added costs microseconds.
+      const bounded = {
+        currencies: query.currencies,
+        deadlineAt: query.deadlineAt,
+        signal: stop,
+        scope: watch?.scope,
+      };
       return breaker.run(() => {
         const fetched = adapter.fetchAccounts(bounded, adapter.transport.within(bounded));
         // The calls are judged when the adapter is done with them, whatever the deadline did.
@@ -186,7 +189,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
   ): Promise<ProviderRead> {
     const own = performance.now() + config.timeoutMs;
     const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
-    return capped({ ...query, deadlineAt }, watch).then((accounts) => ({
+    return capped({ currencies: query.currencies, deadlineAt }, watch).then((accounts) => ({
       accounts,
       fetchedAt: new Date(now()),
     }));
@@ -258,7 +261,15 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
     return path.before(key, query.fresh === true, deadlineAt).then((start) => {
       // The time spent waiting for the cluster counts against the read's deadline.
-      if (!('read' in start)) return settled({ ...query, deadlineAt }, key, start);
+      if (!('read' in start)) {
+        const bounded = {
+          currencies: query.currencies,
+          deadlineAt,
+          fresh: query.fresh,
+          traceParent: query.traceParent,
+        };
+        return settled(bounded, key, start);
+      }
       const { read: value } = start;
       if (config.cacheTtlMs > 0) remember(key, value);
       if (staleIfErrorMs > 0) keepForErrors(key, key === '*' ? null : key.split(','), value);

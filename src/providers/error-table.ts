@@ -68,16 +68,31 @@ export function readAnswer(response: UpstreamResponse, bodyCode?: BodyCode): Ups
     }
   }
   const own = bodyCode !== undefined && isRecord(body) ? readCode(body[bodyCode.field]) : undefined;
-  const plain = { response, bodyCode: own, body, parseError };
+  let code = status;
+  let reported = status;
+  let label: string | undefined;
   if (own !== undefined && bodyCode?.decides === 'under-http-200' && status === 200) {
-    return { ...plain, code: own, status: own, label: `HTTP ${own}` };
+    code = own;
+    reported = own;
+  } else if (
+    own !== undefined &&
+    bodyCode?.decides === 'always' &&
+    (own !== 200 || status === 200)
+  ) {
+    code = own;
+    if (own !== status) label = `${bodyCode.field} ${own} under HTTP ${status}`;
   }
-  if (own !== undefined && bodyCode?.decides === 'always' && (own !== 200 || status === 200)) {
-    const label =
-      own === status ? `HTTP ${status}` : `${bodyCode.field} ${own} under HTTP ${status}`;
-    return { ...plain, code: own, status, label };
-  }
-  return { ...plain, code: status, status, label: `HTTP ${status}` };
+  // One literal, not a spread with fields added: on Node 20 that shape costs microseconds, and
+  // every upstream answer is read here.
+  return {
+    response,
+    code,
+    bodyCode: own,
+    status: reported,
+    label: label ?? `HTTP ${code}`,
+    body,
+    parseError,
+  };
 }
 
 /** What a row makes of an answer. */

@@ -83,7 +83,9 @@ export function narrower(a: ReadBound, b: ReadBound): ReadBound {
           : a;
   // The read the calls belong to stays theirs, whichever bound is sooner.
   const scope = b.scope ?? a.scope;
-  return sooner.scope === scope ? sooner : { ...sooner, scope };
+  return sooner.scope === scope
+    ? sooner
+    : { deadlineAt: sooner.deadlineAt, signal: sooner.signal, scope };
 }
 
 export function noop(): void {}
