@@ -147,7 +147,35 @@ export function callerOf(authorization: string | undefined, request: IncomingMes
   return `address:${request.socket.remoteAddress ?? ''}`;
 }
 
-/** One operation of a socket, run by the GraphQL handler over Server-Sent Events. */
+/** A W3C `traceparent`: version, trace id, parent span id and flags, in lower-case hex. */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** A W3C `tracestate` as a header may hold it: printable ASCII, at most 512 characters. */
+const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
+
+/**
+ * The caller's trace context of one operation: `traceparent` (and `tracestate`) in its
+ * `extensions`, handed to the handler as the headers an HTTP caller would send, so its server
+ * span continues that trace. Only the operation's own: one in `connection_init` would make every
+ * operation of a socket, which may live for hours, a child of whatever span opened it. Anything
+ * else there is ignored: the operation is then a trace of its own.
+ */
+function traceContextOf(
+  extensions: Record<string, unknown> | null | undefined,
+): Record<string, string> {
+  const traceparent = extensions?.traceparent;
+  if (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent)) return {};
+  const tracestate = extensions?.tracestate;
+  return typeof tracestate === 'string' && TRACESTATE.test(tracestate)
+    ? { traceparent, tracestate }
+    : { traceparent };
+}
+
+/**
+ * One operation of a socket, run by the GraphQL handler over Server-Sent Events. The handler's
+ * plugins observe it as any HTTP request: counted in the request metrics under its operation
+ * name and the response's status (200 for a stream that started), and, with tracing on, one
+ * server span, whose provider reads are its children.
+ */
 async function runOperation(
   handler: GraphQLHandler,
   { state, payload }: OperationContext,
@@ -157,6 +185,7 @@ async function runOperation(
     accept: 'text/event-stream',
   };
   if (state.authorization !== undefined) headers.authorization = state.authorization;
+  Object.assign(headers, traceContextOf(payload.extensions));
   // Aborted when the client completes the operation or leaves: the handler ends its stream then,
   // as it does for an HTTP client that goes away.
   const abort = new AbortController();
