@@ -6,6 +6,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { setProcessTracing } from '../src/tracing/active.js';
 import { startTracing } from '../src/tracing/start.js';
 import type { Tracing } from '../src/tracing/types.js';
@@ -100,6 +101,53 @@ describe('request metrics of WebSocket operations', () => {
     expect(durations('WsEvents')).toBe(1);
     expect(text).not.toContain(CANARY);
     expect(text).not.toContain(CALLER_ID);
+  });
+
+  it('ends a subscription the client completes at once, not at the next keep-alive, and says nothing more of it', async () => {
+    // Yoga's keep-alive comes every 12 s outside NODE_ENV=test (every 300 ms under it): the
+    // stream must end when the client completes, not when the next one finds it cancelled.
+    const environment = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    const socket = new WebSocket(app.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const messages: { type: string; id?: string; payload?: unknown }[] = [];
+    const waiters: (() => void)[] = [];
+    socket.on('message', (data) => {
+      messages.push(JSON.parse(String(data)));
+      for (const waiter of waiters.splice(0)) waiter();
+    });
+    const message = async (type: string) => {
+      for (;;) {
+        const found = messages.findIndex((received) => received.type === type);
+        // Every message up to it, in order.
+        if (found >= 0) return messages.splice(0, found + 1);
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    };
+    try {
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(
+        JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${KEY}` } }),
+      );
+      await message('connection_ack');
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION } }));
+      expect((await message('next')).at(-1)?.payload).toEqual({
+        data: { balanceEvents: { kind: 'SNAPSHOT' } },
+      });
+    } finally {
+      process.env.NODE_ENV = environment;
+    }
+    const gauge = async () =>
+      sampleValue((await scrape(app.server.origin)).samples, 'balance_api_subscriptions');
+    expect(await gauge()).toBe(1);
+    socket.send(JSON.stringify({ id: '1', type: 'complete' }));
+    await expect.poll(() => app.server.live.active(), { interval: 5, timeout: 2000 }).toBe(0);
+    expect(await gauge()).toBe(0);
+    // Nothing of the completed operation (no error for the stream it cancelled) before the pong.
+    socket.send(JSON.stringify({ type: 'ping' }));
+    expect(await message('pong')).toEqual([{ type: 'pong' }]);
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.close();
+    await closed;
   });
 });
 

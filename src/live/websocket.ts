@@ -174,7 +174,8 @@ function traceContextOf(
  * One operation of a socket, run by the GraphQL handler over Server-Sent Events. The handler's
  * plugins observe it as any HTTP request: counted in the request metrics under its operation
  * name and the response's status (200 for a stream that started), and, with tracing on, one
- * server span, whose provider reads are its children.
+ * server span: a query's provider reads are its children, a subscription's polls traces of their
+ * own (the hub's polls serve every subscriber alike).
  */
 async function runOperation(
   handler: GraphQLHandler,
@@ -186,8 +187,8 @@ async function runOperation(
   };
   if (state.authorization !== undefined) headers.authorization = state.authorization;
   Object.assign(headers, traceContextOf(payload.extensions));
-  // Aborted when the client completes the operation or leaves: the handler ends its stream then,
-  // as it does for an HTTP client that goes away.
+  // Aborted when the client completes the operation or leaves, as an HTTP client's request is when
+  // it goes away; its stream is cancelled then too (endingAtReturn).
   const abort = new AbortController();
   const request = new Request('http://websocket/graphql', {
     method: 'POST',
@@ -203,7 +204,7 @@ async function runOperation(
   const response = await handler.handleRequest(request, { live: state.origin });
   const type = response.headers.get('content-type') ?? '';
   if (response.body !== null && type.startsWith('text/event-stream')) {
-    return readServerSentEvents(response.body, () => abort.abort());
+    return endingAtReturn(response.body, abort);
   }
   const text = await response.text();
   try {
@@ -211,4 +212,23 @@ async function runOperation(
   } catch {
     return { errors: [{ message: `Unexpected response (HTTP ${response.status})` }] } as never;
   }
+}
+
+/**
+ * The results of the handler's event stream, ended at once when graphql-ws returns the iterator
+ * (the client completed the operation, or left). The stream itself is cancelled, not only through
+ * its reader: Yoga's stream is a Node Readable behind the web API, whose reader's cancel waits
+ * behind the read under way, which only the next keep-alive (12 s away) would end; until then
+ * the subscription would hold its place on the gauge, its caps and its hub. That read then ends
+ * as the end of the results.
+ */
+function endingAtReturn(
+  body: ReadableStream<Uint8Array>,
+  abort: AbortController,
+): AsyncIterableIterator<ExecutionResult> {
+  return readServerSentEvents(body, () => {
+    abort.abort();
+    // A web stream refuses while its reader holds it; the reader's own cancel ends that one.
+    body.cancel().catch(() => {});
+  });
 }
