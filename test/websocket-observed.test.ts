@@ -103,41 +103,11 @@ describe('request metrics of WebSocket operations', () => {
     expect(text).not.toContain(CALLER_ID);
   });
 
+  const gauge = async () =>
+    sampleValue((await scrape(app.server.origin)).samples, 'balance_api_subscriptions');
+
   it('ends a subscription the client completes at once, not at the next keep-alive, and says nothing more of it', async () => {
-    // Yoga's keep-alive comes every 12 s outside NODE_ENV=test (every 300 ms under it): the
-    // stream must end when the client completes, not when the next one finds it cancelled.
-    const environment = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    const socket = new WebSocket(app.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
-    const messages: { type: string; id?: string; payload?: unknown }[] = [];
-    const waiters: (() => void)[] = [];
-    socket.on('message', (data) => {
-      messages.push(JSON.parse(String(data)));
-      for (const waiter of waiters.splice(0)) waiter();
-    });
-    const message = async (type: string) => {
-      for (;;) {
-        const found = messages.findIndex((received) => received.type === type);
-        // Every message up to it, in order.
-        if (found >= 0) return messages.splice(0, found + 1);
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    };
-    try {
-      await new Promise((resolve) => socket.once('open', resolve));
-      socket.send(
-        JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${KEY}` } }),
-      );
-      await message('connection_ack');
-      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION } }));
-      expect((await message('next')).at(-1)?.payload).toEqual({
-        data: { balanceEvents: { kind: 'SNAPSHOT' } },
-      });
-    } finally {
-      process.env.NODE_ENV = environment;
-    }
-    const gauge = async () =>
-      sampleValue((await scrape(app.server.origin)).samples, 'balance_api_subscriptions');
+    const { socket, message } = await subscribedSocket(app);
     expect(await gauge()).toBe(1);
     socket.send(JSON.stringify({ id: '1', type: 'complete' }));
     await expect.poll(() => app.server.live.active(), { interval: 5, timeout: 2000 }).toBe(0);
@@ -149,7 +119,54 @@ describe('request metrics of WebSocket operations', () => {
     socket.close();
     await closed;
   });
+
+  it('ends the subscriptions of a client that leaves at once', async () => {
+    const { socket } = await subscribedSocket(app);
+    expect(await gauge()).toBe(1);
+    socket.terminate();
+    await expect.poll(() => app.server.live.active(), { interval: 5, timeout: 2000 }).toBe(0);
+    expect(await gauge()).toBe(0);
+  });
 });
+
+/**
+ * A raw graphql-transport-ws socket of the caller, with SUBSCRIPTION started as operation "1" and
+ * its first result read; `message(type)` waits for a message of that type and hands back every
+ * message up to it, in order. Started outside NODE_ENV=test, where Yoga's keep-alive comes every
+ * 12 s (every 300 ms under it): a stream that ends only at the next one is seen not to end.
+ */
+async function subscribedSocket(app: LiveApp) {
+  const environment = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  const socket = new WebSocket(app.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  const messages: { type: string; id?: string; payload?: unknown }[] = [];
+  const waiters: (() => void)[] = [];
+  socket.on('message', (data) => {
+    messages.push(JSON.parse(String(data)));
+    for (const waiter of waiters.splice(0)) waiter();
+  });
+  const message = async (type: string) => {
+    for (;;) {
+      const found = messages.findIndex((received) => received.type === type);
+      if (found >= 0) return messages.splice(0, found + 1);
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  try {
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${KEY}` } }),
+    );
+    await message('connection_ack');
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION } }));
+    expect((await message('next')).at(-1)?.payload).toEqual({
+      data: { balanceEvents: { kind: 'SNAPSHOT' } },
+    });
+  } finally {
+    process.env.NODE_ENV = environment;
+  }
+  return { socket, message };
+}
 
 describe('server spans of WebSocket operations', () => {
   const exporter = new InMemorySpanExporter();
