@@ -1,19 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { setProcessTracing } from '../src/tracing/active.js';
-import { startTracing } from '../src/tracing/start.js';
-import type { Tracing } from '../src/tracing/types.js';
 import { demoConfigDocument } from './helpers/app.js';
 import { canaryCredentials, canarySandboxData } from './helpers/canaries.js';
 import { type LiveApp, startLiveApp, subscribeWs, wsClient } from './helpers/live.js';
 import { type MetricSample, sampleValue, scrape } from './helpers/metrics.js';
+import {
+  callerContext,
+  idOf,
+  parentOf,
+  spanText,
+  traceOf,
+  useInMemoryTracing,
+} from './helpers/tracing.js';
 
 /**
  * GraphQL operations over graphql-transport-ws are observed as those over HTTP are (CONTRACT.md
@@ -63,13 +64,6 @@ async function first(client: Client, query: string, extensions?: Record<string, 
   } finally {
     await iterator.return?.();
   }
-}
-
-/** A W3C trace context of a caller: a new trace id and the caller's span id. */
-function callerContext() {
-  const traceId = randomBytes(16).toString('hex');
-  const spanId = randomBytes(8).toString('hex');
-  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01` };
 }
 
 describe('request metrics of WebSocket operations', () => {
@@ -169,25 +163,15 @@ async function subscribedSocket(app: LiveApp) {
 }
 
 describe('server spans of WebSocket operations', () => {
-  const exporter = new InMemorySpanExporter();
-  let tracing: Tracing;
+  const exporter = useInMemoryTracing();
   let app: LiveApp;
 
   beforeAll(async () => {
-    tracing = startTracing({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    setProcessTracing(tracing);
     app = await startApp();
   });
   afterAll(async () => {
     await app?.close();
-    setProcessTracing(undefined);
-    await tracing?.shutdown();
   });
-  beforeEach(() => exporter.reset());
-
-  const idOf = (span: ReadableSpan) => span.spanContext().spanId;
-  const traceOf = (span: ReadableSpan) => span.spanContext().traceId;
-  const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
   const serverSpans = () => exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER);
   const readSpans = () => exporter.getFinishedSpans().filter((s) => s.name === 'provider read');
 
@@ -320,14 +304,7 @@ describe('server spans of WebSocket operations', () => {
     const spans = exporter.getFinishedSpans();
     expect(spans.filter((span) => span.kind === SpanKind.SERVER)).toHaveLength(2);
     for (const span of spans) {
-      const text = JSON.stringify({
-        name: span.name,
-        attributes: span.attributes,
-        events: span.events,
-        links: span.links,
-        status: span.status,
-        resource: span.resource.attributes,
-      });
+      const text = spanText(span);
       expect(text).not.toContain(CANARY);
       expect(text).not.toContain(CALLER_ID);
     }
