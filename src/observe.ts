@@ -107,6 +107,15 @@ const READ_SPAN = 'provider read';
 /** The call shapes one provider keeps (its routes, by method and host). */
 const MAX_CALL_SHAPES = 32;
 
+/** What every try of one kind of call shares in its span. */
+interface CallShape {
+  method: string;
+  route: string;
+  host: string;
+  name: string;
+  attributes: SpanAttributes;
+}
+
 /** The contract code of a failure; anything else is a defect, as the client sees it. */
 function codeOf(error: unknown): string {
   return error instanceof UpstreamError ? error.code : 'INTERNAL_SERVER_ERROR';
@@ -313,31 +322,41 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
   const { cells, identity } = observed;
 
   /**
-   * A call's span name and the attributes every try of it shares, worked out once per method,
-   * path template and host (a few per provider; past the bound, afresh each time). The HTTP
-   * client conventions, from the URL's origin and the path template only: the query may hold a
-   * credential, and headers and bodies never go into a span. The provider is named; its tenant
+   * A call's span name and the attributes every try of it shares, worked out once per path
+   * template, method, route and host (a few per provider; past the bound, afresh each time). The
+   * HTTP client conventions, from the URL's origin and the path template only: the query may hold
+   * a credential, and headers and bodies never go into a span. The provider is named; its tenant
    * and kind are on the read span above.
    */
-  const callShapes = new Map<string, { name: string; attributes: SpanAttributes }>();
-  function callShape(info: UpstreamCallInfo): { name: string; attributes: SpanAttributes } {
-    const { url, method, template } = info;
-    const key = `${method} ${template} ${url.host}`;
-    let shape = callShapes.get(key);
-    if (shape !== undefined) return shape;
-    shape = {
+  const callShapes = new Map<string, CallShape[]>();
+  let shapesKept = 0;
+  function callShape(info: UpstreamCallInfo): CallShape {
+    const { url, method, template, route } = info;
+    const host = url.host;
+    const kept = callShapes.get(template);
+    const found = kept?.find(
+      (shape) => shape.method === method && shape.route === route && shape.host === host,
+    );
+    if (found !== undefined) return found;
+    const shape: CallShape = {
+      method,
+      route,
+      host,
       name: `${method} ${template}`,
       attributes: {
         provider: providerId,
-        route: info.route,
+        route,
         'http.request.method': method,
         'server.address': url.hostname,
         'server.port': url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
-        'url.scheme': url.protocol.slice(0, -1),
         'url.template': template,
       },
     };
-    if (callShapes.size < MAX_CALL_SHAPES) callShapes.set(key, shape);
+    if (shapesKept < MAX_CALL_SHAPES) {
+      shapesKept += 1;
+      if (kept === undefined) callShapes.set(template, [shape]);
+      else kept.push(shape);
+    }
     return shape;
   }
 
