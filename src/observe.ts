@@ -360,6 +360,12 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
     return shape;
   }
 
+  /** The read span's attributes by where the answer came from, made once (not spread per read). */
+  const sourceIdentity = {
+    cache: { ...identity, source: 'cache' },
+    coalesced: { ...identity, source: 'coalesced' },
+  };
+
   /** A read span that is over at once (the freshness window), or when `read` settles. */
   function readSpan(
     source: 'cache' | 'coalesced',
@@ -367,7 +373,7 @@ function createProviderObserver(options: ProviderObserverOptions): ProviderObser
     read?: Promise<unknown>,
   ): void {
     if (tracing === undefined) return;
-    const span = tracing.internalSpan(READ_SPAN, { ...identity, source }, parent);
+    const span = tracing.internalSpan(READ_SPAN, sourceIdentity[source], parent);
     if (read === undefined) {
       span.setAttributes({ outcome: 'ok' });
       span.end();
