@@ -87,14 +87,6 @@ export function createInstrumentation(options: InstrumentationOptions = {}): Ins
   };
 }
 
-/** Counts one configuration reload, for code that holds the app's instrumentation, if any. */
-export function countConfigReload(
-  instrumentation: Instrumentation | undefined,
-  outcome: ConfigReloadOutcome,
-): void {
-  instrumentation?.configReloaded(outcome);
-}
-
 interface ProviderObserverOptions {
   tenantId: string;
   providerId: string;
