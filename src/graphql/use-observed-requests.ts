@@ -1,7 +1,6 @@
 import { type DocumentNode, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { CounterCell } from '../metrics/cells.js';
-import { type BalanceMetrics, labelCache } from '../metrics/registry.js';
+import type { BalanceMetrics } from '../metrics/registry.js';
 import type { TraceSpan, Tracing } from '../tracing/types.js';
 import { loggableOperationName } from './use-request-log.js';
 
@@ -72,23 +71,6 @@ export function requestSpanOf(request: Request): TraceSpan | undefined {
 export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
   const { metrics, tracing } = options;
   const path = options.path ?? '/graphql';
-  // A series' cell is taken once per operation and status (at most 102 operations), then counted.
-  // By operation, then by the status as a number: no label string is built per response.
-  const requestCells = new Map<string, Map<number, CounterCell | undefined>>();
-  const requests = (operation: string, status: number) => {
-    let byStatus = requestCells.get(operation);
-    if (byStatus === undefined) {
-      byStatus = new Map();
-      requestCells.set(operation, byStatus);
-    }
-    let cell = byStatus.get(status);
-    if (cell === undefined) {
-      cell = metrics?.graphqlRequests.cell({ operation, status: String(status) });
-      byStatus.set(status, cell);
-    }
-    return cell;
-  };
-  const durations = labelCache((operation: string) => metrics?.graphqlDuration.cell({ operation }));
   const isGraphql = (request: Request) => pathOf(request.url) === path;
 
   const plugin: Plugin = {
@@ -142,10 +124,7 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
       if (status >= 500) record.span?.fail(String(status));
       // GraphiQL's page is not a GraphQL request; a refusal before the parameters were read is.
       if (metrics === undefined || (!record.graphql && status < 400)) return;
-      const operation = metrics.operationLabel(record.operation);
-      const counted = requests(operation, status);
-      if (counted !== undefined) counted.value += 1;
-      durations(operation)?.observe((performance.now() - record.started) / 1000);
+      metrics.countRequest(record.operation, status, (performance.now() - record.started) / 1000);
     },
   };
   if (tracing !== undefined) {

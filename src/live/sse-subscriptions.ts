@@ -230,14 +230,11 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
 
   /** The request log line Yoga writes for a subscription it starts, and its request metrics. */
   function logStarted(started: number, operationName: unknown, named: string | undefined): void {
-    const { metrics } = options;
-    if (metrics !== undefined) {
-      const name = loggableOperationName(named);
-      const operation = metrics.operationLabel(name);
-      const counted = metrics.graphqlRequests.cell({ operation, status: '200' });
-      counted.value += 1;
-      metrics.graphqlDuration.cell({ operation }).observe((performance.now() - started) / 1000);
-    }
+    options.metrics?.countRequest(
+      loggableOperationName(named),
+      200,
+      (performance.now() - started) / 1000,
+    );
     if (log === undefined || !log.isLevelEnabled('info')) return;
     log.info(
       {

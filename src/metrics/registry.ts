@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import { DEFAULT_TENANT_ID } from '../config/tenants.js';
 import type { ProviderStatusView } from '../provider-events.js';
-import { CellCounter, CellHistogram } from './cells.js';
+import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './cells.js';
 
 /**
  * The metrics of one app (CONTRACT.md "Operations"), in a registry of its own: tests run several
@@ -93,23 +93,6 @@ function registerCpuCounters(registry: Registry): void {
   });
 }
 
-/**
- * Label objects by their varying values, each made once: the values are bounded (routes, contract
- * codes, sources), so the cache is too.
- */
-export function labelCache<A extends string[], L>(make: (...values: A) => L): (...values: A) => L {
-  const made = new Map<string, L>();
-  return (...values) => {
-    const key = values.length === 1 ? (values[0] as string) : values.join('\u0000');
-    let found = made.get(key);
-    if (found === undefined) {
-      found = make(...values);
-      made.set(key, found);
-    }
-    return found;
-  };
-}
-
 /** Distinct operation names labelled; later ones are counted as `other`. */
 export const MAX_OPERATION_NAMES = 100;
 
@@ -136,11 +119,12 @@ export interface BalanceMetrics {
   shows(tenantId: string): boolean;
   /** The labels of one provider, `tenant` included with `tenantLabel`. */
   providerLabels(tenantId: string, providerId: string, kind: string): ProviderLabels;
-  /** The label of an operation name: itself, `anonymous`, or `other` past the first 100. */
-  operationLabel(name: string | undefined): string;
+  /**
+   * One GraphQL request answered with `status` after `seconds`, under its operation name's label
+   * (itself, `anonymous`, or `other` past the first 100): each series' cell taken once and kept.
+   */
+  countRequest(operationName: string | undefined, status: number, seconds: number): void;
   // Counted on the request path: cells (see cells.ts), each series' cell taken once and kept.
-  readonly graphqlRequests: CellCounter;
-  readonly graphqlDuration: CellHistogram;
   readonly upstreamRequests: CellCounter;
   readonly upstreamDuration: CellHistogram;
   readonly upstreamLogins: CellCounter;
@@ -170,6 +154,32 @@ export function createMetrics(options: MetricsOptions = {}): BalanceMetrics {
   let processMetrics = false;
   const operations = new Set<string>();
 
+  const graphqlRequests = new CellCounter({
+    name: 'balance_api_graphql_requests_total',
+    help: 'GraphQL requests answered, by operation name and HTTP status.',
+    labelNames: ['operation', 'status'],
+    registry,
+  });
+  const graphqlDuration = new CellHistogram({
+    name: 'balance_api_graphql_request_duration_seconds',
+    help: 'Time from a GraphQL request to its response, by operation name.',
+    labelNames: ['operation'],
+    buckets: DURATION_BUCKETS,
+    registry,
+  });
+  /** By operation label (at most 102), then by the status as a number: no key built per request. */
+  const requestCells = new Map<
+    string,
+    { duration: HistogramCell; byStatus: Map<number, CounterCell> }
+  >();
+  const operationLabel = (name: string | undefined): string => {
+    if (name === undefined) return 'anonymous';
+    if (operations.has(name)) return name;
+    if (operations.size >= MAX_OPERATION_NAMES) return 'other';
+    operations.add(name);
+    return name;
+  };
+
   const shows = (tenantId: string) => tenantLabel || tenantId === DEFAULT_TENANT_ID;
   const providerLabels = (tenantId: string, provider: string, kind: string): ProviderLabels =>
     tenantLabel ? { tenant: tenantId, provider, kind } : { provider, kind };
@@ -182,26 +192,21 @@ export function createMetrics(options: MetricsOptions = {}): BalanceMetrics {
     contentType: registry.contentType,
     shows,
     providerLabels,
-    operationLabel(name) {
-      if (name === undefined) return 'anonymous';
-      if (operations.has(name)) return name;
-      if (operations.size >= MAX_OPERATION_NAMES) return 'other';
-      operations.add(name);
-      return name;
+    countRequest(operationName, status, seconds) {
+      const operation = operationLabel(operationName);
+      let cells = requestCells.get(operation);
+      if (cells === undefined) {
+        cells = { duration: graphqlDuration.cell({ operation }), byStatus: new Map() };
+        requestCells.set(operation, cells);
+      }
+      let counted = cells.byStatus.get(status);
+      if (counted === undefined) {
+        counted = graphqlRequests.cell({ operation, status: String(status) });
+        cells.byStatus.set(status, counted);
+      }
+      counted.value += 1;
+      cells.duration.observe(seconds);
     },
-    graphqlRequests: new CellCounter({
-      name: 'balance_api_graphql_requests_total',
-      help: 'GraphQL requests answered, by operation name and HTTP status.',
-      labelNames: ['operation', 'status'],
-      registry,
-    }),
-    graphqlDuration: new CellHistogram({
-      name: 'balance_api_graphql_request_duration_seconds',
-      help: 'Time from a GraphQL request to its response, by operation name.',
-      labelNames: ['operation'],
-      buckets: DURATION_BUCKETS,
-      registry,
-    }),
     upstreamRequests: new CellCounter({
       name: 'balance_api_upstream_requests_total',
       help: 'Upstream calls (each try), by provider, route and outcome (ok or the contract code).',
