@@ -63,6 +63,10 @@ const records = {
   },
 };
 
+function newRecord(span: TraceSpan | undefined): RequestRecord {
+  return { started: performance.now(), graphql: false, operation: undefined, span };
+}
+
 /** The request's server span, when tracing is on: the parent its provider reads name. */
 export function requestSpanOf(request: Request): TraceSpan | undefined {
   return records.get(request)?.span;
@@ -78,12 +82,7 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
       if (!isGraphql(request)) return;
       const record = records.get(request);
       if (record !== undefined) return;
-      records.set(request, {
-        started: performance.now(),
-        graphql: false,
-        operation: undefined,
-        span: undefined,
-      });
+      records.set(request, newRecord(undefined));
     },
     onParams({ params, request }) {
       const record = records.get(request);
@@ -105,14 +104,16 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
         const operation = operationOf(result as DocumentNode, params?.operationName ?? undefined);
         if (operation === undefined) return;
         record.operation = operation.name;
-        if (record.span !== undefined) {
-          record.span.updateName(
-            operation.name === undefined ? operation.type : `${operation.type} ${operation.name}`,
-          );
-          record.span.setAttributes({
-            'graphql.operation.type': operation.type,
-            ...(operation.name === undefined ? {} : { 'graphql.operation.name': operation.name }),
-          });
+        const { span } = record;
+        if (span === undefined) return;
+        const { name, type } = operation;
+        // Plain literals: no spread per request.
+        if (name === undefined) {
+          span.updateName(type);
+          span.setAttributes({ 'graphql.operation.type': type });
+        } else {
+          span.updateName(`${type} ${name}`);
+          span.setAttributes({ 'graphql.operation.type': type, 'graphql.operation.name': name });
         }
       };
     },
@@ -142,12 +143,7 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
             'http.route': path,
           },
           async (span) => {
-            records.set(request, {
-              started: performance.now(),
-              graphql: false,
-              operation: undefined,
-              span,
-            });
+            records.set(request, newRecord(span));
             try {
               await wrapped();
             } finally {
