@@ -11,7 +11,7 @@ import type { ClusterProviderRef, ProviderIdentity } from './keys.js';
 import type { LeaseKeeper } from './polling-lease.js';
 import type { RateLimitHold } from './rate-limit-hold.js';
 import type { ReadEventBus } from './read-events.js';
-import { DELETE_IF_VALUE, luaScript, type RedisLink } from './redis-link.js';
+import { DELETE_IF_VALUE, EXTEND_IF_VALUE, luaScript, type RedisLink } from './redis-link.js';
 import { openSharedRead, type SharedReads } from './shared-reads.js';
 import { obtainSharedSession, type SharedSessions } from './shared-sessions.js';
 import type { ValueCodec } from './value-codec.js';
@@ -41,13 +41,6 @@ export interface ProviderClusterHooks {
  * others waiting this long at most, and they still have their deadline to do it themselves.
  */
 export const LOCK_TTL_MS = 1000;
-
-/** Extends KEYS[1] by ARGV[2] ms if its value is still ARGV[1]. */
-const EXTEND_IF_VALUE = luaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0`);
 
 /**
  * The settings of a provider that decide whose account it reads and what it answers: everything

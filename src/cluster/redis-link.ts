@@ -262,3 +262,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0`);
+
+/** Keeps KEYS[1] ARGV[2] ms more if its value is still ARGV[1]: only a lock's holder renews it. */
+export const EXTEND_IF_VALUE = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`);

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionToken } from '../upstream/token-cache.js';
 import type { ClusterProviderRef } from './keys.js';
-import { DELETE_IF_VALUE, luaScript, type RedisLink, type RedisOutcome } from './redis-link.js';
+import {
+  DELETE_IF_VALUE,
+  EXTEND_IF_VALUE,
+  luaScript,
+  type RedisLink,
+  type RedisOutcome,
+} from './redis-link.js';
 import type { ValueCodec } from './value-codec.js';
 
 /**
@@ -49,13 +55,6 @@ export interface SharedSessionsOptions {
   /** The app's clock (token lifetimes); default Date.now. */
   now?: () => number;
 }
-
-/** Extends KEYS[1] by ARGV[2] ms if its value is still ARGV[1]. */
-const EXTEND_IF_VALUE = luaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0`);
 
 /** Deletes KEYS[1] if its value starts with ARGV[1] and a ".". */
 const DELETE_IF_FINGERPRINT = luaScript(`
