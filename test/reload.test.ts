@@ -30,6 +30,8 @@ import { type HeldUpstream, startHeldUpstream } from './helpers/raw-http.js';
  */
 interface ReloadApp {
   sandbox: Sandbox;
+  /** The sandbox's base URL of a kind, as the first document was given it. */
+  baseUrl: (kind: string) => string;
   data: SandboxData;
   dir: string;
   configPath: string;
@@ -82,7 +84,8 @@ async function startReloadApp(options: {
   }
   const configPath = join(dir, 'balance-api.json');
   const write = (document: unknown) => writeFileSync(configPath, JSON.stringify(document));
-  write(options.document((kind) => sandbox.baseUrl(kind as ProviderKind)));
+  const baseUrl = (kind: string) => sandbox.baseUrl(kind as ProviderKind);
+  write(options.document(baseUrl));
   const load = () =>
     loadConfigFromEnvironment({ configPath, port: 0, env: { ...options.env } }) as AppConfig;
   const config = load();
@@ -114,6 +117,7 @@ async function startReloadApp(options: {
   const url = `${server.origin}/graphql`;
   const app: ReloadApp = {
     sandbox,
+    baseUrl,
     data,
     dir,
     configPath,
@@ -185,12 +189,10 @@ function pikFromFile(baseUrl: (kind: string) => string) {
 
 describe('reloading the configuration', () => {
   it('adds a provider with no new login for the others, which keep their runtime, session and status', async () => {
-    let baseUrl: (kind: string) => string = () => '';
     const app = await startReloadApp({
-      document: (url) => {
-        baseUrl = url;
-        return { providers: providersOf(url, ['pik-main', 'ops', 'acquirer', 'treasury']) };
-      },
+      document: (url) => ({
+        providers: providersOf(url, ['pik-main', 'ops', 'acquirer', 'treasury']),
+      }),
     });
     const first = await app.query(PROVIDERS);
     expect(first.body.errors).toBeUndefined();
@@ -203,7 +205,7 @@ describe('reloading the configuration', () => {
     expect(pik?.status().state).toBe('UP');
 
     app.write({
-      providers: providersOf(baseUrl, ['pik-main', 'ops', 'acquirer', 'treasury', 'sms']),
+      providers: providersOf(app.baseUrl, ['pik-main', 'ops', 'acquirer', 'treasury', 'sms']),
     });
     expect(app.reloader.reload()).toBe('ok');
     expect(app.outcomes).toEqual(['ok']);
@@ -254,13 +256,9 @@ describe('reloading the configuration', () => {
   });
 
   it('a rotated secret file changes its provider: a fresh session, logged in with the new secret', async () => {
-    let baseUrl: (kind: string) => string = () => '';
     const app = await startReloadApp({
       files: { 'pik-secret': `${DEMO_CREDENTIALS.pik.appSecret}\n` },
-      document: (url) => {
-        baseUrl = url;
-        return { providers: [pikFromFile(url), ...providersOf(url, ['ops'])] };
-      },
+      document: (url) => ({ providers: [pikFromFile(url), ...providersOf(url, ['ops'])] }),
     });
     expect((await app.query(PROVIDERS)).body.errors).toBeUndefined();
     const pik = app.runtime.tenants.get('default')?.byId.get('pik-main');
@@ -274,7 +272,7 @@ describe('reloading the configuration', () => {
     customer.appSecret = 'rotated-pik-secret-canary-7c1d';
     writeFileSync(join(app.dir, 'pik-secret'), 'rotated-pik-secret-canary-7c1d\n');
     // The configuration file itself is the same.
-    app.write({ providers: [pikFromFile(baseUrl), ...providersOf(baseUrl, ['ops'])] });
+    app.write({ providers: [pikFromFile(app.baseUrl), ...providersOf(app.baseUrl, ['ops'])] });
     expect(app.reloader.reload()).toBe('ok');
 
     const after = app.runtime.tenants.get('default');
@@ -294,22 +292,18 @@ describe('reloading the configuration', () => {
   });
 
   it('refuses a broken configuration with one line per problem, no secret, and keeps serving', async () => {
-    let baseUrl: (kind: string) => string = () => '';
     const app = await startReloadApp({
-      document: (url) => {
-        baseUrl = url;
-        return { providers: providersOf(url, ['pik-main', 'sms']) };
-      },
+      document: (url) => ({ providers: providersOf(url, ['pik-main', 'sms']) }),
     });
     expect((await app.query(PROVIDERS)).body.errors).toBeUndefined();
     const tenant = app.runtime.tenants.get('default');
-    const [pik, sms] = providersOf(baseUrl, ['pik-main', 'sms']);
+    const [pik, sms] = providersOf(app.baseUrl, ['pik-main', 'sms']);
     app.write({
       providers: [
         // A secret typed where a kind belongs, and an unset variable.
         { ...pik, kind: 'broken-canary-secret-55e1' },
         { ...sms, credentials: { devKey: 'demo-sms', devSecret: { env: 'SMS_SECRET_UNSET' } } },
-        ...providersOf(baseUrl, ['treasury']),
+        ...providersOf(app.baseUrl, ['treasury']),
       ],
     });
     expect(app.reloader.reload()).toBe('refused');
@@ -339,22 +333,21 @@ describe('reloading the configuration', () => {
         ),
       ],
     });
-    app.write({ providers: providersOf(baseUrl, ['sms']) });
+    app.write({ providers: providersOf(app.baseUrl, ['sms']) });
     expect(app.reloader.reload()).toBe('ok');
     expect(app.outcomes).toEqual(['refused', 'refused', 'ok']);
   });
 
   it('a changed server section is logged as needing a restart and otherwise ignored', async () => {
-    let baseUrl: (kind: string) => string = () => '';
     const app = await startReloadApp({
-      document: (url) => {
-        baseUrl = url;
-        return { server: { requestTimeoutMs: 9000 }, providers: providersOf(url, ['sms']) };
-      },
+      document: (url) => ({
+        server: { requestTimeoutMs: 9000 },
+        providers: providersOf(url, ['sms']),
+      }),
     });
     app.write({
       server: { requestTimeoutMs: 8000, graphiql: false },
-      providers: providersOf(baseUrl, ['sms', 'treasury']),
+      providers: providersOf(app.baseUrl, ['sms', 'treasury']),
     });
     expect(app.reloader.reload()).toBe('ok');
     const [restart] = app.logged(/need a restart/);
@@ -377,16 +370,12 @@ describe('reloading the configuration', () => {
 
   it('a read in flight finishes on the runtime it started with', async () => {
     let held: HeldUpstream | undefined;
-    let baseUrl: (kind: string) => string = () => '';
     const app = await startReloadApp({
-      document: (url) => {
-        baseUrl = url;
-        return { providers: providersOf(url, ['sms']) };
-      },
+      document: (url) => ({ providers: providersOf(url, ['sms']) }),
     });
     held = await startHeldUpstream(app.sandbox.origin);
     try {
-      const [sms] = providersOf(baseUrl, ['sms']);
+      const [sms] = providersOf(app.baseUrl, ['sms']);
       app.write({ providers: [{ ...sms, baseUrl: `${held.origin}/prepaid`, name: 'Before' }] });
       expect(app.reloader.reload()).toBe('ok');
       const arrived = held.arrival();
@@ -418,17 +407,13 @@ const STATUS = `subscription ($ids: [ID!]) {
 
 describe('reloading with subscriptions open', () => {
   it('ends the subscriptions of a removed provider with an error naming it; the others go on', async () => {
-    let baseUrl: (kind: string) => string = () => '';
     const app = await startReloadApp({
-      document: (url) => {
-        baseUrl = url;
-        return {
-          providers: providersOf(url, ['pik-main', 'sms']).map((p) => ({
-            ...p,
-            pollIntervalMs: 1000,
-          })),
-        };
-      },
+      document: (url) => ({
+        providers: providersOf(url, ['pik-main', 'sms']).map((p) => ({
+          ...p,
+          pollIntervalMs: 1000,
+        })),
+      }),
     });
     const sms = await subscribeSse(app.url, EVENTS, { ids: ['sms'] });
     expect((await sms.next()).data?.balanceEvents).toMatchObject({
@@ -447,7 +432,10 @@ describe('reloading with subscriptions open', () => {
     await vi.waitFor(() => expect(app.server.live.active()).toBe(4), { interval: 1 });
 
     app.write({
-      providers: providersOf(baseUrl, ['pik-main']).map((p) => ({ ...p, pollIntervalMs: 1000 })),
+      providers: providersOf(app.baseUrl, ['pik-main']).map((p) => ({
+        ...p,
+        pollIntervalMs: 1000,
+      })),
     });
     expect(app.reloader.reload()).toBe('ok');
     const removed = {
@@ -491,7 +479,6 @@ describe('reloading with subscriptions open', () => {
   });
 
   it("a changed provider's subscriptions go on through its new runtime: no SNAPSHOT again, only the differences", async () => {
-    let baseUrl: (kind: string) => string = () => '';
     const pikWith = (url: (kind: string) => string) => ({
       ...pikFromFile(url),
       pollIntervalMs: 1000,
@@ -499,10 +486,7 @@ describe('reloading with subscriptions open', () => {
     });
     const app = await startReloadApp({
       files: { 'pik-secret': DEMO_CREDENTIALS.pik.appSecret },
-      document: (url) => {
-        baseUrl = url;
-        return { providers: [pikWith(url)] };
-      },
+      document: (url) => ({ providers: [pikWith(url)] }),
     });
     const records = app.data.pik.customers[0]?.records ?? [];
     const events = await subscribeSse(app.url, EVENTS, { ids: ['pik-main'] });
@@ -522,7 +506,7 @@ describe('reloading with subscriptions open', () => {
     if (usd === undefined) throw new Error('demo data changed');
     usd.balance = '1700.25';
     const next = app.runtime;
-    app.write({ providers: [pikWith(baseUrl)] });
+    app.write({ providers: [pikWith(app.baseUrl)] });
     expect(app.reloader.reload()).toBe('ok');
     const fresh = next.tenants.get('default')?.byId.get('pik-main');
     expect(fresh).not.toBe(old);
@@ -555,23 +539,21 @@ describe('reloading caller authentication', () => {
   const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
   const OLD_KEY = 'old-api-key-canary-90ab';
   const NEW_KEY = 'new-api-key-canary-41fe';
+  /** The first document of these tests: sms, callers authenticated by `OLD_KEY`. */
+  const withOldKey = (baseUrl: (kind: string) => string) => ({
+    auth: { apiKeys: [{ tenant: 'default', sha256: sha256(OLD_KEY) }] },
+    providers: providersOf(baseUrl, ['sms']),
+  });
 
   it('refuses the old API key and accepts the new one, over HTTP and WebSocket, without a restart', async () => {
-    let baseUrl: (kind: string) => string = () => '';
     const app = await startReloadApp({
-      document: (url) => {
-        baseUrl = url;
-        return {
-          auth: { apiKeys: [{ tenant: 'default', sha256: sha256(OLD_KEY) }] },
-          providers: providersOf(url, ['sms']),
-        };
-      },
+      document: withOldKey,
     });
     expect((await app.query(PROVIDERS, `Bearer ${OLD_KEY}`)).status).toBe(200);
     expect((await app.query(PROVIDERS, `Bearer ${NEW_KEY}`)).status).toBe(401);
     app.write({
       auth: { apiKeys: [{ tenant: 'acme', sha256: sha256(NEW_KEY) }] },
-      tenants: [{ id: 'acme', providers: providersOf(baseUrl, ['treasury']) }],
+      tenants: [{ id: 'acme', providers: providersOf(app.baseUrl, ['treasury']) }],
     });
     expect(app.reloader.reload()).toBe('ok');
     expect((await app.query(PROVIDERS, `Bearer ${OLD_KEY}`)).status).toBe(401);
@@ -594,20 +576,13 @@ describe('reloading caller authentication', () => {
   });
 
   it('refuses a reload that would leave an open host without caller authentication', async () => {
-    let baseUrl: (kind: string) => string = () => '';
     const app = await startReloadApp({
-      document: (url) => {
-        baseUrl = url;
-        return {
-          auth: { apiKeys: [{ tenant: 'default', sha256: sha256(OLD_KEY) }] },
-          providers: providersOf(url, ['sms']),
-        };
-      },
+      document: withOldKey,
       // serve's own check, as if it listened on every interface.
       check: (config) =>
         refuseAnonymousOnOpenHost({ ...config, server: { ...config.server, host: '0.0.0.0' } }),
     });
-    app.write({ providers: providersOf(baseUrl, ['sms']) });
+    app.write({ providers: providersOf(app.baseUrl, ['sms']) });
     expect(app.reloader.reload()).toBe('refused');
     expect(app.logged(/^configuration reload refused/)[0]).toMatchObject({
       source: 'server',
