@@ -1,27 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCommand } from './helpers/process.js';
-
-const RECORDER = new URL('./helpers/record-modules.mjs', import.meta.url).pathname;
+import { recordServeModules, writeOneProviderConfig } from './helpers/modules.js';
 
 /** The compiled modules `balance-api serve` loads until it listens, as paths under dist/. */
 async function modulesLoadedByServe(args: string[]): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'balance-modules-'));
-  const log = join(dir, 'modules.log');
-  writeFileSync(log, '');
-  const command = startCommand(['serve', '--port', '0', ...args], {
-    NODE_OPTIONS: `--import=${RECORDER}`,
-    BALANCE_API_MODULE_LOG: log,
-  });
-  try {
-    await command.waitForOutput(/GraphiQL at/);
-  } finally {
-    await command.stop();
-  }
-  return readFileSync(log, 'utf8')
-    .split('\n')
+  const { esm } = await recordServeModules(args);
+  return esm
     .filter((url) => url.includes('/dist/'))
     .map((url) => url.slice(url.indexOf('/dist/') + '/dist/'.length));
 }
@@ -32,22 +15,8 @@ const isSandboxModule = (path: string) =>
 
 describe('production start', () => {
   it('loads no simulator, demo data or sandbox module when a configuration is given', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'balance-modules-config-'));
-    const configPath = join(dir, 'balance-api.json');
     // One provider of every kind would be the same: the kinds' adapters are loaded, never read.
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        providers: [
-          {
-            id: 'sms',
-            kind: 'prepaid',
-            baseUrl: 'http://127.0.0.1:9/prepaid',
-            credentials: { devKey: 'k', devSecret: 's' },
-          },
-        ],
-      }),
-    );
+    const configPath = writeOneProviderConfig('balance-modules-config-');
     const loaded = await modulesLoadedByServe(['--config', configPath]);
     // The recorder sees the application and every kind's definition...
     expect(loaded).toContain('serve.js');

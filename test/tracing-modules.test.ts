@@ -1,11 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCommand } from './helpers/process.js';
-
-const RECORDER = new URL('./helpers/record-modules.mjs', import.meta.url).pathname;
-const CJS_RECORDER = new URL('./helpers/record-required.cjs', import.meta.url).pathname;
+import { recordServeModules, writeOneProviderConfig } from './helpers/modules.js';
 
 /**
  * Tracing off costs nothing: `balance-api serve` loads no OpenTelemetry module unless the OTEL_*
@@ -15,44 +9,15 @@ const CJS_RECORDER = new URL('./helpers/record-required.cjs', import.meta.url).p
  * loaded too.
  */
 async function modulesLoadedByServe(env: Record<string, string>): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'balance-otel-modules-'));
-  const log = join(dir, 'modules.log');
-  writeFileSync(log, '');
-  const required = join(dir, 'required.log');
-  writeFileSync(required, '');
-  const configPath = join(dir, 'balance-api.json');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      providers: [
-        {
-          id: 'sms',
-          kind: 'prepaid',
-          baseUrl: 'http://127.0.0.1:9/prepaid',
-          credentials: { devKey: 'k', devSecret: 's' },
-        },
-      ],
-    }),
-  );
-  const command = startCommand(['serve', '--port', '0', '--config', configPath], {
-    NODE_OPTIONS: `--import=${RECORDER} --require=${CJS_RECORDER}`,
-    BALANCE_API_MODULE_LOG: log,
-    BALANCE_API_REQUIRED_LOG: required,
-    ...env,
-  });
-  try {
-    const [, origin] = await command.waitForOutput(/GraphiQL at (\S+)\/graphql/);
+  const configPath = writeOneProviderConfig('balance-otel-modules-');
+  const run = await recordServeModules(['--config', configPath], env, async (origin) => {
     const metrics = await fetch(`${origin}/metrics`);
     expect(await metrics.text()).toContain('process_cpu_user_seconds_total');
-  } finally {
-    await command.stop();
-  }
-  expect(await command.exited).toBe(0);
-  const modules = readFileSync(log, 'utf8').split('\n');
-  const requiredModules = readFileSync(required, 'utf8').split('\n');
+  });
+  expect(run.exitCode).toBe(0);
   // The CommonJS record is written at exit: it has the application's packages.
-  expect(requiredModules.some((path) => path.includes('/node_modules/undici/'))).toBe(true);
-  return [...modules, ...requiredModules];
+  expect(run.commonJs.some((path) => path.includes('/node_modules/undici/'))).toBe(true);
+  return [...run.esm, ...run.commonJs];
 }
 
 const isOpenTelemetry = (path: string) => path.includes('/node_modules/@opentelemetry/');
