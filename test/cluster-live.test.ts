@@ -10,7 +10,12 @@ import {
   rawRedis,
   startClusterInstance,
 } from './helpers/cluster.js';
-import { type SseSubscription, subscribeSse } from './helpers/live.js';
+import {
+  balanceEventOf,
+  PIK_BALANCE_EVENTS,
+  type SseSubscription,
+  subscribeSse,
+} from './helpers/live.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
 /**
@@ -20,22 +25,6 @@ import { startTestRedis, type TestRedis } from './helpers/redis.js';
  */
 
 const INTERVAL_MS = 1000;
-
-const EVENTS = `subscription {
-  balanceEvents(providerIds: ["pik-main"], currencies: ["EUR"]) {
-    kind currency balance { total stale } previous { total }
-  }
-}`;
-
-interface EventShape {
-  kind: string;
-  currency: string;
-  balance: { total: string; stale: boolean } | null;
-  previous: { total: string } | null;
-}
-
-const eventOf = async (subscription: SseSubscription) =>
-  (await subscription.next()).data?.balanceEvents as EventShape;
 
 let redis: TestRedis;
 let raw: Redis;
@@ -88,9 +77,14 @@ async function startInstances(count: number, leaseMs?: number): Promise<ClusterI
 
 /** A subscriber of pik-main's EUR balance on `instance`, past its SNAPSHOT. */
 async function subscriber(instance: ClusterInstance, total: string): Promise<SseSubscription> {
-  const subscription = await subscribeSse(instance.url, EVENTS);
+  const subscription = await subscribeSse(instance.url, PIK_BALANCE_EVENTS, {
+    currencies: ['EUR'],
+  });
   subscriptions.push(subscription);
-  expect(await eventOf(subscription)).toMatchObject({ kind: 'SNAPSHOT', balance: { total } });
+  expect(await balanceEventOf(subscription)).toMatchObject({
+    kind: 'SNAPSHOT',
+    balance: { total },
+  });
   return subscription;
 }
 
@@ -147,7 +141,7 @@ describe('subscriptions across instances', () => {
       // The event B and C heard is A's read, as A read it.
       for (const event of events) expect(event.ok).toBe(true);
       for (const subscription of [onC, onB, onA]) {
-        expect(await eventOf(subscription)).toEqual({
+        expect(await balanceEventOf(subscription)).toEqual({
           kind: 'CHANGED',
           currency: 'EUR',
           balance: { total, stale: false },
@@ -182,7 +176,7 @@ describe('subscriptions across instances', () => {
     eur().balance = '2.00';
     await oneInterval([b, c]);
     for (const subscription of [onB, onC]) {
-      expect(await eventOf(subscription)).toMatchObject({
+      expect(await balanceEventOf(subscription)).toMatchObject({
         kind: 'CHANGED',
         balance: { total: '2.00' },
         previous: { total: '1.00' },
@@ -207,7 +201,7 @@ describe('subscriptions across instances', () => {
     eur().balance = '6.00';
     await oneInterval([a, b]);
     for (const subscription of [onA, onB]) {
-      expect(await eventOf(subscription)).toMatchObject({
+      expect(await balanceEventOf(subscription)).toMatchObject({
         kind: 'CHANGED',
         balance: { total: '6.00' },
       });
@@ -238,7 +232,7 @@ describe('subscriptions across instances', () => {
     eur().balance = '7.00';
     await oneInterval([a, b]);
     for (const subscription of [onA, onB]) {
-      expect(await eventOf(subscription)).toMatchObject({
+      expect(await balanceEventOf(subscription)).toMatchObject({
         kind: 'CHANGED',
         balance: { total: '7.00' },
       });

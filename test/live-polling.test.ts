@@ -3,23 +3,13 @@ import type { ProviderReadEvent } from '../src/provider-events.js';
 import { createDemoSandboxData, type SandboxData } from '../src/sandbox/demo.js';
 import type { ProviderRuntime } from '../src/tenants.js';
 import { balanceCalls, demoConfigWith } from './helpers/app.js';
-import { type LiveApp, type SseSubscription, startLiveApp, subscribeSse } from './helpers/live.js';
-
-const EVENTS = `subscription ($currencies: [String!]) {
-  balanceEvents(providerIds: ["pik-main"], currencies: $currencies) {
-    kind currency balance { total stale } previous { total }
-  }
-}`;
-
-interface EventShape {
-  kind: string;
-  currency: string;
-  balance: { total: string; stale: boolean } | null;
-  previous: { total: string } | null;
-}
-
-const eventOf = async (subscription: SseSubscription) =>
-  (await subscription.next()).data?.balanceEvents as EventShape;
+import {
+  balanceEventOf,
+  type LiveApp,
+  PIK_BALANCE_EVENTS,
+  startLiveApp,
+  subscribeSse,
+} from './helpers/live.js';
 
 describe('the poller of a (tenant, provider)', () => {
   let app: LiveApp;
@@ -59,11 +49,16 @@ describe('the poller of a (tenant, provider)', () => {
     app.sandbox.clearCalls();
     const first = nextRead();
     const subscriptions = await Promise.all(
-      Array.from({ length: 200 }, () => subscribeSse(app.url, EVENTS, { currencies: ['USD'] })),
+      Array.from({ length: 200 }, () =>
+        subscribeSse(app.url, PIK_BALANCE_EVENTS, { currencies: ['USD'] }),
+      ),
     );
     await first;
     for (const subscription of subscriptions) {
-      expect(await eventOf(subscription)).toMatchObject({ kind: 'SNAPSHOT', currency: 'USD' });
+      expect(await balanceEventOf(subscription)).toMatchObject({
+        kind: 'SNAPSHOT',
+        currency: 'USD',
+      });
     }
     expect(balanceCalls(app.sandbox, 'pik')).toHaveLength(1);
     expect(app.server.live.active()).toBe(200);
@@ -91,8 +86,8 @@ describe('the poller of a (tenant, provider)', () => {
   });
 
   it("turns a query's read into events, with no poll of its own", async () => {
-    const subscription = await subscribeSse(app.url, EVENTS, { currencies: ['EUR'] });
-    expect(await eventOf(subscription)).toMatchObject({
+    const subscription = await subscribeSse(app.url, PIK_BALANCE_EVENTS, { currencies: ['EUR'] });
+    expect(await balanceEventOf(subscription)).toMatchObject({
       kind: 'SNAPSHOT',
       balance: { total: '9007199254740993.01' },
     });
@@ -102,7 +97,7 @@ describe('the poller of a (tenant, provider)', () => {
     eur.balance = '9007199254740993.03';
     const result = await app.query('{ provider(id: "pik-main") { balances { total } } }');
     expect(result.errors).toBeUndefined();
-    expect(await eventOf(subscription)).toEqual({
+    expect(await balanceEventOf(subscription)).toEqual({
       kind: 'CHANGED',
       currency: 'EUR',
       balance: { total: '9007199254740993.03', stale: false },
@@ -119,11 +114,11 @@ describe('the poller of a (tenant, provider)', () => {
     // The subscriber arrives while every read fails.
     app.sandbox.setFault('pik', { type: 'status', status: 503 });
     const failed = nextRead();
-    const subscription = await subscribeSse(app.url, EVENTS, { currencies: ['HKD'] });
+    const subscription = await subscribeSse(app.url, PIK_BALANCE_EVENTS, { currencies: ['HKD'] });
     const event = await failed;
     expect(event.ok).toBe(false);
     // The stale answer of the failed poll (the query above read every currency a moment ago).
-    expect(await eventOf(subscription)).toEqual({
+    expect(await balanceEventOf(subscription)).toEqual({
       kind: 'SNAPSHOT',
       currency: 'HKD',
       balance: { total: '0.1', stale: true },
@@ -144,7 +139,7 @@ describe('the poller of a (tenant, provider)', () => {
     read = nextRead();
     app.timers.advance(1000);
     await read;
-    expect(await eventOf(subscription)).toEqual({
+    expect(await balanceEventOf(subscription)).toEqual({
       kind: 'CHANGED',
       currency: 'HKD',
       balance: { total: '0.2', stale: false },

@@ -15,8 +15,8 @@ import {
   startTestApp,
   type TestApp,
 } from './helpers/app.js';
-import { canaryCredentials, canarySandboxData } from './helpers/canaries.js';
-import { type LiveApp, startLiveApp, subscribeSse } from './helpers/live.js';
+import { canaryCredentials, canaryProviders, canarySandboxData } from './helpers/canaries.js';
+import { type LiveApp, postGraphQL, startLiveApp, subscribeSse } from './helpers/live.js';
 import {
   type MetricSample,
   parseMetrics,
@@ -72,24 +72,8 @@ const canaryData = () => canarySandboxData(CREDENTIALS);
 function canaryConfig(extra: Record<string, unknown> = {}, server: Record<string, unknown> = {}) {
   return (baseUrl: (kind: string) => string) => ({
     server,
-    providers: demoConfigDocument(baseUrl).providers.map(
-      (provider): Record<string, unknown> => ({
-        ...provider,
-        credentials: CREDENTIALS[provider.id as string],
-        ...extra,
-      }),
-    ),
+    providers: canaryProviders(baseUrl, CREDENTIALS, extra),
   });
-}
-
-/** POSTs one GraphQL request to a real server. */
-async function post(url: string, query: string, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
-  });
-  return { status: response.status, body: (await response.json()) as { errors?: unknown[] } };
 }
 
 const PROVIDERS = demoConfigDocument(() => 'http://unused.test').providers.map((provider) => ({
@@ -132,7 +116,7 @@ describe('GET /metrics', () => {
       );
     }
 
-    const { status, body } = await post(app.url, DASHBOARD_QUERY);
+    const { status, body } = await postGraphQL(app.url, DASHBOARD_QUERY);
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
 
@@ -301,11 +285,11 @@ describe('provider reads by source', () => {
     try {
       // Two at once: the second joins the first's reads; a third is answered from the window.
       const [first, second] = await Promise.all([
-        post(app.url, DASHBOARD_QUERY),
-        post(app.url, DASHBOARD_QUERY),
+        postGraphQL(app.url, DASHBOARD_QUERY),
+        postGraphQL(app.url, DASHBOARD_QUERY),
       ]);
       expect([first.status, second.status]).toEqual([200, 200]);
-      await post(app.url, DASHBOARD_QUERY);
+      await postGraphQL(app.url, DASHBOARD_QUERY);
       const { samples } = await scrape(app.server.origin);
       for (const { id, kind } of PROVIDERS) {
         const provider = { provider: id, kind };
@@ -324,7 +308,7 @@ describe('provider reads by source', () => {
       // Past the window, a failed read answered from an earlier one is stale.
       app.sandbox.clock.advance(61_000);
       app.sandbox.setFault('pik', { type: 'status', status: 500 });
-      const stale = await post(app.url, DASHBOARD_QUERY);
+      const stale = await postGraphQL(app.url, DASHBOARD_QUERY);
       app.sandbox.clearFaults();
       expect(stale.body.errors).toBeUndefined();
       const after = (await scrape(app.server.origin)).samples;
@@ -381,7 +365,7 @@ describe('tenants in metrics', () => {
         });
         try {
           for (const [tenant, key] of Object.entries(API_KEYS)) {
-            const { status } = await post(app.url, DASHBOARD_QUERY, {
+            const { status } = await postGraphQL(app.url, DASHBOARD_QUERY, {
               authorization: `Bearer ${key}`,
             });
             expect(status, tenant).toBe(200);
@@ -531,7 +515,9 @@ describe('who may scrape', () => {
       try {
         expect(server.metricsOrigin).toBeUndefined();
         expect((await scrape(server.origin)).status).toBe(404);
-        expect((await post(`${server.origin}/graphql`, '{ providers { id } }')).status).toBe(200);
+        expect((await postGraphQL(`${server.origin}/graphql`, '{ providers { id } }')).status).toBe(
+          200,
+        );
       } finally {
         await server.close();
       }
@@ -570,7 +556,7 @@ describe('upstream outcomes after the fault matrix', () => {
       sandbox,
       configDocument: canaryConfig({ timeoutMs: 1000, circuitBreaker: { failureThreshold: 1000 } }),
     });
-    expect((await post(app.url, DASHBOARD_QUERY)).body.errors).toBeUndefined();
+    expect((await postGraphQL(app.url, DASHBOARD_QUERY)).body.errors).toBeUndefined();
     for (const { fault } of FAULTS) {
       for (const kind of BUILT_IN_KINDS) {
         // Two prepaid providers share one simulator: each of them meets the auth fault once.
@@ -578,13 +564,13 @@ describe('upstream outcomes after the fault matrix', () => {
           kind,
           fault.type === 'auth-once' && kind === 'prepaid' ? { ...fault, times: 2 } : fault,
         );
-        await post(app.url, DASHBOARD_QUERY);
+        await postGraphQL(app.url, DASHBOARD_QUERY);
         sandbox.clearFaults();
       }
     }
     // An error inside an HTTP 200 body: merchant's ResponseCode 503 under HTTP 200.
     sandbox.simulators.merchant.failBalanceReads({ responseCode: 503 });
-    await post(app.url, DASHBOARD_QUERY);
+    await postGraphQL(app.url, DASHBOARD_QUERY);
     sandbox.simulators.merchant.failBalanceReads(undefined);
     ({ samples, text } = await scrape(app.server.origin));
   }, 60_000);

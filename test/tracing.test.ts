@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_KINDS } from '../src/providers/kinds.js';
 import { ledgerlyRestProvider } from '../src/providers/rest/demo.js';
 import { DASHBOARD_QUERY, demoConfigDocument } from './helpers/app.js';
-import { canaryCredentials, canarySandboxData } from './helpers/canaries.js';
-import { type LiveApp, startLiveApp, subscribeSse } from './helpers/live.js';
+import { canaryCredentials, canaryProviders, canarySandboxData } from './helpers/canaries.js';
+import { type LiveApp, postGraphQL, startLiveApp, subscribeSse } from './helpers/live.js';
 import {
   callerContext,
   idOf,
@@ -36,13 +36,7 @@ const canaryData = () => canarySandboxData(CREDENTIALS);
 function canaryConfig(extra: Record<string, unknown> = {}) {
   return (baseUrl: (kind: string) => string) => ({
     providers: [
-      ...demoConfigDocument(baseUrl, PROVIDER_KINDS).providers.map(
-        (provider): Record<string, unknown> => ({
-          ...provider,
-          credentials: CREDENTIALS[provider.id as string],
-          ...extra,
-        }),
-      ),
+      ...canaryProviders(baseUrl, CREDENTIALS, extra, PROVIDER_KINDS),
       {
         ...ledgerlyRestProvider(baseUrl('rest')),
         id: 'keyed',
@@ -54,15 +48,6 @@ function canaryConfig(extra: Record<string, unknown> = {}) {
       },
     ],
   });
-}
-
-async function post(url: string, query: string, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
-  });
-  return { status: response.status, body: (await response.json()) as { errors?: unknown[] } };
 }
 
 const readSpans = (spans: ReadableSpan[]) => spans.filter((span) => span.name === 'provider read');
@@ -80,7 +65,7 @@ describe('the spans of one query', () => {
   it("continue the caller's trace: the operation, each provider read, each upstream call with its traceparent", async () => {
     const caller = callerContext();
     app.sandbox.clearCalls();
-    const { status, body } = await post(app.url, DASHBOARD_QUERY, {
+    const { status, body } = await postGraphQL(app.url, DASHBOARD_QUERY, {
       traceparent: caller.traceparent,
     });
     expect(status).toBe(200);
@@ -175,7 +160,9 @@ describe('the spans of one query', () => {
   it('keeps the reads of concurrent requests each under its own request, with no context carried across awaits', async () => {
     const callers = [callerContext(), callerContext(), callerContext()];
     const answers = await Promise.all(
-      callers.map((caller) => post(app.url, DASHBOARD_QUERY, { traceparent: caller.traceparent })),
+      callers.map((caller) =>
+        postGraphQL(app.url, DASHBOARD_QUERY, { traceparent: caller.traceparent }),
+      ),
     );
     for (const answer of answers) expect(answer.status).toBe(200);
     const spans = exporter.getFinishedSpans();
@@ -199,7 +186,7 @@ describe('the spans of one query', () => {
   it('marks a failed read and its calls with the contract code, retries counted', async () => {
     app.sandbox.setFault('pik', { type: 'status', status: 503 });
     try {
-      await post(app.url, '{ provider(id: "pik-main") { accounts { id } } }');
+      await postGraphQL(app.url, '{ provider(id: "pik-main") { accounts { id } } }');
     } finally {
       app.sandbox.clearFaults();
     }
@@ -226,10 +213,10 @@ describe('the spans of one query', () => {
     // Logins, token rejections and a failing read, with canary credentials everywhere.
     for (const kind of ['pik', 'asset-accounts', 'merchant', 'rest'] as const) {
       app.sandbox.setFault(kind, { type: 'auth-once' });
-      await post(app.url, DASHBOARD_QUERY);
+      await postGraphQL(app.url, DASHBOARD_QUERY);
       app.sandbox.clearFaults();
     }
-    await post(app.url, DASHBOARD_QUERY);
+    await postGraphQL(app.url, DASHBOARD_QUERY);
     const spans = exporter.getFinishedSpans();
     expect(clientSpans(spans).length).toBeGreaterThan(20);
     const tokens = new Set<string>();
@@ -264,8 +251,8 @@ describe('reads answered without an upstream call', () => {
     });
     try {
       const query = '{ provider(id: "sms") { accounts { id } } }';
-      await Promise.all([post(app.url, query), post(app.url, query)]);
-      await post(app.url, query);
+      await Promise.all([postGraphQL(app.url, query), postGraphQL(app.url, query)]);
+      await postGraphQL(app.url, query);
       const reads = readSpans(exporter.getFinishedSpans());
       expect(reads.map((read) => read.attributes.source).sort()).toEqual([
         'cache',

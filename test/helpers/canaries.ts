@@ -1,4 +1,6 @@
+import type { ProviderKind } from '../../src/providers/kinds.js';
 import { createDemoSandboxData, type SandboxData } from '../../src/sandbox/demo.js';
+import { BUILT_IN_KINDS, demoConfigDocument } from './app.js';
 
 /**
  * Canary credentials for the demo providers, by provider id: each value contains `canary` (the
@@ -39,4 +41,24 @@ export function canarySandboxData(
   Object.assign(data.prepaid.merchants[1] ?? {}, credentials.voice);
   Object.assign(data.rest.clients[0] ?? {}, credentials.ledgerly);
   return data;
+}
+
+/**
+ * The demo providers of `kinds` (default `BUILT_IN_KINDS`) with `credentials` (by provider id, as
+ * `canaryCredentials` makes them) in place of the demo ones, and every provider's settings
+ * extended by `extra`.
+ */
+export function canaryProviders(
+  baseUrl: (kind: string) => string,
+  credentials: Record<string, Record<string, string>>,
+  extra: Record<string, unknown> = {},
+  kinds: readonly ProviderKind[] = BUILT_IN_KINDS,
+): Record<string, unknown>[] {
+  return demoConfigDocument(baseUrl, kinds).providers.map(
+    (provider): Record<string, unknown> => ({
+      ...provider,
+      credentials: credentials[provider.id as string],
+      ...extra,
+    }),
+  );
 }

@@ -220,3 +220,36 @@ export function subscribeWs(
     close: () => iterator.return?.(),
   };
 }
+
+/** POSTs one GraphQL request to a real server: its status and JSON body. */
+export async function postGraphQL(
+  url: string,
+  query: string,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, body: (await response.json()) as { errors?: unknown[] } };
+}
+
+/** A subscription to pik-main's balance events in `$currencies`, with totals and staleness. */
+export const PIK_BALANCE_EVENTS = `subscription ($currencies: [String!]) {
+  balanceEvents(providerIds: ["pik-main"], currencies: $currencies) {
+    kind currency balance { total stale } previous { total }
+  }
+}`;
+
+/** One event of `PIK_BALANCE_EVENTS`. */
+export interface BalanceEventShape {
+  kind: string;
+  currency: string;
+  balance: { total: string; stale: boolean } | null;
+  previous: { total: string } | null;
+}
+
+/** The next event of a `PIK_BALANCE_EVENTS` subscription. */
+export const balanceEventOf = async (subscription: SseSubscription) =>
+  (await subscription.next()).data?.balanceEvents as BalanceEventShape;
