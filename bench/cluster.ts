@@ -1,35 +1,19 @@
-/**
- * `npm run bench -- --cluster 3`: several balance-api instances acting as one through Redis.
- *
- * - The sandbox simulators run in their own process (`balance-api sandbox`, a fixed latency), a
- *   redis-server of the bench's own on a loopback port (no persistence, as the tests start it),
- *   and each balance-api instance in its own process (`balance-api serve`, the launcher's Node
- *   flags), every provider with `cacheTtlMs` 1000 and the same `cluster` section.
- * - The cluster: N cold instances (Redis empty), the dashboard query at concurrency 50 spread
- *   over them (one autocannon per instance, the connections split) for `--seconds` (at least 10).
- *   The sandbox counts every login and read.
- * - Throughput: one instance in cluster mode against the same instance alone (no `cluster`), the
- *   same load on one process at a time, interleaved over `--rounds` rounds after a warm-up.
- *
- * Prints, and writes to bench/results/cluster.json: upstream reads per provider per second across
- * the cluster (target at most 1), logins per provider (target 1 for the portable kinds; merchant's
- * sessions stay per instance, so at most N), and the throughput ratio (target at least 0.9). A
- * benchmark: nothing is asserted. BENCHMARKS.md is not written here.
- */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { startTestRedis } from '../test/helpers/redis.js';
 import {
   buildDist,
+  dashboardProviders,
   LAUNCHER_FLAGS,
-  ROOT,
+  load,
+  median,
   type Running,
+  SERVING,
   sandboxStats,
+  serveArgs,
   startProcess,
   startSandboxProcess,
 } from './processes.js';
@@ -56,41 +40,13 @@ function start(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): Pr
   return startProcess(args, pattern, { flags: args[1] === 'sandbox' ? [] : LAUNCHER_FLAGS, env });
 }
 
-const BODY = JSON.stringify({
-  query: readFileSync(new URL('../schema/operations/dashboard.graphql', import.meta.url), 'utf8'),
-});
-
-function load(url: string, connections: number, duration: number) {
-  return autocannon({
-    url,
-    connections,
-    duration,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: BODY,
-  });
-}
-
 /** The dashboard's providers on the sandbox (the demo tenant without its second prepaid). */
 function writeConfig(
   sandboxUrl: string,
   cacheTtlMs: number,
   cluster: { redisUrl: string } | undefined,
 ): string {
-  const demo = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { createDemoConfigDocument } from './dist/sandbox/demo.js'; console.log(JSON.stringify(createDemoConfigDocument((kind) => '${sandboxUrl}/' + kind, ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'])))`,
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    ),
-  ) as { providers: { id: string; kind: string }[] };
-  const providers = demo.providers
-    .filter((provider) => provider.id !== 'voice')
-    .map((provider) => ({ ...provider, cacheTtlMs }));
+  const providers = dashboardProviders(sandboxUrl).map((provider) => ({ ...provider, cacheTtlMs }));
   const dir = mkdtempSync(join(tmpdir(), 'balance-bench-cluster-'));
   const path = join(dir, 'config.json');
   writeFileSync(
@@ -113,24 +69,6 @@ function writeConfig(
 
 const round = (value: number, places = 2) => Math.round(value * 10 ** places) / 10 ** places;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
-const SERVE = (config: string) => [
-  'bin/balance-api.js',
-  'serve',
-  '--config',
-  config,
-  '--port',
-  '0',
-];
-const LISTENING = /GraphiQL at (http:\/\/\S+\/graphql)/;
-
 export async function runCluster(options: ClusterBenchOptions): Promise<void> {
   buildDist();
   const sandbox = await startSandboxProcess(options.latencyMs);
@@ -143,7 +81,9 @@ export async function runCluster(options: ClusterBenchOptions): Promise<void> {
     // The cluster, cold: its logins and its reads across the instances.
     await raw.flushall();
     const instances = await Promise.all(
-      Array.from({ length: options.instances }, () => start(SERVE(clusterConfig), LISTENING, env)),
+      Array.from({ length: options.instances }, () =>
+        start(serveArgs(clusterConfig), SERVING, env),
+      ),
     );
     await sandboxStats(sandbox.url, true);
     const seconds = Math.max(10, options.seconds);
@@ -183,8 +123,8 @@ export async function runCluster(options: ClusterBenchOptions): Promise<void> {
 
     // One instance in cluster mode against the same instance alone, one loaded at a time.
     await raw.flushall();
-    const alone = await start(SERVE(aloneConfig), LISTENING);
-    const clustered = await start(SERVE(clusterConfig), LISTENING, env);
+    const alone = await start(serveArgs(aloneConfig), SERVING);
+    const clustered = await start(serveArgs(clusterConfig), SERVING, env);
     const rounds: { alone: number; cluster: number; ratio: number }[] = [];
     for (let index = 0; index < options.rounds; index += 1) {
       const measured: number[] = [];

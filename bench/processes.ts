@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -101,4 +102,70 @@ export async function sandboxStats(sandboxUrl: string, reset = false): Promise<S
     method: reset ? 'DELETE' : 'GET',
   });
   return ((await response.json()) as { stats: SandboxStats }).stats;
+}
+
+/** The dashboard operation of schema/operations/ as a GraphQL POST body. */
+export const DASHBOARD_BODY = JSON.stringify({
+  query: readFileSync(new URL('../schema/operations/dashboard.graphql', import.meta.url), 'utf8'),
+});
+
+/** `balance-api serve` on a configuration file, on a free port, and the line saying where. */
+export const serveArgs = (config: string): string[] => [
+  'bin/balance-api.js',
+  'serve',
+  '--config',
+  config,
+  '--port',
+  '0',
+];
+export const SERVING = /GraphiQL at (http:\/\/\S+\/graphql)/;
+
+/** autocannon POSTing `body` (default the dashboard) to `url` for `duration` seconds. */
+export function load(url: string, connections: number, duration: number, body = DASHBOARD_BODY) {
+  return autocannon({
+    url,
+    connections,
+    duration,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** A provider of the demo configuration, as createDemoConfigDocument gives it. */
+export type DemoProvider = Record<string, unknown> & {
+  id: string;
+  kind: string;
+  baseUrl: string;
+  credentials: Record<string, string>;
+};
+
+/**
+ * The dashboard's providers: the demo tenant's providers of the five built-in kinds, on the
+ * sandbox at `sandboxUrl`, without its second prepaid (voice). Read from dist/ (built first).
+ * These are the kinds the hand-written baseline reads: a kind added later neither breaks the
+ * baseline nor changes the workload the figures compare.
+ */
+export function dashboardProviders(sandboxUrl: string): DemoProvider[] {
+  const demo = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createDemoConfigDocument } from './dist/sandbox/demo.js'; console.log(JSON.stringify(createDemoConfigDocument((kind) => '${sandboxUrl}/' + kind, ['pik', 'asset-accounts', 'merchant', 'wallet', 'prepaid'])))`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    ),
+  ) as { providers: DemoProvider[] };
+  return demo.providers.filter((provider) => provider.id !== 'voice');
 }

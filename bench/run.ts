@@ -45,15 +45,21 @@ import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } fro
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { merchantAsRest, pikAsRest, prepaidAsRest, walletAsRest } from '../test/rest-examples.js';
 import { runCluster } from './cluster.js';
 import {
   buildDist,
+  DASHBOARD_BODY,
+  type DemoProvider,
+  dashboardProviders,
   LAUNCHER_FLAGS,
+  load,
+  median,
   ROOT,
   type Running,
+  SERVING,
   sandboxStats,
+  serveArgs,
   startProcess,
   startSandboxProcess,
 } from './processes.js';
@@ -102,12 +108,6 @@ const seconds = Number(values.seconds);
 const rounds = Math.max(1, Number(values.rounds));
 const restarts = Math.max(1, Number(values.restarts));
 const warmupSeconds = Number(values.warmup);
-const DASHBOARD = readFileSync(
-  new URL('../schema/operations/dashboard.graphql', import.meta.url),
-  'utf8',
-);
-const GRAPHQL_BODY = JSON.stringify({ query: DASHBOARD });
-
 /** Starts a process and waits for the line that says where it listens. */
 function start(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Running> {
   const flags = args[0] === 'bin/balance-api.js' && args[1] === 'sandbox' ? [] : nodeFlags;
@@ -148,17 +148,6 @@ function cpuMsOf(pid: number): number {
   }
 }
 
-function load(url: string, connections: number, duration: number, body: string) {
-  return autocannon({
-    url,
-    connections,
-    duration,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-  });
-}
-
 interface Row {
   latencyMs: number;
   concurrency: number;
@@ -193,11 +182,11 @@ async function measure(
   providers: number,
   warm: boolean,
 ): Promise<Row> {
-  if (warm) await load(serverUrl, concurrency, warmupSeconds, GRAPHQL_BODY);
+  if (warm) await load(serverUrl, concurrency, warmupSeconds, DASHBOARD_BODY);
   await sandboxStats(sandboxUrl, true);
   const rss = watchRss(pid);
   const cpuBefore = cpuMsOf(pid);
-  const result = await load(serverUrl, concurrency, seconds, GRAPHQL_BODY);
+  const result = await load(serverUrl, concurrency, seconds, DASHBOARD_BODY);
   const cpuMs = cpuMsOf(pid) - cpuBefore;
   const peakRssMb = rss.stop();
   const stats = await sandboxStats(sandboxUrl);
@@ -219,14 +208,6 @@ async function measure(
     errors: result.errors,
     non2xx: result.non2xx,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /**
@@ -259,27 +240,8 @@ function summarize(serverRounds: Row[], baselineRounds: Row[]): Row {
   };
 }
 
-/**
- * The kinds the hand-written baseline reads. The bench keeps to them, so a kind added later
- * neither breaks the baseline nor changes the workload the figures compare.
- */
-const BASELINE_KINDS: ReadonlySet<unknown> = new Set([
-  'pik',
-  'asset-accounts',
-  'merchant',
-  'wallet',
-  'prepaid',
-]);
-
-type Provider = Record<string, unknown> & {
-  id: string;
-  kind: string;
-  baseUrl: string;
-  credentials: Record<string, string>;
-};
-
 /** The dashboard's providers as the rest kind expresses them (test/rest-examples.ts). */
-const AS_REST: Record<string, (provider: Provider) => Record<string, unknown>> = {
+const AS_REST: Record<string, (provider: DemoProvider) => Record<string, unknown>> = {
   pik: (p) =>
     pikAsRest(p.baseUrl, { id: p.id, ...(p.credentials as { appId: string; appSecret: string }) }),
   merchant: (p) =>
@@ -311,29 +273,16 @@ interface ConfigVariant {
 
 /** The bench configuration: one provider of each kind, on the sandbox, with the demo accounts. */
 function writeConfig(sandboxUrl: string, variant: ConfigVariant): string {
-  const demo = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { createDemoConfigDocument } from './dist/sandbox/demo.js'; console.log(JSON.stringify(createDemoConfigDocument((kind) => '${sandboxUrl}/' + kind)))`,
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    ),
-  ) as { providers: Provider[] };
-  const providers = demo.providers
-    .filter((provider) => provider.id !== 'voice' && BASELINE_KINDS.has(provider.kind))
-    .map((provider) => {
-      const asRest = variant.rest === true ? AS_REST[provider.kind] : undefined;
-      // The demo's name, so that only the kind differs in the answer.
-      const configured =
-        asRest === undefined ? provider : { ...asRest(provider), name: provider.name };
-      return {
-        ...configured,
-        coalesceReads: variant.coalesce,
-      };
-    });
+  const providers = dashboardProviders(sandboxUrl).map((provider) => {
+    const asRest = variant.rest === true ? AS_REST[provider.kind] : undefined;
+    // The demo's name, so that only the kind differs in the answer.
+    const configured =
+      asRest === undefined ? provider : { ...asRest(provider), name: provider.name };
+    return {
+      ...configured,
+      coalesceReads: variant.coalesce,
+    };
+  });
   const dir = mkdtempSync(join(tmpdir(), 'balance-bench-'));
   const path = join(dir, 'config.json');
   const server = {
@@ -350,7 +299,7 @@ async function checkSameAnswer(balanceUrl: string, baselineUrl: string): Promise
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: GRAPHQL_BODY,
+      body: DASHBOARD_BODY,
     });
     // A provider's kind is the one field a rest provider answers differently from its built-in
     // kind (REST); every other field must be the same.
@@ -379,15 +328,6 @@ async function main(): Promise<void> {
     const plainConfig = writeConfig(sandbox.url, { coalesce: false, ...metrics });
     const coalesceConfig = writeConfig(sandbox.url, { coalesce: true, ...metrics });
     const providers = 5;
-    const serve = (config: string) => [
-      'bin/balance-api.js',
-      'serve',
-      '--config',
-      config,
-      '--port',
-      '0',
-    ];
-    const listening = /GraphiQL at (http:\/\/\S+\/graphql)/;
     const servers: Server[] =
       values.compare === undefined
         ? [
@@ -396,12 +336,12 @@ async function main(): Promise<void> {
               args: ['bench/baseline-server.mjs', plainConfig],
               pattern: /listening on (http:\/\/\S+)/,
             },
-            { name: 'balance-api', args: serve(plainConfig), pattern: listening },
-            { name: 'balance-api+coalescing', args: serve(coalesceConfig), pattern: listening },
+            { name: 'balance-api', args: serveArgs(plainConfig), pattern: SERVING },
+            { name: 'balance-api+coalescing', args: serveArgs(coalesceConfig), pattern: SERVING },
           ]
-        : await comparedServers(values.compare, sandbox.url, serve, listening);
+        : await comparedServers(values.compare, sandbox.url);
     if (values.soak) {
-      const server = await start(servers[1]?.args ?? [], /GraphiQL at (http:\/\/\S+\/graphql)/);
+      const server = await start(servers[1]?.args ?? [], SERVING);
       const pid = server.child.pid as number;
       const started = performance.now();
       const rss = watchRss(pid);
@@ -412,7 +352,7 @@ async function main(): Promise<void> {
           rssMb: Math.round(rss.samples.at(-1) ?? 0),
         });
       }, 5000);
-      const result = await load(server.url, 50, total, GRAPHQL_BODY);
+      const result = await load(server.url, 50, total, DASHBOARD_BODY);
       clearInterval(sampler);
       rss.stop();
       console.log(
@@ -471,44 +411,39 @@ interface Server {
 }
 
 /** The two servers of `--compare`: the reference first (the ratios' 1), then the variant. */
-async function comparedServers(
-  compare: string,
-  sandboxUrl: string,
-  serve: (config: string) => string[],
-  pattern: RegExp,
-): Promise<Server[]> {
+async function comparedServers(compare: string, sandboxUrl: string): Promise<Server[]> {
   const plain = writeConfig(sandboxUrl, { coalesce: false });
   switch (compare) {
     case 'rest':
       return [
-        { name: 'built-in kinds', args: serve(plain), pattern },
+        { name: 'built-in kinds', args: serveArgs(plain), pattern: SERVING },
         {
           name: 'as rest',
-          args: serve(writeConfig(sandboxUrl, { coalesce: false, rest: true })),
-          pattern,
+          args: serveArgs(writeConfig(sandboxUrl, { coalesce: false, rest: true })),
+          pattern: SERVING,
         },
       ];
     case 'metrics':
       return [
         {
           name: 'metrics off',
-          args: serve(writeConfig(sandboxUrl, { coalesce: false, metrics: false })),
-          pattern,
+          args: serveArgs(writeConfig(sandboxUrl, { coalesce: false, metrics: false })),
+          pattern: SERVING,
         },
         {
           name: 'metrics on',
-          args: serve(writeConfig(sandboxUrl, { coalesce: false, metrics: true })),
-          pattern,
+          args: serveArgs(writeConfig(sandboxUrl, { coalesce: false, metrics: true })),
+          pattern: SERVING,
         },
       ];
     case 'tracing': {
       const sink = await start(['bench/otlp-sink.mjs'], /listening on (http:\/\/\S+)/);
       return [
-        { name: 'tracing off', args: serve(plain), pattern },
+        { name: 'tracing off', args: serveArgs(plain), pattern: SERVING },
         {
           name: 'tracing on (every span exported)',
-          args: serve(plain),
-          pattern,
+          args: serveArgs(plain),
+          pattern: SERVING,
           env: {
             OTEL_TRACES_EXPORTER: 'otlp',
             OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
@@ -533,15 +468,15 @@ async function comparedServers(
           name: ref,
           args: [
             join(earlier.root, 'bin/balance-api.js'),
-            ...serve(writeConfig(sandboxUrl, { coalesce: false })).slice(1),
+            ...serveArgs(writeConfig(sandboxUrl, { coalesce: false })).slice(1),
           ],
-          pattern,
+          pattern: SERVING,
           cleanup: async () => earlier.remove(),
         },
         {
           name: 'this tree',
-          args: serve(writeConfig(sandboxUrl, { coalesce: false, ...metrics })),
-          pattern,
+          args: serveArgs(writeConfig(sandboxUrl, { coalesce: false, ...metrics })),
+          pattern: SERVING,
         },
       ];
     }
