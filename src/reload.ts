@@ -5,6 +5,7 @@ import { ConfigError } from './config/messages.js';
 import type { LiveHub } from './live/hub.js';
 import { describeUnexpectedError, type Logger } from './logger.js';
 import type { AppRuntime, ProviderRuntime, RuntimeChanges } from './tenants.js';
+import { isRecord } from './upstream/json.js';
 
 /**
  * Reload without restart (SIGHUP): the configuration file is read and validated again, whole, and
@@ -175,10 +176,6 @@ export function restartOnlyChanges(running: AppConfig, next: AppConfig): string[
     }
   }
   return changed.sort();
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
