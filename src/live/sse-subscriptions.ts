@@ -78,6 +78,8 @@ const SSE_HEADERS = {
   'cache-control': 'no-cache',
   'content-encoding': 'none',
 };
+/** The same with `connection: keep-alive`, made once rather than spread per stream. */
+const SSE_HEADERS_KEEP_ALIVE = { ...SSE_HEADERS, connection: 'keep-alive' };
 
 /**
  * A stream's context, as the request context Yoga builds but for its loaders, made on first use
@@ -187,11 +189,8 @@ export function createSseSubscriptions(options: SseSubscriptionsOptions): SseSub
     socket.setTimeout(0);
     socket.setNoDelay(true);
     socket.setKeepAlive(true);
-    res.writeHead(200, {
-      ...SSE_HEADERS,
-      // The drain has already asked for the connection to close.
-      ...(res.hasHeader('connection') ? {} : { connection: 'keep-alive' }),
-    });
+    // The drain has already asked for the connection to close.
+    res.writeHead(200, res.hasHeader('connection') ? SSE_HEADERS : SSE_HEADERS_KEEP_ALIVE);
     // As Yoga: a ping first, because some browsers wait for a body before they show a response.
     res.write(':\n\n');
     streams.add(res);
