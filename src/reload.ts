@@ -159,7 +159,7 @@ function label(provider: ProviderRuntime): string {
  * reload does not apply: `server.<key>` for each key of the server section, the section's name for
  * any other (`cluster`), sorted.
  */
-export function restartOnlyChanges(running: AppConfig, next: AppConfig): string[] {
+function restartOnlyChanges(running: AppConfig, next: AppConfig): string[] {
   const changed: string[] = [];
   const sections = new Set([...Object.keys(running), ...Object.keys(next)]);
   for (const section of sections) {

@@ -136,7 +136,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 }
 
 /** How long a start waits for Redis before serving alone (it joins when Redis answers). */
-export const CLUSTER_START_WAIT_MS = 2000;
+const CLUSTER_START_WAIT_MS = 2000;
 
 /**
  * The cluster of `config.cluster`, connected (or serving alone after CLUSTER_START_WAIT_MS, until

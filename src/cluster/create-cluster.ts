@@ -2,11 +2,11 @@ import type { ClusterConfig } from '../config/cluster.js';
 import type { ProviderConfig } from '../config/providers.js';
 import type { Logger } from '../logger.js';
 import type { ProviderStatusTracker } from '../provider-status.js';
+import type { Timers } from '../timers.js';
 import { type ClusterProviderRef, createProviderRef, type ProviderIdentity } from './keys.js';
 import {
   createPollingLease,
   type LeaseKeeper,
-  type LeaseTimers,
   type PollingLease,
   startLeaseKeeper,
 } from './polling-lease.js';
@@ -56,10 +56,7 @@ export interface ClusterProvider {
   readonly hold: RateLimitHold;
   readonly lease: PollingLease;
   /** Keeps the lease while this instance has subscribers of the provider; see LeaseKeeper. */
-  keepLease(options?: {
-    timers?: LeaseTimers;
-    onChange?: (shouldPoll: boolean) => void;
-  }): LeaseKeeper;
+  keepLease(options?: { timers?: Timers; onChange?: (shouldPoll: boolean) => void }): LeaseKeeper;
 }
 
 export interface ForProviderOptions {
@@ -160,6 +157,6 @@ export function createCluster(config: ClusterConfig, options: CreateClusterOptio
  * Whether a kind's sessions may be shared by the instances: all but `merchant`, whose sessions
  * are bound to the address of the client that opened them (PROVIDERS.md).
  */
-export function sessionIsPortable(kind: string): boolean {
+function sessionIsPortable(kind: string): boolean {
   return kind !== 'merchant';
 }

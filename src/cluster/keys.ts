@@ -52,7 +52,7 @@ export interface ClusterProviderRef {
 }
 
 /** `<prefix><what>:<tenant>:<provider>:<digest>`. */
-export function clusterKey(
+function clusterKey(
   prefix: string,
   what: ClusterKeyKind,
   tenantId: string,

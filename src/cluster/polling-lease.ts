@@ -42,16 +42,13 @@ export function createPollingLease(link: RedisLink, ref: ClusterProviderRef): Po
   };
 }
 
-/** The timers the keeper runs on (the live hub's); tests pass timers they fire themselves. */
-export type LeaseTimers = Timers;
-
 export interface LeaseKeeperOptions {
   lease: PollingLease;
   link: RedisLink;
   /** `cluster.leaseMs`: a dead holder is replaced within it. */
   leaseMs: number;
-  /** Default: real timers, unref'd. */
-  timers?: LeaseTimers;
+  /** What the keeper runs on (tests pass timers they fire themselves); default: real, unref'd. */
+  timers?: Timers;
   /** Called when `shouldPoll()` changes. */
   onChange?: (shouldPoll: boolean) => void;
 }

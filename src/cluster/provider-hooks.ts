@@ -40,7 +40,7 @@ export interface ProviderClusterHooks {
  * every third of that while it logs in or reads, so an instance that dies meanwhile keeps the
  * others waiting this long at most, and they still have their deadline to do it themselves.
  */
-export const LOCK_TTL_MS = 1000;
+const LOCK_TTL_MS = 1000;
 
 /**
  * The settings of a provider that decide whose account it reads and what it answers: everything
@@ -141,7 +141,7 @@ export interface SharedReadPathOptions {
   hold: RateLimitHold;
   /** The app's clock (read ages, holds). */
   now: () => number;
-  config: Pick<ProviderConfig, 'id' | 'cacheTtlMs' | 'staleIfErrorMs' | 'timeoutMs' | 'retry'>;
+  config: Pick<ProviderConfig, 'id' | 'cacheTtlMs' | 'staleIfErrorMs' | 'retry'>;
   /** How often an instance waiting for another's read looks for it (ms); default 10. */
   waitPollMs?: number;
 }
@@ -271,7 +271,7 @@ function retryAfterOf(error: unknown): number | undefined {
 }
 
 /** What a read held by the cluster answers: the provider's 429, as whichever instance saw it. */
-export function heldError(providerId: string, waitMs: number): UpstreamError {
+function heldError(providerId: string, waitMs: number): UpstreamError {
   const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
   return new UpstreamError(
     'UPSTREAM_RATE_LIMITED',
