@@ -79,9 +79,8 @@ export function useObservedRequests(options: ObservedRequestsOptions): Plugin {
 
   const plugin: Plugin = {
     onRequest({ request }) {
-      if (!isGraphql(request)) return;
-      const record = records.get(request);
-      if (record !== undefined) return;
+      // With tracing on, the request's span already made its record (and read its path).
+      if (records.get(request) !== undefined || !isGraphql(request)) return;
       records.set(request, newRecord(undefined));
     },
     onParams({ params, request }) {
