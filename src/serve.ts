@@ -84,9 +84,6 @@ export async function serve(options: ServeOptions): Promise<void> {
     { origin: server.origin, profile: config.server.profile, tenants: config.tenants.length },
     'listening',
   );
-  // The shutdown sequence: not ready at once, the listener closed after shutdownDelayMs, requests
-  // in flight finished, what is left cut at the drain deadline, then the upstream connections and
-  // the sandbox closed.
   const reloader = fromFile
     ? createConfigReloader({
         config,
@@ -120,6 +117,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     }
   };
   const { shutdownDelayMs, drainTimeoutMs } = config.server;
+  // The shutdown sequence: not ready at once, the listener closed after shutdownDelayMs, requests
+  // in flight finished, what is left cut at the drain deadline, then the upstream connections and
+  // the sandbox closed.
   onShutdown(async (signal) => {
     stopping = true;
     log.info({ signal, shutdownDelayMs, drainTimeoutMs }, 'draining');
