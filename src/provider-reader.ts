@@ -183,16 +183,28 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
     });
   }
 
+  /** A read's deadline: the provider's `timeoutMs` from now, or the query's own if sooner. */
+  function deadlineOf(query: BalanceQuery): number {
+    const own = performance.now() + config.timeoutMs;
+    return query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
+  }
+
+  /** A successful read, kept for the freshness and the stale-if-error windows where they are on. */
+  function keep(key: string, currencies: string[] | null, value: ProviderRead): void {
+    if (config.cacheTtlMs > 0) remember(key, value);
+    if (staleIfErrorMs > 0) keepForErrors(key, currencies, value);
+  }
+
   function readUpstream(
     query: BalanceQuery,
     watch: UpstreamReadWatch | undefined,
   ): Promise<ProviderRead> {
-    const own = performance.now() + config.timeoutMs;
-    const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
-    return capped({ currencies: query.currencies, deadlineAt }, watch).then((accounts) => ({
-      accounts,
-      fetchedAt: new Date(now()),
-    }));
+    return capped({ currencies: query.currencies, deadlineAt: deadlineOf(query) }, watch).then(
+      (accounts) => ({
+        accounts,
+        fetchedAt: new Date(now()),
+      }),
+    );
   }
 
   /**
@@ -215,8 +227,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
         : readUpstream(query, watch);
     return upstream.then(
       (value) => {
-        if (config.cacheTtlMs > 0) remember(key, value);
-        if (staleIfErrorMs > 0) keepForErrors(key, currencies, value);
+        keep(key, currencies, value);
         go?.({ ok: true, read: value });
         status.record({ ok: true, currencies, read: value, stale: false });
         watch?.ended('upstream');
@@ -257,8 +268,7 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
    * cluster's rate-limit hold refuses, or this instance reads and shares what it read.
    */
   function clustered(query: ReaderQuery, key: string, path: SharedReadPath): Promise<ProviderRead> {
-    const own = performance.now() + config.timeoutMs;
-    const deadlineAt = query.deadlineAt === undefined ? own : Math.min(own, query.deadlineAt);
+    const deadlineAt = deadlineOf(query);
     return path.before(key, query.fresh === true, deadlineAt).then((start) => {
       // The time spent waiting for the cluster counts against the read's deadline.
       if (!('read' in start)) {
@@ -270,11 +280,9 @@ export function createProviderReader(options: ProviderReaderOptions): ReadProvid
         };
         return settled(bounded, key, start);
       }
-      const { read: value } = start;
-      if (config.cacheTtlMs > 0) remember(key, value);
-      if (staleIfErrorMs > 0) keepForErrors(key, key === '*' ? null : key.split(','), value);
+      keep(key, key === '*' ? null : key.split(','), start.read);
       observer?.cached(query.traceParent);
-      return value;
+      return start.read;
     });
   }
 
